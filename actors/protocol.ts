@@ -1,0 +1,119 @@
+// Message shapes shared by the gateway and the runtime. Types only: no behaviour lives here.
+import type { ErrorPayload } from '../runtime/errors.js';
+
+export const AGENT_STATUSES = ['idle', 'running', 'restarting', 'failed', 'stopped'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const AGENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+export interface AgentDefinition {
+  name: string;
+  agent_type: string;
+  model_name: string;
+  provider: string;
+  description: string;
+  config: Record<string, unknown>;
+}
+
+export interface AgentRecord extends AgentDefinition {
+  status: AgentStatus;
+  created_at: string;
+  last_run: string | null;
+}
+
+export interface TaskParameters {
+  system?: string;
+  temperature?: number;
+  max_tokens?: number;
+  seed?: number;
+  timeout_ms?: number;
+  /** How many times a task is run again when the agent crashes under it. */
+  retries?: number;
+}
+
+export interface TaskRequest {
+  task_id: string;
+  agent: string;
+  prompt: string;
+  parameters: TaskParameters;
+}
+
+export interface TaskTimings {
+  queued_ms: number;
+  total_duration_ms: number | null;
+  load_duration_ms: number | null;
+  prompt_eval_duration_ms: number | null;
+  eval_duration_ms: number | null;
+}
+
+export interface TaskResult {
+  task_id: string;
+  agent: string;
+  result: string;
+  status: 'completed';
+  model: string;
+  provider: string;
+  tokens_used: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  completed_at: string;
+  duration_ms: number;
+  timings: TaskTimings;
+}
+
+export interface TaskRecord {
+  task_id: string;
+  agent: string;
+  prompt: string;
+  parameters: TaskParameters;
+  status: TaskStatus;
+  result: string | null;
+  error: string | null;
+  error_code: string | null;
+  model: string | null;
+  provider: string | null;
+  tokens_used: number | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_ms: number | null;
+  timings: TaskTimings | null;
+}
+
+export interface LoadedModel {
+  name: string;
+  provider: string;
+  loaded_at: string;
+}
+
+/** Every reply on the bus is one of these, so errors cross the wire as values. */
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: ErrorPayload };
+
+export const EVENT_TYPES = [
+  'agent.created',
+  'agent.deleted',
+  'agent.status',
+  'task.queued',
+  'task.started',
+  'task.token',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'supervisor.crash',
+  'supervisor.restart',
+  'supervisor.escalation',
+  'model.loaded',
+  'model.unloaded',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface AuroraEvent {
+  type: EventType;
+  time: string;
+  agent?: string;
+  task_id?: string;
+  payload: Record<string, unknown>;
+}

@@ -1,0 +1,53 @@
+// The Bus port. Both implementations (NATS and in-process) encode every message to bytes and
+// decode it on delivery, so what works in one process also works across machines.
+
+export interface BusMessage<T = unknown> {
+  readonly subject: string;
+  readonly data: T;
+  /** Present when the sender expects a reply. */
+  readonly reply: string | undefined;
+  /** Sends a reply to the requester; a no-op when no reply was asked for. */
+  respond(data: unknown): void;
+}
+
+export type BusHandler = (msg: BusMessage) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Members of one queue group share the messages: each goes to exactly one of them. */
+  queue?: string;
+}
+
+export interface RequestOptions {
+  timeoutMs: number;
+}
+
+export interface Subscription {
+  readonly subject: string;
+  unsubscribe(): void;
+}
+
+export interface Bus {
+  readonly kind: 'nats' | 'memory';
+  publish(subject: string, data: unknown): void;
+  /**
+   * Sends a request and resolves with the decoded reply. Rejects with AuroraError
+   * `no_responders` when nobody listens on the subject, `bus_timeout` when nobody answers in time.
+   */
+  request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T>;
+  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Subscription;
+  /** Resolves once everything published so far has been handed to the transport. */
+  flush(): Promise<void>;
+  /** Stops taking new messages, lets handlers already running finish, then closes. */
+  drain(): Promise<void>;
+  /** True while the connection can carry messages. */
+  isConnected(): boolean;
+}
+
+export function encode(data: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(data ?? null));
+}
+
+export function decode(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return null;
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}

@@ -1,0 +1,295 @@
+// The one place that reads process.env. Everything else receives a frozen Config.
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SupervisionConfig {
+  /** Restart intensity: at most this many restarts ... */
+  readonly maxRestarts: number;
+  /** ... within this sliding window, else the supervisor escalates. */
+  readonly periodMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Unset: the in-process bus. */
+  readonly natsUrl: string | undefined;
+  /** Unset: the in-memory cache. */
+  readonly redisUrl: string | undefined;
+  readonly ollamaHost: string;
+  readonly databasePath: string;
+  readonly logLevel: LogLevel;
+  /** Prefix of every bus subject; lets several Aurora deployments (or test files) share one NATS. */
+  readonly namespace: string;
+  readonly supervision: SupervisionConfig;
+  readonly mailboxSize: number;
+  readonly taskTimeoutMs: number;
+  readonly busRequestTimeoutMs: number;
+  readonly modelCacheTtlMs: number;
+  readonly faultInjection: boolean;
+  readonly maxBodyBytes: number;
+  readonly batchMaxTasks: number;
+  readonly eventReplaySize: number;
+  readonly wsMaxQueueBytes: number;
+  readonly shutdownGraceMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+interface Field<T> {
+  env: string;
+  parse: (raw: string) => T;
+  fallback: T;
+  doc: string;
+}
+
+class ConfigFieldError extends Error {}
+
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigFieldError(`must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigFieldError(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+const str = (raw: string): string => {
+  if (raw.trim() === '') throw new ConfigFieldError('must not be empty');
+  return raw.trim();
+};
+
+const url =
+  (protocols: readonly string[]) =>
+  (raw: string): string => {
+    let u: URL;
+    try {
+      u = new URL(raw.trim());
+    } catch {
+      throw new ConfigFieldError(`must be a URL, got "${raw}"`);
+    }
+    if (!protocols.includes(u.protocol)) {
+      throw new ConfigFieldError(`must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+    }
+    return raw.trim();
+  };
+
+const bool = (raw: string): boolean => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigFieldError(`must be true or false, got "${raw}"`);
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string): T => {
+    const v = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(v)) {
+      throw new ConfigFieldError(`must be one of ${values.join(', ')}, got "${raw}"`);
+    }
+    return v as T;
+  };
+
+const subjectToken = (raw: string): string => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw.trim())) {
+    throw new ConfigFieldError(`must be 1-64 characters of A-Z a-z 0-9 _ -, got "${raw}"`);
+  }
+  return raw.trim();
+};
+
+/** Every environment variable Aurora reads, with its default. The README's table mirrors this list. */
+export const CONFIG_FIELDS = {
+  port: { env: 'PORT', parse: int(0, 65535), fallback: 8000, doc: 'HTTP and WebSocket port (0 picks a free one)' },
+  host: { env: 'HOST', parse: str, fallback: '127.0.0.1', doc: 'Address the gateway binds' },
+  natsUrl: {
+    env: 'NATS_URL',
+    parse: url(['nats:', 'tls:', 'ws:', 'wss:']),
+    fallback: undefined,
+    doc: 'NATS server; unset uses the in-process bus',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    parse: url(['redis:', 'rediss:']),
+    fallback: undefined,
+    doc: 'Redis server; unset uses the in-memory cache',
+  },
+  ollamaHost: {
+    env: 'OLLAMA_HOST',
+    parse: url(['http:', 'https:']),
+    fallback: 'http://127.0.0.1:11434',
+    doc: 'Ollama HTTP API',
+  },
+  databasePath: {
+    env: 'DATABASE_PATH',
+    parse: str,
+    fallback: './data/aurora.db',
+    doc: 'SQLite file (its folder is created)',
+  },
+  logLevel: { env: 'LOG_LEVEL', parse: oneOf(LOG_LEVELS), fallback: 'info', doc: 'debug, info, warn, error or silent' },
+  namespace: {
+    env: 'AURORA_NAMESPACE',
+    parse: subjectToken,
+    fallback: 'aurora',
+    doc: 'Prefix of every bus subject',
+  },
+  maxRestarts: {
+    env: 'SUPERVISOR_MAX_RESTARTS',
+    parse: int(0, 10_000),
+    fallback: 5,
+    doc: 'Restarts allowed per child within the period before escalation',
+  },
+  periodMs: {
+    env: 'SUPERVISOR_PERIOD_MS',
+    parse: int(1),
+    fallback: 60_000,
+    doc: 'Restart intensity window',
+  },
+  backoffBaseMs: {
+    env: 'SUPERVISOR_BACKOFF_BASE_MS',
+    parse: int(0),
+    fallback: 100,
+    doc: 'First restart delay; doubles per recent restart, with jitter',
+  },
+  backoffMaxMs: {
+    env: 'SUPERVISOR_BACKOFF_MAX_MS',
+    parse: int(0),
+    fallback: 10_000,
+    doc: 'Upper bound of the restart delay',
+  },
+  mailboxSize: {
+    env: 'AGENT_MAILBOX_SIZE',
+    parse: int(1, 1_000_000),
+    fallback: 100,
+    doc: 'Tasks queued per agent before new ones are refused (429)',
+  },
+  taskTimeoutMs: {
+    env: 'TASK_TIMEOUT_MS',
+    parse: int(1),
+    fallback: 120_000,
+    doc: 'Default time a task may run (a task may ask for less or more)',
+  },
+  busRequestTimeoutMs: {
+    env: 'BUS_REQUEST_TIMEOUT_MS',
+    parse: int(1),
+    fallback: 5_000,
+    doc: 'Timeout of control requests on the bus (not tasks)',
+  },
+  modelCacheTtlMs: {
+    env: 'MODEL_CACHE_TTL_MS',
+    parse: int(0),
+    fallback: 10_000,
+    doc: 'How long Ollama model listings are cached',
+  },
+  faultInjection: {
+    env: 'FAULT_INJECTION_ENABLED',
+    parse: bool,
+    fallback: false,
+    doc: 'Allow the fault-injection command that crashes an agent',
+  },
+  maxBodyBytes: {
+    env: 'MAX_BODY_BYTES',
+    parse: int(1),
+    fallback: 1_048_576,
+    doc: 'Largest request body accepted (413 beyond)',
+  },
+  batchMaxTasks: {
+    env: 'BATCH_MAX_TASKS',
+    parse: int(1, 100_000),
+    fallback: 100,
+    doc: 'Largest batch of tasks accepted (400 beyond)',
+  },
+  eventReplaySize: {
+    env: 'EVENT_REPLAY_SIZE',
+    parse: int(0, 1_000_000),
+    fallback: 10_000,
+    doc: 'Events kept per gateway for WebSocket clients that reconnect',
+  },
+  wsMaxQueueBytes: {
+    env: 'WS_MAX_QUEUE_BYTES',
+    parse: int(1024),
+    fallback: 1_048_576,
+    doc: 'Unsent bytes a WebSocket may hold before it is closed as too slow',
+  },
+  shutdownGraceMs: {
+    env: 'SHUTDOWN_GRACE_MS',
+    parse: int(0),
+    fallback: 10_000,
+    doc: 'Time in-flight tasks get to finish on SIGTERM',
+  },
+} as const satisfies Record<string, Field<unknown>>;
+
+type Fields = typeof CONFIG_FIELDS;
+type Flat = { -readonly [K in keyof Fields]: Fields[K]['fallback'] extends undefined ? string | undefined : ReturnType<Fields[K]['parse']> };
+
+export interface LoadConfigOptions {
+  env?: Env;
+  /** Explicit values that win over the environment; tests use these. */
+  overrides?: Partial<Omit<Config, 'supervision'>> & { supervision?: Partial<SupervisionConfig> };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const flat = {} as Record<string, unknown>;
+  for (const [key, field] of Object.entries(CONFIG_FIELDS) as [string, Field<unknown>][]) {
+    const raw = env[field.env];
+    if (raw === undefined || raw === '') {
+      flat[key] = field.fallback;
+      continue;
+    }
+    try {
+      flat[key] = field.parse(raw);
+    } catch (err) {
+      if (!(err instanceof ConfigFieldError)) throw err;
+      problems.push(`${field.env} ${err.message}`);
+    }
+  }
+  const f = flat as Flat;
+  const { supervision: supOverrides, ...rest } = options.overrides ?? {};
+  const config: Config = {
+    port: f.port,
+    host: f.host,
+    natsUrl: f.natsUrl,
+    redisUrl: f.redisUrl,
+    ollamaHost: f.ollamaHost,
+    databasePath: f.databasePath,
+    logLevel: f.logLevel,
+    namespace: f.namespace,
+    mailboxSize: f.mailboxSize,
+    taskTimeoutMs: f.taskTimeoutMs,
+    busRequestTimeoutMs: f.busRequestTimeoutMs,
+    modelCacheTtlMs: f.modelCacheTtlMs,
+    faultInjection: f.faultInjection,
+    maxBodyBytes: f.maxBodyBytes,
+    batchMaxTasks: f.batchMaxTasks,
+    eventReplaySize: f.eventReplaySize,
+    wsMaxQueueBytes: f.wsMaxQueueBytes,
+    shutdownGraceMs: f.shutdownGraceMs,
+    ...rest,
+    supervision: Object.freeze({
+      maxRestarts: f.maxRestarts,
+      periodMs: f.periodMs,
+      backoffBaseMs: f.backoffBaseMs,
+      backoffMaxMs: f.backoffMaxMs,
+      ...supOverrides,
+    }),
+  };
+  if (config.supervision.backoffMaxMs < config.supervision.backoffBaseMs) {
+    problems.push(
+      `SUPERVISOR_BACKOFF_MAX_MS (${config.supervision.backoffMaxMs}) must be at least SUPERVISOR_BACKOFF_BASE_MS (${config.supervision.backoffBaseMs})`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,85 @@
+// Expected failures are values with a code; the code decides the HTTP status in this one table.
+// Anything that is not an AuroraError is a defect: it is not caught locally, the supervisor sees it.
+
+export const ERROR_CODES = {
+  invalid_request: { status: 400, retryable: false, expose: true },
+  unauthorized: { status: 401, retryable: false, expose: true },
+  forbidden: { status: 403, retryable: false, expose: true },
+  not_found: { status: 404, retryable: false, expose: true },
+  agent_not_found: { status: 404, retryable: false, expose: true },
+  model_not_found: { status: 404, retryable: false, expose: true },
+  model_not_loaded: { status: 404, retryable: false, expose: true },
+  task_not_found: { status: 404, retryable: false, expose: true },
+  method_not_allowed: { status: 405, retryable: false, expose: true },
+  agent_exists: { status: 409, retryable: false, expose: true },
+  agent_failed: { status: 409, retryable: false, expose: true },
+  agent_stopped: { status: 409, retryable: false, expose: true },
+  task_finished: { status: 409, retryable: false, expose: true },
+  payload_too_large: { status: 413, retryable: false, expose: true },
+  queue_full: { status: 429, retryable: true, expose: true },
+  rate_limited: { status: 429, retryable: true, expose: true },
+  task_cancelled: { status: 409, retryable: false, expose: true },
+  agent_crashed: { status: 500, retryable: true, expose: true },
+  internal: { status: 500, retryable: false, expose: false },
+  llm_error: { status: 502, retryable: true, expose: true },
+  llm_unavailable: { status: 503, retryable: true, expose: true },
+  no_responders: { status: 503, retryable: true, expose: true },
+  unavailable: { status: 503, retryable: true, expose: true },
+  fault_injection_disabled: { status: 403, retryable: false, expose: true },
+  timeout: { status: 504, retryable: true, expose: true },
+  bus_timeout: { status: 504, retryable: true, expose: true },
+} as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+}
+
+export class AuroraError extends Error {
+  override readonly name = 'AuroraError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+
+  toPayload(): ErrorPayload {
+    return { code: this.code, message: ERROR_CODES[this.code].expose ? this.message : 'Internal server error' };
+  }
+
+  static fromPayload(payload: ErrorPayload): AuroraError {
+    const code = isErrorCode(payload.code) ? payload.code : 'internal';
+    return new AuroraError(code, payload.message);
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+export function isAuroraError(err: unknown): err is AuroraError {
+  return err instanceof AuroraError;
+}
+
+/** Turns anything thrown into something safe to send: defects become an opaque `internal`. */
+export function toErrorPayload(err: unknown): ErrorPayload {
+  if (err instanceof AuroraError) return err.toPayload();
+  return { code: 'internal', message: 'Internal server error' };
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,103 @@
+// The prom-client registry and every metric Aurora exports. One registry per process (tests make
+// their own), so nothing here is a module-level singleton.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_NAMES = {
+  supervisorRestarts: 'aurora_supervisor_restarts_total',
+  supervisorRestartLatency: 'aurora_supervisor_restart_latency_seconds',
+  supervisorEscalations: 'aurora_supervisor_escalations_total',
+  supervisorChildren: 'aurora_supervisor_children',
+  tasks: 'aurora_tasks_total',
+  taskDuration: 'aurora_task_duration_seconds',
+  tokens: 'aurora_tokens_total',
+  mailboxDepth: 'aurora_mailbox_depth',
+  httpRequests: 'aurora_http_requests_total',
+  httpDuration: 'aurora_http_request_duration_seconds',
+  wsClients: 'aurora_ws_clients',
+  wsDropped: 'aurora_ws_slow_consumers_closed_total',
+  rateLimitFailOpen: 'aurora_rate_limit_fail_open_total',
+} as const;
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'aurora_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    supervisorRestarts: new Counter({
+      name: METRIC_NAMES.supervisorRestarts,
+      help: 'Restarts performed by supervisors, by child, kind and reason',
+      labelNames: ['agent', 'kind', 'reason'] as const,
+      registers,
+    }),
+    supervisorRestartLatency: new Histogram({
+      name: METRIC_NAMES.supervisorRestartLatency,
+      help: 'Time from a crash to the child running again (backoff included)',
+      labelNames: ['kind'] as const,
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    }),
+    supervisorEscalations: new Counter({
+      name: METRIC_NAMES.supervisorEscalations,
+      help: 'Times a supervisor spent its restart budget and escalated to its parent',
+      labelNames: ['supervisor'] as const,
+      registers,
+    }),
+    supervisorChildren: new Gauge({
+      name: METRIC_NAMES.supervisorChildren,
+      help: 'Supervised children by status',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    tasks: new Counter({
+      name: METRIC_NAMES.tasks,
+      help: 'Tasks finished, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    taskDuration: new Histogram({
+      name: METRIC_NAMES.taskDuration,
+      help: 'Task duration from acceptance to its end, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    tokens: new Counter({
+      name: METRIC_NAMES.tokens,
+      help: 'Tokens reported by the LLM provider, by direction',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    mailboxDepth: new Gauge({
+      name: METRIC_NAMES.mailboxDepth,
+      help: 'Tasks waiting in agent mailboxes, summed over agents',
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: METRIC_NAMES.httpRequests,
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: METRIC_NAMES.httpDuration,
+      help: 'HTTP request latency by method and route template',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers,
+    }),
+    wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Open WebSocket clients', registers }),
+    wsDropped: new Counter({
+      name: METRIC_NAMES.wsDropped,
+      help: 'WebSocket clients closed because they could not keep up',
+      registers,
+    }),
+    rateLimitFailOpen: new Counter({
+      name: METRIC_NAMES.rateLimitFailOpen,
+      help: 'Requests let through because the rate-limit store failed',
+      registers,
+    }),
+  };
+}
