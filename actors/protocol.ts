@@ -117,3 +117,41 @@ export interface AuroraEvent {
   task_id?: string;
   payload: Record<string, unknown>;
 }
+
+// ---- Requests and replies on the service subjects (see runtime/subjects.ts) ----
+
+export interface ModelStatus {
+  name: string;
+  provider: string;
+  installed: boolean;
+  loaded: boolean;
+  loaded_at: string | null;
+  size_bytes: number | null;
+  expires_at: string | null;
+}
+
+export interface HealthReport {
+  database: boolean;
+  llm: boolean;
+}
+
+/** subject → [request, reply]. The gateway and the services both type against this map. */
+export interface ServiceProtocol {
+  'registry.create': [AgentDefinition, AgentRecord];
+  'registry.get': [{ name: string }, AgentRecord];
+  'registry.list': [Record<string, never>, AgentRecord[]];
+  'registry.delete': [{ name: string }, { name: string }];
+  'registry.restart': [{ name: string }, AgentRecord];
+  'registry.fault': [{ name: string }, { name: string }];
+  'models.list': [Record<string, never>, LoadedModel[]];
+  'models.installed': [Record<string, never>, { name: string; size_bytes: number | null }[]];
+  'models.load': [{ name: string; provider: string; config: Record<string, unknown> }, LoadedModel];
+  'models.unload': [{ name: string; provider: string }, { name: string; provider: string }];
+  'models.status': [{ name: string; provider: string }, ModelStatus];
+  'tasks.get': [{ task_id: string }, TaskRecord];
+  'tasks.list': [{ agent?: string; status?: TaskStatus; limit: number }, TaskRecord[]];
+  'tasks.cancel': [{ task_id: string }, { task_id: string; status: TaskStatus }];
+  'agent.task': [TaskRequest, TaskResult];
+  'agent.cancel': [{ task_id: string }, { task_id: string; status: TaskStatus }];
+  'health.check': [Record<string, never>, HealthReport];
+}
