@@ -1,0 +1,11 @@
+export { openStore, type Store, type StoreOptions } from './store.js';
+export type { AgentRepository } from './agents.js';
+export type { ModelRepository } from './models.js';
+export { DEFAULT_MAX_EVENTS, type EventRepository } from './events.js';
+export {
+  INTERRUPTED_ERROR_CODE,
+  type TaskCompletion,
+  type TaskFailure,
+  type TaskListQuery,
+  type TaskRepository,
+} from './tasks.js';

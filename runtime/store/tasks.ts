@@ -1,0 +1,220 @@
+import type { Database } from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
+import type { TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../../actors/protocol.js';
+import { AuroraError } from '../errors.js';
+import { fromJson, fromJsonOrNull, toJson } from './json.js';
+
+/**
+ * error_code given to tasks that were queued or running when the process went away. It is not an
+ * ErrorCode on purpose: no request failed, the process holding the task did, and the task may be
+ * resubmitted. Readers that need an ErrorCode map unknown codes to 'internal' (AuroraError.fromPayload).
+ */
+export const INTERRUPTED_ERROR_CODE = 'interrupted';
+
+export interface TaskCompletion {
+  result: string;
+  model: string;
+  provider: string;
+  tokens_used: number;
+  completed_at: string;
+  duration_ms: number;
+  timings: TaskTimings;
+}
+
+export interface TaskFailure {
+  status: 'failed' | 'cancelled';
+  error: string;
+  error_code: string;
+  completed_at: string;
+  duration_ms: number;
+}
+
+export interface TaskListQuery {
+  agent?: string;
+  status?: TaskStatus;
+  /** A positive integer. */
+  limit: number;
+}
+
+export interface TaskRepository {
+  /** Throws AuroraError('agent_not_found') when the agent does not exist (or was deleted meanwhile). */
+  insertQueued(req: TaskRequest, createdAt: string): TaskRecord;
+  /**
+   * queued → running. Also accepted from running, because a retry after an agent crash starts the
+   * same task again. False when the task is unknown or already finished.
+   */
+  markRunning(id: string, startedAt: string): boolean;
+  /** running → completed. False when the task is unknown or no longer running (e.g. cancelled meanwhile). */
+  complete(id: string, outcome: TaskCompletion): boolean;
+  /** queued | running → failed | cancelled. False when the task is unknown or already finished. */
+  fail(id: string, outcome: TaskFailure): boolean;
+  get(id: string): TaskRecord | undefined;
+  /** Newest first. */
+  list(query: TaskListQuery): TaskRecord[];
+  /** Marks every queued or running task failed with `reason` and INTERRUPTED_ERROR_CODE; returns how many. */
+  failOrphans(reason: string, at: string): number;
+}
+
+interface TaskRow {
+  task_id: string;
+  agent: string;
+  prompt: string;
+  parameters: string;
+  status: TaskStatus;
+  result: string | null;
+  error: string | null;
+  error_code: string | null;
+  model: string | null;
+  provider: string | null;
+  tokens_used: number | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_ms: number | null;
+  timings: string | null;
+}
+
+const COLUMNS =
+  'task_id, agent, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
+  'created_at, started_at, completed_at, duration_ms, timings';
+
+// rowid breaks ties between tasks created in the same millisecond, in insertion order. ISO-8601
+// strings from toISOString() sort as text in time order, so created_at needs no conversion.
+const NEWEST_FIRST = 'ORDER BY created_at DESC, rowid DESC LIMIT @limit';
+
+export function createTaskRepository(db: Database): TaskRepository {
+  const insert = db.prepare<{ task_id: string; agent: string; prompt: string; parameters: string; created_at: string }>(
+    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at)
+     VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at)`,
+  );
+  const markRunning = db.prepare<[string, string]>(
+    `UPDATE tasks SET status = 'running', started_at = ? WHERE task_id = ? AND status IN ('queued', 'running')`,
+  );
+  const complete = db.prepare<Omit<TaskCompletion, 'timings'> & { id: string; timings: string }>(
+    `UPDATE tasks
+     SET status = 'completed', result = @result, model = @model, provider = @provider, tokens_used = @tokens_used,
+         completed_at = @completed_at, duration_ms = @duration_ms, timings = @timings
+     WHERE task_id = @id AND status = 'running'`,
+  );
+  const fail = db.prepare<TaskFailure & { id: string }>(
+    `UPDATE tasks
+     SET status = @status, error = @error, error_code = @error_code, completed_at = @completed_at,
+         duration_ms = @duration_ms
+     WHERE task_id = @id AND status IN ('queued', 'running')`,
+  );
+  // A task that never started has no duration; one that did ran from started_at until `at`.
+  const failOrphans = db.prepare<{ reason: string; code: string; at: string }>(
+    `UPDATE tasks
+     SET status = 'failed', error = @reason, error_code = @code, completed_at = @at,
+         duration_ms = CAST(round((julianday(@at) - julianday(started_at)) * 86400000) AS INTEGER)
+     WHERE status IN ('queued', 'running')`,
+  );
+  const get = db.prepare<[string], TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE task_id = ?`);
+  // One statement per filter shape rather than "(@x IS NULL OR x = @x)", which hides the indexes from the planner.
+  const listAll = db.prepare<{ limit: number }, TaskRow>(`SELECT ${COLUMNS} FROM tasks ${NEWEST_FIRST}`);
+  const listByAgent = db.prepare<{ agent: string; limit: number }, TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks WHERE agent = @agent ${NEWEST_FIRST}`,
+  );
+  const listByStatus = db.prepare<{ status: TaskStatus; limit: number }, TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks WHERE status = @status ${NEWEST_FIRST}`,
+  );
+  const listByBoth = db.prepare<{ agent: string; status: TaskStatus; limit: number }, TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks WHERE agent = @agent AND status = @status ${NEWEST_FIRST}`,
+  );
+
+  return {
+    insertQueued(req, createdAt) {
+      const parameters = toJson(req.parameters);
+      try {
+        insert.run({ task_id: req.task_id, agent: req.agent, prompt: req.prompt, parameters, created_at: createdAt });
+      } catch (err) {
+        if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+          throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
+        }
+        throw err;
+      }
+      return {
+        task_id: req.task_id,
+        agent: req.agent,
+        prompt: req.prompt,
+        parameters: fromJson<TaskParameters>(parameters),
+        status: 'queued',
+        result: null,
+        error: null,
+        error_code: null,
+        model: null,
+        provider: null,
+        tokens_used: null,
+        created_at: createdAt,
+        started_at: null,
+        completed_at: null,
+        duration_ms: null,
+        timings: null,
+      };
+    },
+    markRunning(id, startedAt) {
+      return markRunning.run(startedAt, id).changes > 0;
+    },
+    complete(id, o) {
+      return (
+        complete.run({
+          id,
+          result: o.result,
+          model: o.model,
+          provider: o.provider,
+          tokens_used: o.tokens_used,
+          completed_at: o.completed_at,
+          duration_ms: wholeMs(o.duration_ms),
+          timings: toJson(o.timings),
+        }).changes > 0
+      );
+    },
+    fail(id, o) {
+      return (
+        fail.run({
+          id,
+          status: o.status,
+          error: o.error,
+          error_code: o.error_code,
+          completed_at: o.completed_at,
+          duration_ms: wholeMs(o.duration_ms),
+        }).changes > 0
+      );
+    },
+    get(id) {
+      const row = get.get(id);
+      return row && toRecord(row);
+    },
+    list({ agent, status, limit }) {
+      if (!Number.isSafeInteger(limit) || limit < 1) {
+        throw new AuroraError('invalid_request', `limit must be a positive integer, got ${limit}`);
+      }
+      const rows =
+        agent !== undefined && status !== undefined
+          ? listByBoth.all({ agent, status, limit })
+          : agent !== undefined
+            ? listByAgent.all({ agent, limit })
+            : status !== undefined
+              ? listByStatus.all({ status, limit })
+              : listAll.all({ limit });
+      return rows.map(toRecord);
+    },
+    failOrphans(reason, at) {
+      return failOrphans.run({ reason, code: INTERRUPTED_ERROR_CODE, at }).changes;
+    },
+  };
+}
+
+// The column is a STRICT INTEGER, and durations measured with performance.now() carry fractions
+// nobody needs at millisecond resolution.
+function wholeMs(ms: number): number {
+  return Math.round(ms);
+}
+
+function toRecord(row: TaskRow): TaskRecord {
+  return {
+    ...row,
+    parameters: fromJson<TaskParameters>(row.parameters),
+    timings: fromJsonOrNull<TaskTimings>(row.timings),
+  };
+}
