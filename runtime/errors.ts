@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, retryable: true, expose: true },
   task_cancelled: { status: 409, retryable: false, expose: true },
   agent_crashed: { status: 500, retryable: true, expose: true },
+  // The process holding the task went away; the task may be submitted again.
+  interrupted: { status: 503, retryable: true, expose: true },
   internal: { status: 500, retryable: false, expose: false },
   llm_error: { status: 502, retryable: true, expose: true },
   llm_unavailable: { status: 503, retryable: true, expose: true },

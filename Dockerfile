@@ -1,0 +1,9 @@
+FROM node:20-bookworm
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build && npm prune --omit=dev
+ENV HOST=0.0.0.0
+EXPOSE 8000
+CMD ["node", "dist/bin/aurora.js"]
