@@ -1,0 +1,22 @@
+// What the gateway (REST handlers and the WebSocket stream) is given by the composition root.
+// The gateway holds no agent state: everything it knows about agents, tasks and models it asks
+// the runtime for over `bus`.
+import type { Bus } from '../runtime/bus/bus.js';
+import type { Cache } from '../runtime/cache/cache.js';
+import type { Config } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { Subjects } from '../runtime/subjects.js';
+
+export interface GatewayDeps {
+  readonly bus: Bus;
+  readonly subjects: Subjects;
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Only `ping()` is used, by the readiness probe. */
+  readonly cache: Cache;
+  /** When the process started, milliseconds since the epoch. */
+  readonly startedAt: number;
+  readonly version: string;
+}
