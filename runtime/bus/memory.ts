@@ -1,0 +1,346 @@
+// The in-process bus: the NATS semantics Aurora relies on, without a server. Every message is
+// encoded on publish and decoded per subscriber on delivery, so nothing that only works by
+// sharing objects in memory can slip through and then break over NATS.
+import { randomBytes } from 'node:crypto';
+import { AuroraError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import {
+  decode,
+  encode,
+  type Bus,
+  type BusHandler,
+  type BusMessage,
+  type RequestOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from './bus.js';
+import { assertSubject, SubjectIndex } from './subject-index.js';
+
+export interface MemoryBusOptions {
+  /**
+   * Deliveries accepted but not yet handed to a handler. Beyond it new deliveries are dropped
+   * and counted, as NATS drops messages for a slow consumer: publishers never block or throw.
+   */
+  maxPending?: number;
+  /** How long drain() waits for running handlers before closing anyway. */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const INBOX_ROOT = '_INBOX.';
+
+type State = 'open' | 'draining' | 'closed';
+
+class MemorySubscription implements Subscription {
+  closed = false;
+  readonly #bus: MemoryBus;
+  constructor(
+    readonly subject: string,
+    readonly queue: string | undefined,
+    readonly handler: BusHandler,
+    bus: MemoryBus,
+  ) {
+    this.#bus = bus;
+  }
+
+  unsubscribe(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#bus.removeSubscription(this);
+  }
+}
+
+class MemoryMessage implements BusMessage {
+  // Private so a handler that logs or serialises the message does not drag the bus along.
+  readonly #bus: MemoryBus;
+  constructor(
+    readonly subject: string,
+    readonly data: unknown,
+    readonly reply: string | undefined,
+    bus: MemoryBus,
+  ) {
+    this.#bus = bus;
+  }
+
+  respond(data: unknown): void {
+    if (this.reply !== undefined) this.#bus.sendReply(this.reply, data);
+  }
+}
+
+/** `sub` undefined: a reply for the request waiting on `subject` (an inbox). */
+interface Delivery {
+  sub: MemorySubscription | undefined;
+  subject: string;
+  bytes: Uint8Array;
+  reply: string | undefined;
+}
+
+interface PendingRequest {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+class MemoryBus implements Bus {
+  readonly kind = 'memory' as const;
+  private state: State = 'open';
+  private readonly index = new SubjectIndex<MemorySubscription>();
+  private queue: Delivery[] = [];
+  private scheduled = false;
+  private batchRunning = false;
+  private flushWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  private dropped = 0;
+  private idleWaiter: (() => void) | undefined;
+  private drainPromise: Promise<void> | undefined;
+  private readonly inboxPrefix = `${INBOX_ROOT}${randomBytes(8).toString('hex')}.`;
+  private inboxSeq = 0;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly runBatchBound = () => this.runBatch();
+
+  constructor(
+    private readonly maxPending: number,
+    private readonly drainTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  publish(subject: string, data: unknown): void {
+    if (this.state === 'closed') throw closedError();
+    this.route(subject, encode(data), undefined);
+  }
+
+  request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
+    if (this.state === 'closed') return Promise.reject(closedError());
+    const { timeoutMs } = options;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.reject(new AuroraError('invalid_request', `request timeoutMs must be a positive number, got ${timeoutMs}`));
+    }
+    const inbox = this.inboxPrefix + (this.inboxSeq++).toString(36);
+    let delivered: number;
+    try {
+      delivered = this.route(subject, encode(data), inbox);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (delivered === 0) {
+      return Promise.reject(new AuroraError('no_responders', `no responders on "${subject}"`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(requestTimedOut, timeoutMs, this, inbox, subject, timeoutMs);
+      this.pending.set(inbox, { resolve: resolve as (value: unknown) => void, reject, timer });
+    });
+  }
+
+  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Subscription {
+    if (this.state !== 'open') throw new AuroraError('unavailable', 'bus is draining or closed: cannot subscribe');
+    assertSubject(subject, true);
+    const queue = options?.queue;
+    if (queue !== undefined) assertQueueName(queue);
+    const sub = new MemorySubscription(subject, queue, handler, this);
+    this.index.add(subject, sub);
+    return sub;
+  }
+
+  flush(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(closedError());
+    if (this.queue.length === 0 && !this.batchRunning) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  drain(): Promise<void> {
+    this.drainPromise ??= this.runDrain();
+    return this.drainPromise;
+  }
+
+  isConnected(): boolean {
+    return this.state !== 'closed';
+  }
+
+  removeSubscription(sub: MemorySubscription): void {
+    this.index.remove(sub.subject, sub);
+  }
+
+  sendReply(reply: string, data: unknown): void {
+    // A reply racing a close has nobody left to read it; it must not throw inside a handler.
+    if (this.state === 'closed') return;
+    this.route(reply, encode(data), undefined);
+  }
+
+  expire(inbox: string, subject: string, timeoutMs: number): void {
+    const req = this.pending.get(inbox);
+    if (req === undefined) return;
+    this.pending.delete(inbox);
+    req.reject(new AuroraError('bus_timeout', `no reply on "${subject}" within ${timeoutMs}ms`));
+  }
+
+  /**
+   * Queues one delivery per plain subscriber and one per queue group; returns how many
+   * receivers matched (dropped deliveries included: like NATS, they end in a timeout, not in
+   * `no_responders`).
+   */
+  private route(subject: string, bytes: Uint8Array, reply: string | undefined): number {
+    let count = 0;
+    const isInbox = subject.startsWith(INBOX_ROOT);
+    if (isInbox && subject.startsWith(this.inboxPrefix) && this.pending.has(subject)) {
+      this.enqueue(undefined, subject, bytes, reply);
+      count++;
+    }
+    if (this.state !== 'open') {
+      // Draining: subscriptions take no new messages; only waiting requesters get replies.
+      if (count === 0) assertSubject(subject, false);
+      return count;
+    }
+    // Inbox subjects are used once; caching them would only evict useful entries.
+    const match = this.index.match(subject, !isInbox);
+    for (const sub of match.plain) this.enqueue(sub, subject, bytes, reply);
+    for (const group of match.groups) {
+      this.enqueue(group.members[group.next++ % group.members.length]!, subject, bytes, reply);
+    }
+    return count + match.plain.length + match.groups.length;
+  }
+
+  private enqueue(sub: MemorySubscription | undefined, subject: string, bytes: Uint8Array, reply: string | undefined): void {
+    if (this.queue.length >= this.maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push({ sub, subject, bytes, reply });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // setImmediate, not a microtask: handlers that publish in a loop must not starve I/O.
+      setImmediate(this.runBatchBound);
+    }
+  }
+
+  private runBatch(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    this.batchRunning = true;
+    try {
+      for (const d of batch) {
+        if (d.sub === undefined) this.deliverReply(d);
+        else if (!d.sub.closed) this.deliver(d.sub, d);
+      }
+    } finally {
+      this.batchRunning = false;
+    }
+    for (const w of waiters) w();
+    if (this.dropped > 0 && this.queue.length === 0) {
+      this.logger.warn('in-process bus dropped deliveries: more than maxPending were waiting', {
+        dropped: this.dropped,
+        maxPending: this.maxPending,
+      });
+      this.dropped = 0;
+    }
+    this.checkIdle();
+  }
+
+  private deliver(sub: MemorySubscription, d: Delivery): void {
+    let result: void | Promise<void>;
+    try {
+      result = sub.handler(new MemoryMessage(d.subject, decode(d.bytes), d.reply, this));
+    } catch (err) {
+      this.handlerFailed(sub.subject, err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      this.inFlight++;
+      void this.track(result, sub.subject);
+    }
+  }
+
+  private async track(result: Promise<void>, subject: string): Promise<void> {
+    try {
+      await result;
+    } catch (err) {
+      this.handlerFailed(subject, err);
+    } finally {
+      this.handlerSettled();
+    }
+  }
+
+  private deliverReply(d: Delivery): void {
+    const req = this.pending.get(d.subject);
+    if (req === undefined) return; // timed out already, or a second reply
+    this.pending.delete(d.subject);
+    clearTimeout(req.timer);
+    try {
+      req.resolve(decode(d.bytes));
+    } catch (err) {
+      req.reject(err);
+    }
+  }
+
+  private handlerFailed(subject: string, err: unknown): void {
+    this.logger.error('bus handler failed', { subject, err });
+  }
+
+  private handlerSettled(): void {
+    this.inFlight--;
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiter !== undefined && this.inFlight === 0 && this.queue.length === 0 && !this.batchRunning) {
+      const w = this.idleWaiter;
+      this.idleWaiter = undefined;
+      w();
+    }
+  }
+
+  private async runDrain(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'draining';
+    // Messages published before drain() are still delivered, as NATS does on drain.
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => {
+      this.idleWaiter = () => resolve(true);
+      timer = setTimeout(resolve, this.drainTimeoutMs, false);
+      this.checkIdle();
+    });
+    const finished = await idle;
+    clearTimeout(timer);
+    this.idleWaiter = undefined;
+    if (!finished) {
+      this.logger.warn('bus drain timed out; closing with handlers still running', {
+        inFlight: this.inFlight,
+        queued: this.queue.length,
+        drainTimeoutMs: this.drainTimeoutMs,
+      });
+    }
+    this.state = 'closed';
+    this.index.clear();
+    this.queue = [];
+    for (const w of this.flushWaiters) w();
+    this.flushWaiters = [];
+    for (const [inbox, req] of this.pending) {
+      this.pending.delete(inbox);
+      clearTimeout(req.timer);
+      req.reject(closedError());
+    }
+  }
+}
+
+// Module-level so arming a request timer allocates no closure.
+function requestTimedOut(bus: MemoryBus, inbox: string, subject: string, timeoutMs: number): void {
+  bus.expire(inbox, subject, timeoutMs);
+}
+
+function closedError(): AuroraError {
+  return new AuroraError('unavailable', 'bus is closed');
+}
+
+function assertQueueName(queue: string): void {
+  if (queue.length === 0 || /[\s.*>]/.test(queue)) {
+    throw new AuroraError('invalid_request', `invalid queue group name "${queue}"`);
+  }
+}
+
+export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
+  const maxPending = options.maxPending ?? 65_536;
+  if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
+  return new MemoryBus(maxPending, options.drainTimeoutMs ?? 10_000, options.logger ?? silentLogger);
+}
