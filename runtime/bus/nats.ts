@@ -1,0 +1,388 @@
+// The Bus over NATS core (the only file that knows the NATS client).
+//
+// Client behaviours this adapter leans on or works around (nats.js 3.x):
+// - request() rejects with TimeoutError on timeout and with RequestError whose cause is a
+//   NoRespondersError (isNoResponders()) when the server reports no subscribers.
+// - A callback subscription runs the callback inside the protocol parser: a throw there would
+//   break the connection, so handlers are always wrapped.
+// - Publishes made while disconnected sit in an unbounded outbound buffer that the client
+//   discards at its next dial attempt; we bound what we hand it while disconnected.
+// - nc.drain() does not wait for async callbacks; we drain our subscriptions, wait for our
+//   handlers, then drain the connection so their last replies still go out.
+import {
+  ClosedConnectionError,
+  connect,
+  DrainingConnectionError,
+  InvalidSubjectError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type NatsConnection,
+  type Subscription as NatsSubscription,
+} from '@nats-io/transport-node';
+import { AuroraError, describe } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import {
+  decode,
+  encode,
+  type Bus,
+  type BusHandler,
+  type BusMessage,
+  type RequestOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from './bus.js';
+import { assertSubject } from './subject-index.js';
+
+export interface NatsBusOptions {
+  url: string;
+  /** Connection name shown by the NATS server's monitoring. */
+  name?: string;
+  logger?: Logger;
+  connectTimeoutMs?: number;
+  /** How long drain() waits for running handlers and the final flush before closing anyway. */
+  drainTimeoutMs?: number;
+  /** Bytes accepted for publishing while disconnected; beyond, publishes are dropped and counted. */
+  maxDisconnectedBufferBytes?: number;
+}
+
+type State = 'open' | 'draining' | 'closed';
+
+class NatsMessage implements BusMessage {
+  readonly #bus: NatsBus;
+  constructor(
+    readonly subject: string,
+    readonly data: unknown,
+    readonly reply: string | undefined,
+    bus: NatsBus,
+  ) {
+    this.#bus = bus;
+  }
+
+  respond(data: unknown): void {
+    if (this.reply !== undefined) this.#bus.sendReply(this.reply, data);
+  }
+}
+
+class NatsBus implements Bus {
+  readonly kind = 'nats' as const;
+  private state: State = 'open';
+  private connected = true;
+  private bufferedWhileDownBytes = 0;
+  private droppedWhileDown = 0;
+  private inFlight = 0;
+  private idleWaiter: (() => void) | undefined;
+  private drainPromise: Promise<void> | undefined;
+  private readonly subs = new Set<NatsSubscription>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+    private readonly drainTimeoutMs: number,
+    private readonly maxDisconnectedBufferBytes: number,
+  ) {
+    this.watchStatus().catch((err: unknown) => this.logger.error('NATS status monitor failed', { err }));
+    nc.closed()
+      .then((err) => {
+        this.connected = false;
+        if (err) this.logger.error('NATS connection closed with an error', { err });
+      })
+      .catch((err: unknown) => this.logger.error('NATS close watcher failed', { err }));
+  }
+
+  publish(subject: string, data: unknown): void {
+    if (this.state === 'closed') throw closedError();
+    assertSubject(subject, false);
+    this.send(subject, encode(data));
+  }
+
+  async request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
+    if (this.state === 'closed') throw closedError();
+    const { timeoutMs } = options;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new AuroraError('invalid_request', `request timeoutMs must be a positive number, got ${timeoutMs}`);
+    }
+    assertSubject(subject, false);
+    let reply: Msg;
+    try {
+      // The client refuses timeouts below 1 ms.
+      reply = await this.nc.request(subject, encode(data), { timeout: Math.max(1, Math.ceil(timeoutMs)) });
+    } catch (err) {
+      throw toBusError(err, subject, timeoutMs);
+    }
+    return decode(reply.data) as T;
+  }
+
+  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Subscription {
+    if (this.state !== 'open') throw new AuroraError('unavailable', 'bus is draining or closed: cannot subscribe');
+    assertSubject(subject, true);
+    const queue = options?.queue;
+    let sub: NatsSubscription;
+    try {
+      sub = this.nc.subscribe(subject, {
+        queue,
+        callback: (err, msg) => {
+          if (err !== null) {
+            this.logger.error('NATS subscription failed', { subject, err });
+            return;
+          }
+          this.dispatch(subject, handler, msg);
+        },
+      });
+    } catch (err) {
+      throw toBusError(err, subject, 0);
+    }
+    this.subs.add(sub);
+    void sub.closed.then(() => this.subs.delete(sub));
+    return {
+      subject,
+      unsubscribe: () => {
+        this.subs.delete(sub);
+        if (!sub.isClosed() && !this.nc.isClosed()) sub.unsubscribe();
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    if (this.state === 'closed') throw closedError();
+    try {
+      await this.nc.flush();
+    } catch (err) {
+      throw toBusError(err, '', 0);
+    }
+  }
+
+  drain(): Promise<void> {
+    this.drainPromise ??= this.runDrain();
+    return this.drainPromise;
+  }
+
+  isConnected(): boolean {
+    return this.state !== 'closed' && this.connected && !this.nc.isClosed();
+  }
+
+  sendReply(reply: string, data: unknown): void {
+    // A reply racing a close has nobody left to read it; it must not throw inside a handler.
+    if (this.state === 'closed' || this.nc.isClosed()) {
+      this.logger.debug('reply dropped: bus closed', { reply });
+      return;
+    }
+    try {
+      this.send(reply, encode(data));
+    } catch (err) {
+      this.logger.warn('reply dropped', { reply, err });
+    }
+  }
+
+  private send(subject: string, bytes: Uint8Array): void {
+    if (!this.connected) {
+      if (this.bufferedWhileDownBytes + bytes.length > this.maxDisconnectedBufferBytes) {
+        this.droppedWhileDown++;
+        return;
+      }
+      this.bufferedWhileDownBytes += bytes.length;
+    }
+    try {
+      this.nc.publish(subject, bytes);
+    } catch (err) {
+      throw toBusError(err, subject, 0);
+    }
+  }
+
+  private dispatch(pattern: string, handler: BusHandler, m: Msg): void {
+    if (this.state === 'closed') return;
+    let data: unknown;
+    try {
+      data = decode(m.data);
+    } catch (err) {
+      // Someone outside Aurora published something that is not JSON: their bug, not ours.
+      this.logger.warn('dropped a message that is not JSON', { subject: m.subject, err });
+      return;
+    }
+    // The client reports "no reply subject" as an empty string.
+    const reply = m.reply ? m.reply : undefined;
+    let result: void | Promise<void>;
+    try {
+      result = handler(new NatsMessage(m.subject, data, reply, this));
+    } catch (err) {
+      this.handlerFailed(pattern, err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      this.inFlight++;
+      void this.track(result, pattern);
+    }
+  }
+
+  private async track(result: Promise<void>, subject: string): Promise<void> {
+    try {
+      await result;
+    } catch (err) {
+      this.handlerFailed(subject, err);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idleWaiter !== undefined) this.idleWaiter();
+    }
+  }
+
+  private handlerFailed(subject: string, err: unknown): void {
+    this.logger.error('bus handler failed', { subject, err });
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.connected = false;
+          this.logger.warn('NATS disconnected; reconnecting', { server: s.server });
+          break;
+        case 'reconnecting':
+          // Each dial attempt discards the client's outbound buffer, so the budget starts over.
+          this.bufferedWhileDownBytes = 0;
+          break;
+        case 'reconnect':
+          this.connected = true;
+          this.bufferedWhileDownBytes = 0;
+          this.logger.info('NATS reconnected', { server: s.server, droppedWhileDisconnected: this.droppedWhileDown });
+          this.droppedWhileDown = 0;
+          break;
+        case 'error':
+          this.logger.error('NATS error', { err: s.error });
+          break;
+        case 'slowConsumer':
+          this.logger.warn('NATS slow consumer: messages dropped', { subject: s.sub.getSubject(), pending: s.pending });
+          break;
+        case 'ldm':
+          this.logger.warn('NATS server entering lame duck mode', { server: s.server });
+          break;
+        case 'staleConnection':
+          this.logger.warn('NATS connection is stale');
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private async runDrain(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'draining';
+    const deadline = Date.now() + this.drainTimeoutMs;
+    // 1. Stop new deliveries; messages that arrived before the server saw UNSUB still run.
+    await withDeadline(Promise.allSettled([...this.subs].map((s) => s.drain())), deadline);
+    // 2. Let running handlers finish; they may still publish and reply.
+    const idle =
+      this.inFlight === 0 ||
+      (await withDeadline(
+        new Promise<true>((resolve) => {
+          this.idleWaiter = () => resolve(true);
+        }),
+        deadline,
+      ));
+    this.idleWaiter = undefined;
+    if (idle !== true) {
+      this.logger.warn('bus drain timed out; closing with handlers still running', {
+        inFlight: this.inFlight,
+        drainTimeoutMs: this.drainTimeoutMs,
+      });
+    }
+    // 3. Flush what they sent and close.
+    this.state = 'closed';
+    if (!this.nc.isClosed()) {
+      const drained = await withDeadline(
+        this.nc.drain().then(
+          () => true,
+          (err: unknown) => {
+            this.logger.warn('NATS drain failed; closing', { err });
+            return false;
+          },
+        ),
+        deadline,
+      );
+      if (drained !== true && !this.nc.isClosed()) await this.nc.close();
+    }
+    this.connected = false;
+  }
+}
+
+/** Resolves with the promise's value, or with `undefined` once the deadline passes. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), undefined);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function closedError(): AuroraError {
+  return new AuroraError('unavailable', 'bus is closed');
+}
+
+/** Maps the client's errors onto Aurora's codes; anything unexpected passes through as a defect. */
+function toBusError(err: unknown, subject: string, timeoutMs: number): unknown {
+  if (err instanceof AuroraError) return err;
+  if (isA(err, TimeoutError, 'TimeoutError')) {
+    return new AuroraError('bus_timeout', `no reply on "${subject}" within ${timeoutMs}ms`, { cause: err });
+  }
+  if (
+    isA(err, NoRespondersError, 'NoResponders') ||
+    (isA(err, RequestError, 'RequestError') && isA((err as Error).cause, NoRespondersError, 'NoResponders'))
+  ) {
+    return new AuroraError('no_responders', `no responders on "${subject}"`, { cause: err });
+  }
+  if (isA(err, ClosedConnectionError, 'ClosedConnectionError') || isA(err, DrainingConnectionError, 'DrainingConnectionError')) {
+    return new AuroraError('unavailable', `bus is closed: ${describe(err)}`, { cause: err });
+  }
+  // Other request failures are the connection going away under the request ("connection
+  // disconnected", "connection closed").
+  if (isA(err, RequestError, 'RequestError')) {
+    return new AuroraError('unavailable', `request on "${subject}" failed: ${describe(err)}`, { cause: err });
+  }
+  if (isA(err, InvalidSubjectError, 'InvalidSubjectError')) {
+    return new AuroraError('invalid_request', describe(err), { cause: err });
+  }
+  return err;
+}
+
+// The name check keeps the mapping right if a second copy of the client library is ever loaded.
+function isA(err: unknown, cls: abstract new (...args: never[]) => Error, name: string): boolean {
+  return err instanceof cls || (err instanceof Error && err.name === name);
+}
+
+/** The URL without its password, safe for messages and logs. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
+  const logger = options.logger ?? silentLogger;
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.url,
+      name: options.name ?? 'aurora',
+      timeout: options.connectTimeoutMs ?? 5_000,
+      maxReconnectAttempts: -1,
+      // Detect a dead peer in ~30 s rather than the client's default of minutes.
+      pingInterval: 10_000,
+      maxPingOut: 3,
+      // Async traces capture a stack per request; our errors are rewrapped anyway.
+      noAsyncTraces: true,
+    });
+  } catch (err) {
+    throw new AuroraError('unavailable', `cannot connect to NATS at ${redact(options.url)}: ${describe(err)}`, { cause: err });
+  }
+  logger.info('NATS connected', { server: nc.getServer() });
+  return new NatsBus(nc, logger, options.drainTimeoutMs ?? 10_000, options.maxDisconnectedBufferBytes ?? 8 * 1024 * 1024);
+}
