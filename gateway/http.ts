@@ -1,0 +1,49 @@
+// The shapes a pure handler sees and returns. Nothing here knows about sockets.
+import type { GatewayDeps } from './deps.js';
+
+export type Headers = Readonly<Record<string, string>>;
+
+export interface HandlerRequest<B = unknown> {
+  /** Path parameters, percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Query parameters, decoded; when a key repeats, the first value wins. */
+  readonly query: Readonly<Record<string, string>>;
+  /** The validated body (defaults filled in), or undefined for routes without one. */
+  readonly body: B;
+  /** Request headers, keys lower-case. */
+  readonly headers: Headers;
+}
+
+export interface HandlerResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Headers;
+}
+
+/** Expected failures are thrown as AuroraError; the dispatcher turns them into `{"detail": ...}`. */
+export type Handler<B = unknown> = (req: HandlerRequest<B>, deps: GatewayDeps) => Promise<HandlerResponse>;
+
+/** Methods a route may declare. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+/** Methods that label metrics as themselves; any other is counted as OTHER. */
+export const METRIC_METHODS: readonly string[] = [...HTTP_METHODS, 'HEAD', 'OPTIONS'];
+
+/** What the socket adapter hands to the dispatcher, copied out of uWS before any await. */
+export interface IncomingRequest {
+  /** Upper-case. */
+  readonly method: string;
+  /** Path only, still percent-encoded. */
+  readonly url: string;
+  /** Raw query string without '?'. */
+  readonly query: string;
+  /** Keys lower-case. */
+  readonly headers: Headers;
+}
+
+/** A response ready for the wire. */
+export interface OutgoingResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+}
