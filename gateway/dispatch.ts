@@ -1,0 +1,171 @@
+// The request pipeline, free of sockets: route → parse and validate the body → handler → map
+// errors → serialise from the response schema → headers → metrics. The uWS adapter only copies
+// the request out of the socket, reads the body under the byte cap, and writes what comes back.
+import { performance } from 'node:perf_hooks';
+import { isAuroraError } from '../runtime/errors.js';
+import { newId } from '../runtime/ids.js';
+import type { GatewayDeps } from './deps.js';
+import { METRIC_METHODS, type HandlerResponse, type IncomingRequest, type OutgoingResponse } from './http.js';
+import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
+import { ROUTES } from './routes/index.js';
+import { compileCodecs, type Codecs, type ResponseSchemaName } from './schemas.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Route label for requests no template matched, so stray paths cannot explode label cardinality. */
+export const UNMATCHED_ROUTE = 'unmatched';
+/** Seconds a client should wait before retrying, by status. */
+export const RETRY_AFTER_SECONDS: Readonly<Record<number, number>> = { 429: 1, 503: 5 };
+const JSON_TYPE = 'application/json';
+
+export interface Exchange {
+  readonly requestId: string;
+  /** The metrics label: the route template, or UNMATCHED_ROUTE. */
+  readonly routeLabel: string;
+  /** Bytes of body the adapter may read for this request; null when no body is read at all. */
+  readonly bodyLimit: number | null;
+  /** Runs the request to its response. Never rejects. */
+  run(body: Uint8Array | null): Promise<OutgoingResponse>;
+  /** The 413 answer, for an adapter that stopped reading a body past `bodyLimit`. */
+  tooLarge(): OutgoingResponse;
+}
+
+export interface Dispatcher {
+  readonly router: Router;
+  /** Synchronous: routes the request and fixes its id before the adapter awaits anything. */
+  begin(req: IncomingRequest): Exchange;
+}
+
+export interface DispatcherOptions {
+  routes?: readonly Route[];
+  /** Compiled schemas; compiled here when not given. */
+  codecs?: Codecs;
+}
+
+export function acceptRequestId(incoming: string | undefined): string {
+  return incoming !== undefined && REQUEST_ID_PATTERN.test(incoming) ? incoming : newId();
+}
+
+function parseQuery(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw === '') return out;
+  for (const [k, v] of new URLSearchParams(raw)) if (!Object.hasOwn(out, k)) out[k] = v;
+  return out;
+}
+
+class ErrorResponse {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
+}
+
+export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions = {}): Dispatcher {
+  const router = createRouter(options.routes ?? ROUTES);
+  const codecs = options.codecs ?? compileCodecs();
+  const { metrics, logger, config } = deps;
+
+  function finish(
+    method: string,
+    routeLabel: string,
+    startedAt: number,
+    requestId: string,
+    status: number,
+    body: string,
+    extra: Readonly<Record<string, string>> = {},
+  ): OutgoingResponse {
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...extra, [REQUEST_ID_HEADER]: requestId };
+    const retryAfter = RETRY_AFTER_SECONDS[status];
+    if (retryAfter !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfter);
+    const methodLabel = METRIC_METHODS.includes(method) ? method : 'OTHER';
+    metrics.httpRequests.inc({ method: methodLabel, route: routeLabel, status: String(status) });
+    metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (performance.now() - startedAt) / 1000);
+    return { status, headers, body };
+  }
+
+  function errorBody(detail: string): string {
+    return codecs.serialize('Error', { detail });
+  }
+
+  return {
+    router,
+    begin(req) {
+      const startedAt = performance.now();
+      const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
+      const match: RouteMatch = router.match(req.method, req.url);
+      const routeLabel =
+        match.kind === 'found' ? match.route.path : match.kind === 'method_not_allowed' ? match.template : UNMATCHED_ROUTE;
+      const done = (status: number, body: string, headers?: Readonly<Record<string, string>>) =>
+        finish(req.method, routeLabel, startedAt, requestId, status, body, headers);
+      const fail = (e: ErrorResponse) => done(e.status, errorBody(e.detail), e.headers);
+
+      async function handle(body: Uint8Array | null): Promise<OutgoingResponse> {
+        switch (match.kind) {
+          case 'not_found':
+            return fail(new ErrorResponse(404, 'Not Found'));
+          case 'bad_path':
+            return fail(new ErrorResponse(400, match.message));
+          case 'method_not_allowed':
+            return fail(new ErrorResponse(405, 'Method Not Allowed', { allow: match.allow.join(', ') }));
+          case 'found':
+            break;
+        }
+        const { route, params } = match;
+        let parsed: unknown = undefined;
+        if (route.body !== undefined) {
+          if (body === null || body.byteLength === 0) return fail(new ErrorResponse(400, 'Request body is required'));
+          if (body.byteLength > config.maxBodyBytes) return fail(new ErrorResponse(413, tooLargeDetail()));
+          let json: unknown;
+          try {
+            json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+          } catch {
+            return fail(new ErrorResponse(400, 'Invalid JSON body'));
+          }
+          const checked = codecs.validate(route.body, json);
+          if (!checked.ok) return fail(new ErrorResponse(400, checked.message));
+          parsed = checked.value;
+        }
+        const headers = { ...req.headers, [REQUEST_ID_HEADER]: requestId };
+        let res: HandlerResponse;
+        try {
+          res = await route.handler({ params, query: parseQuery(req.query), body: parsed, headers }, deps);
+        } catch (err) {
+          return fail(toErrorResponse(err, requestId, req, route.path));
+        }
+        const schema: ResponseSchemaName | undefined = route.responses[res.status];
+        try {
+          if (schema === undefined) throw new Error(`Route ${route.method} ${route.path} declares no schema for status ${res.status}`);
+          return done(res.status, codecs.serialize(schema, res.body), res.headers);
+        } catch (err) {
+          return fail(toErrorResponse(err, requestId, req, route.path));
+        }
+      }
+
+      return {
+        requestId,
+        routeLabel,
+        bodyLimit: match.kind === 'found' && match.route.body !== undefined ? config.maxBodyBytes : null,
+        run: (body) =>
+          handle(body).catch((err: unknown) => fail(toErrorResponse(err, requestId, req, routeLabel))),
+        tooLarge: () => fail(new ErrorResponse(413, tooLargeDetail())),
+      };
+    },
+  };
+
+  function tooLargeDetail(): string {
+    return `Request body exceeds ${config.maxBodyBytes} bytes`;
+  }
+
+  function toErrorResponse(err: unknown, requestId: string, req: IncomingRequest, routeLabel: string): ErrorResponse {
+    if (isAuroraError(err)) {
+      const payload = err.toPayload();
+      if (err.status >= 500) {
+        logger.warn('request failed', { request_id: requestId, method: req.method, route: routeLabel, code: err.code, err });
+      }
+      return new ErrorResponse(err.status, payload.message);
+    }
+    logger.error('request failed with a defect', { request_id: requestId, method: req.method, route: routeLabel, err });
+    return new ErrorResponse(500, 'Internal server error');
+  }
+}

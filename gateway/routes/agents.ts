@@ -1,0 +1,86 @@
+// Agents: create, list, inspect, delete, and the operator commands restart and fault.
+// Every answer comes from the registry service over the bus.
+import type { AgentDefinition } from '../../actors/protocol.js';
+import type { GatewayDeps } from '../deps.js';
+import type { HandlerRequest, HandlerResponse } from '../http.js';
+import { route, type Route } from '../router.js';
+import { AGENT_KINDS, PROVIDERS, type AgentCreateBody } from '../schemas.js';
+import { ask } from '../service-client.js';
+import { assertKnown, pathParam } from './params.js';
+
+const nameParam = (req: HandlerRequest): string => pathParam(req, 'name');
+
+const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
+  status: 200,
+  body: await ask(deps, 'registry.list', {}),
+});
+
+const create = async (req: HandlerRequest<AgentCreateBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+  const b = req.body;
+  assertKnown('agent_type', b.agent_type, AGENT_KINDS);
+  assertKnown('provider', b.provider, PROVIDERS);
+  const definition: AgentDefinition = {
+    name: b.name,
+    agent_type: b.agent_type,
+    model_name: b.model_name,
+    provider: b.provider,
+    description: b.description,
+    config: b.config,
+  };
+  return { status: 201, body: await ask(deps, 'registry.create', definition) };
+};
+
+const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
+  status: 200,
+  body: await ask(deps, 'registry.get', { name: nameParam(req) }),
+});
+
+const remove = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  const { name } = await ask(deps, 'registry.delete', { name: nameParam(req) });
+  return { status: 200, body: { message: `Agent ${name} deleted successfully` } };
+};
+
+const restart = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
+  status: 200,
+  body: await ask(deps, 'registry.restart', { name: nameParam(req) }),
+});
+
+/** Accepted, not done: the agent crashes on its own schedule and its supervisor takes over. */
+const fault = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  const { name } = await ask(deps, 'registry.fault', { name: nameParam(req) });
+  return { status: 202, body: { message: `Fault injected into agent ${name}`, name } };
+};
+
+export const agentRoutes: readonly Route[] = [
+  route({ method: 'GET', path: '/api/v1/agents/', handler: list, responses: { 200: 'AgentList' }, summary: 'List agents' }),
+  route({
+    method: 'POST',
+    path: '/api/v1/agents/',
+    handler: create,
+    body: 'AgentCreateRequest',
+    responses: { 201: 'AgentRecord' },
+    summary: 'Create an agent',
+  }),
+  route({ method: 'GET', path: '/api/v1/agents/:name', handler: get, responses: { 200: 'AgentRecord' }, summary: 'Get an agent' }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/agents/:name',
+    handler: remove,
+    responses: { 200: 'Message' },
+    summary: 'Delete an agent',
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/agents/:name/restart',
+    handler: restart,
+    responses: { 200: 'AgentRecord' },
+    summary: 'Bring a failed agent back',
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/agents/:name/fault',
+    handler: fault,
+    responses: { 202: 'FaultAccepted' },
+    summary: 'Crash an agent on purpose (fault injection must be enabled)',
+  }),
+];

@@ -1,0 +1,74 @@
+// Models: what is loaded, load, unload, and the status of one model. Answers come from the model
+// manager service over the bus.
+import type { GatewayDeps } from '../deps.js';
+import type { HandlerRequest, HandlerResponse } from '../http.js';
+import { route, type Route } from '../router.js';
+import { PROVIDERS, type ModelLoadBody } from '../schemas.js';
+import { ask } from '../service-client.js';
+import { assertKnown, pathParam } from './params.js';
+
+export const DEFAULT_PROVIDER = 'ollama';
+
+export function modelKey(provider: string, name: string): string {
+  return `model:${provider}:${name}`;
+}
+
+const modelName = (req: HandlerRequest): string => pathParam(req, 'name');
+
+function providerQuery(req: HandlerRequest): string {
+  const provider = req.query.provider ?? DEFAULT_PROVIDER;
+  assertKnown('provider', provider, PROVIDERS);
+  return provider;
+}
+
+const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  const loaded = await ask(deps, 'models.list', {});
+  const models: Record<string, { name: string; provider: string; loaded_at: string }> = {};
+  for (const m of loaded) models[modelKey(m.provider, m.name)] = { name: m.name, provider: m.provider, loaded_at: m.loaded_at };
+  return { status: 200, body: { models, count: Object.keys(models).length } };
+};
+
+const load = async (req: HandlerRequest<ModelLoadBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+  assertKnown('provider', req.body.provider, PROVIDERS);
+  const model = await ask(deps, 'models.load', { name: req.body.name, provider: req.body.provider, config: req.body.config });
+  return {
+    status: 201,
+    body: { message: `Model ${model.name} loaded successfully`, name: model.name, provider: model.provider },
+  };
+};
+
+const unload = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  const { name } = await ask(deps, 'models.unload', { name: modelName(req), provider: providerQuery(req) });
+  return { status: 200, body: { message: `Model ${name} unloaded successfully` } };
+};
+
+const status = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
+  status: 200,
+  body: await ask(deps, 'models.status', { name: modelName(req), provider: providerQuery(req) }),
+});
+
+export const modelRoutes: readonly Route[] = [
+  route({ method: 'GET', path: '/api/v1/models/', handler: list, responses: { 200: 'ModelMap' }, summary: 'List loaded models' }),
+  route({
+    method: 'POST',
+    path: '/api/v1/models/load',
+    handler: load,
+    body: 'ModelLoadRequest',
+    responses: { 201: 'ModelLoaded' },
+    summary: 'Load a model',
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/models/:name',
+    handler: unload,
+    responses: { 200: 'Message' },
+    summary: 'Unload a model (?provider=, default ollama)',
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/models/:name/status',
+    handler: status,
+    responses: { 200: 'ModelStatus' },
+    summary: 'Installed / loaded status of one model (?provider=, default ollama)',
+  }),
+];
