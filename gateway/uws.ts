@@ -1,0 +1,174 @@
+// The thin adapter between uWebSockets.js and the dispatcher. uWS rules kept here and nowhere else:
+// `onAborted` first; the request object is copied out before any await (it is stack-allocated and
+// dies with the callback); body chunks are copied as they arrive (their ArrayBuffers are reused);
+// every write after an await happens inside `cork`; nothing is written after an abort.
+import { STATUS_CODES } from 'node:http';
+import uws from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Dispatcher } from './dispatch.js';
+import type { IncomingRequest, OutgoingResponse } from './http.js';
+
+export class UwsUnavailableError extends Error {
+  override readonly name = 'UwsUnavailableError';
+}
+
+/**
+ * uWebSockets.js falls back to a JavaScript imitation when its native binary does not load on this
+ * platform / Node ABI; that fallback is broken, so Aurora refuses to start on it.
+ */
+export function assertNativeUws(App: unknown): void {
+  const native = typeof App === 'function' && /\[native code\]/.test(Function.prototype.toString.call(App));
+  if (!native) {
+    throw new UwsUnavailableError(
+      `uWebSockets.js did not load its native binary for ${process.platform}-${process.arch} ` +
+        `(Node ${process.versions.node}, ABI ${process.versions.modules}); its JavaScript fallback is ` +
+        'not supported. Use a Node.js version the installed uWebSockets.js ships a binary for, and ' +
+        'make sure UWS_USE_FALLBACK is not set.',
+    );
+  }
+}
+
+export function createUwsApp(): TemplatedApp {
+  assertNativeUws(uws.App);
+  return uws.App();
+}
+
+/** Copies what the dispatcher needs out of the uWS request; call synchronously in the handler. */
+export function copyRequest(req: HttpRequest): IncomingRequest {
+  const headers: Record<string, string> = {};
+  req.forEach((key, value) => {
+    const prev = headers[key];
+    headers[key] = prev === undefined ? value : `${prev}, ${value}`;
+  });
+  return {
+    method: req.getCaseSensitiveMethod().toUpperCase(),
+    url: req.getUrl(),
+    query: req.getQuery() ?? '',
+    headers,
+  };
+}
+
+function statusLine(status: number): string {
+  const reason = STATUS_CODES[status];
+  return reason === undefined ? String(status) : `${status} ${reason}`;
+}
+
+/** The declared body length: a number, null when none is declared, NaN when it is malformed. */
+function declaredLength(headers: IncomingRequest['headers']): number | null {
+  const raw = headers['content-length'];
+  if (raw === undefined) return null;
+  return /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+}
+
+/** Sends every HTTP request on `app` through `dispatcher`. */
+export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, logger: Logger): void {
+  app.any('/*', (res, req) => serveHttp(res, req, dispatcher, logger));
+}
+
+function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, logger: Logger): void {
+  let aborted = false;
+  let answered = false;
+  let requestId: string | undefined;
+  res.onAborted(() => {
+    aborted = true;
+    logger.debug('client went away before its response', { request_id: requestId, answered });
+  });
+  const incoming = copyRequest(req);
+  const exchange = dispatcher.begin(incoming);
+  requestId = exchange.requestId;
+
+  /** The one place that writes. `close` ends the connection (used when a body is left unread). */
+  const send = (out: OutgoingResponse, close = false): void => {
+    if (aborted || answered) return;
+    answered = true;
+    res.cork(() => {
+      res.writeStatus(statusLine(out.status));
+      for (const [key, value] of Object.entries(out.headers)) res.writeHeader(key, value);
+      res.end(out.body, close);
+    });
+  };
+
+  const run = (body: Uint8Array | null): void => {
+    exchange.run(body).then(
+      (out) => send(out),
+      (err: unknown) => {
+        // run() never rejects; reaching this is a bug in the dispatcher itself.
+        logger.error('dispatcher rejected', { request_id: exchange.requestId, err });
+        send({
+          status: 500,
+          headers: { 'content-type': 'application/json', 'x-request-id': exchange.requestId },
+          body: '{"detail":"Internal server error"}',
+        });
+      },
+    );
+  };
+
+  const limit = exchange.bodyLimit;
+  if (limit === null) {
+    run(null);
+    return;
+  }
+  const declared = declaredLength(incoming.headers);
+  if (declared !== null && declared > limit) {
+    // Honour Content-Length: refuse before a byte of the body is read.
+    send(exchange.tooLarge(), true);
+    return;
+  }
+  const chunked = incoming.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (declared === null || declared === 0)) {
+    run(new Uint8Array(0));
+    return;
+  }
+
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let stopped = false;
+  res.onData((chunk, isLast) => {
+    if (stopped || aborted) return;
+    received += chunk.byteLength;
+    if (received > limit) {
+      stopped = true;
+      chunks.length = 0;
+      send(exchange.tooLarge(), true);
+      return;
+    }
+    // The chunk's memory is reused by uWS once this callback returns: copy it.
+    chunks.push(Buffer.from(new Uint8Array(chunk)));
+    if (isLast) {
+      stopped = true;
+      run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    }
+  });
+}
+
+export interface Listening {
+  readonly port: number;
+  /** Stops accepting and closes every open socket (HTTP and WebSocket). Idempotent. */
+  close(): void;
+}
+
+/** Listens on host:port; port 0 picks a free port, read back from the socket. */
+export function listen(app: TemplatedApp, host: string, port: number): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (listenSocket) => {
+      if (!listenSocket) {
+        reject(new Error(`Gateway could not listen on ${host}:${port}`));
+        return;
+      }
+      const actual = uws.us_socket_local_port(listenSocket as unknown as uws.us_socket);
+      let closed = false;
+      resolve({
+        port: actual,
+        close() {
+          if (closed) return;
+          closed = true;
+          uws.us_listen_socket_close(listenSocket);
+          // Native builds have app.close(), which also ends the open connections; the typings lag.
+          const closable = app as TemplatedApp & { close?: () => void };
+          closable.close?.();
+        },
+      });
+    });
+  });
+}
