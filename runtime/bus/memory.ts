@@ -14,7 +14,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';
-import { assertSubject, SubjectIndex } from './subject-index.js';
+import { assertQueueName, assertSubject, SubjectIndex } from './subject-index.js';
 
 export interface MemoryBusOptions {
   /**
@@ -331,12 +331,6 @@ function requestTimedOut(bus: MemoryBus, inbox: string, subject: string, timeout
 
 function closedError(): AuroraError {
   return new AuroraError('unavailable', 'bus is closed');
-}
-
-function assertQueueName(queue: string): void {
-  if (queue.length === 0 || /[\s.*>]/.test(queue)) {
-    throw new AuroraError('invalid_request', `invalid queue group name "${queue}"`);
-  }
 }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {

@@ -33,7 +33,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';
-import { assertSubject } from './subject-index.js';
+import { assertQueueName, assertSubject } from './subject-index.js';
 
 export interface NatsBusOptions {
   url: string;
@@ -118,6 +118,7 @@ class NatsBus implements Bus {
     if (this.state !== 'open') throw new AuroraError('unavailable', 'bus is draining or closed: cannot subscribe');
     assertSubject(subject, true);
     const queue = options?.queue;
+    if (queue !== undefined) assertQueueName(queue);
     let sub: NatsSubscription;
     try {
       sub = this.nc.subscribe(subject, {

@@ -49,6 +49,13 @@ export function assertSubject(subject: string, wildcards: boolean): void {
   }
 }
 
+/** A queue group name is one token without wildcards. */
+export function assertQueueName(queue: string): void {
+  if (queue.length === 0 || /[\s.*>]/.test(queue)) {
+    throw new AuroraError('invalid_request', `invalid queue group name "${queue}"`);
+  }
+}
+
 function invalidSubject(subject: string, why: string): AuroraError {
   return new AuroraError('invalid_request', `invalid subject "${subject}": ${why}`);
 }

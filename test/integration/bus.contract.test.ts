@@ -292,6 +292,7 @@ function busContract(makeBus: BusFactory): void {
     }
     expect(thrown(() => bus.subscribe(`${ns}.>.a`, () => {})).code).toBe('invalid_request');
     expect(thrown(() => bus.subscribe(`${ns}.a>`, () => {})).code).toBe('invalid_request');
+    expect(thrown(() => bus.subscribe(`${ns}.a`, () => {}, { queue: 'a.b' })).code).toBe('invalid_request');
     expect((await rejection(bus.request(`${ns}..a`, 1, { timeoutMs: 100 }))).code).toBe('invalid_request');
   });
 
