@@ -105,6 +105,7 @@ export const EVENT_TYPES = [
   'supervisor.crash',
   'supervisor.restart',
   'supervisor.escalation',
+  'supervisor.failed',
   'model.loaded',
   'model.unloaded',
 ] as const;

@@ -36,6 +36,8 @@ export function createSubjects(namespace: string) {
     event: (kind: EventKind, type: string, agent?: string) =>
       `${ns}.events.${kind}.${agent === undefined ? '_' : nameToken(agent)}.${type}`,
     eventsAll: () => `${ns}.events.>`,
+    /** Queue group of a service: its instances on every node share the requests. */
+    queue: (service: 'registry' | 'models' | 'health') => `${ns}-${service}`,
   } as const;
 }
 

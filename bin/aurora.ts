@@ -1,0 +1,115 @@
+// The composition root: config → bus → store → cache → providers → supervisor tree → gateway.
+import { readFileSync } from 'node:fs';
+import { startGateway, type Gateway } from '../gateway/server.js';
+import { createBus } from '../runtime/bus/index.js';
+import { createCache } from '../runtime/cache/index.js';
+import { systemClock } from '../runtime/clock.js';
+import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { describe } from '../runtime/errors.js';
+import { createLifecycle } from '../runtime/lifecycle.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { createMetrics } from '../runtime/metrics.js';
+import { createOllamaProvider } from '../runtime/providers/ollama.js';
+import { openStore } from '../runtime/store/index.js';
+import { startRuntime } from '../supervisors/tree.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Aurora {
+  readonly config: Config;
+  readonly gateway: Gateway;
+  /** Graceful stop: refuse new work, let in-flight tasks finish within the grace period, flush, drain. */
+  stop(): Promise<void>;
+}
+
+export async function startAurora(config: Config, logger: Logger): Promise<Aurora> {
+  const lifecycle = createLifecycle(logger);
+  const metrics = createMetrics();
+  try {
+    const bus = await createBus(config, logger);
+    lifecycle.onShutdown('bus', () => bus.drain());
+    const store = openStore({ path: config.databasePath });
+    lifecycle.onShutdown('store', () => store.close());
+    const cache = await createCache(config, logger);
+    lifecycle.onShutdown('cache', () => cache.close());
+    const providers = { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
+
+    const runtime = await startRuntime({
+      config,
+      bus,
+      store,
+      cache,
+      providers,
+      clock: systemClock,
+      rng: Math.random,
+      logger,
+      metrics,
+      onFatal: (reason) => {
+        logger.error('node cannot heal itself; exiting', { reason });
+        void lifecycle.shutdown().finally(() => process.exit(70));
+      },
+    });
+    lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
+
+    const gateway = await startGateway({
+      bus,
+      subjects: runtime.subjects,
+      config,
+      metrics,
+      logger,
+      cache,
+      startedAt: systemClock.now(),
+      version: VERSION,
+      host: config.host,
+      port: config.port,
+    });
+    lifecycle.onShutdown('gateway', () => gateway.close());
+    logger.info('aurora started', {
+      url: `http://${config.host}:${gateway.port}`,
+      bus: bus.kind,
+      cache: cache.kind,
+      database: config.databasePath,
+      ollama: config.ollamaHost,
+    });
+    return { config, gateway, stop: () => lifecycle.shutdown() };
+  } catch (err) {
+    await lifecycle.shutdown();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+  const logger = createLogger(config.logLevel, { service: 'aurora' });
+  let aurora: Aurora;
+  try {
+    aurora = await startAurora(config, logger);
+  } catch (err) {
+    logger.error('aurora failed to start', { error: describe(err) });
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    aurora.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: describe(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,369 @@
+// The only place an agent's actor meets the store and the bus.
+//
+// The host owns the agent's mailbox, so queued tasks survive a restart of the actor: a crash
+// costs the task in flight (or retries it when the task asked for retries), never the queue.
+// The actor itself is the supervised child: start() spawns a fresh one, a crash ends it.
+import { performance } from 'node:perf_hooks';
+import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import type { AgentDefinition, AgentStatus, Reply, TaskRequest, TaskResult, TaskStatus } from '../actors/protocol.js';
+import type { LlmEmitted } from '../actors/llm/machine.js';
+import type { LlmChatResult } from '../runtime/providers/llm.js';
+import { isoNow, type Clock } from '../runtime/clock.js';
+import { AuroraError, describe, toErrorPayload } from '../runtime/errors.js';
+import type { EventPublisher } from '../runtime/events.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { Store } from '../runtime/store/index.js';
+import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
+
+export interface AgentHostDeps {
+  machine: AnyStateMachine;
+  store: Store;
+  events: EventPublisher;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  mailboxSize: number;
+  taskTimeoutMs: number;
+}
+
+interface Pending {
+  task: TaskRequest;
+  reply: (reply: Reply<TaskResult>) => void;
+  acceptedAt: number;
+  startedAt: number;
+  attempts: number;
+  deadline: { cancel(): void };
+  /** Set when the host asked the actor to abandon this task; says how the task ends. */
+  abandonedWith: AuroraError | null;
+}
+
+export class AgentHost {
+  private readonly queue: Pending[] = [];
+  private current: Pending | null = null;
+  private actor: AnyActorRef | null = null;
+  private exitListener: ((exit: ChildExit) => void) | null = null;
+  private lifecycle: 'starting' | 'up' | 'restarting' | 'failed' | 'stopped' = 'starting';
+  private published: AgentStatus | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    readonly definition: AgentDefinition,
+    private readonly deps: AgentHostDeps,
+  ) {
+    this.log = deps.logger.child({ agent: definition.name });
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get status(): AgentStatus {
+    switch (this.lifecycle) {
+      case 'up':
+        return this.current ? 'running' : 'idle';
+      case 'starting':
+      case 'restarting':
+        return 'restarting';
+      default:
+        return this.lifecycle;
+    }
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** The supervised child: each start() is a fresh actor incarnation. */
+  childSpec(restart: ChildSpec['restart'] = 'permanent'): ChildSpec {
+    return {
+      id: this.name,
+      kind: this.definition.agent_type,
+      restart,
+      start: () => this.spawn(),
+    };
+  }
+
+  /** Accepts a task into the mailbox; throws AuroraError when it cannot be accepted. */
+  submit(task: TaskRequest, reply: (reply: Reply<TaskResult>) => void): void {
+    if (this.lifecycle === 'failed') {
+      throw new AuroraError('agent_failed', `Agent ${this.name} has failed; restart it to run tasks`);
+    }
+    if (this.lifecycle === 'stopped') throw new AuroraError('agent_stopped', `Agent ${this.name} is stopped`);
+    if (this.queue.length >= this.deps.mailboxSize) {
+      throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
+    }
+    this.deps.store.tasks.insertQueued(task, isoNow(this.deps.clock));
+    const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
+    const pending: Pending = {
+      task,
+      reply,
+      acceptedAt: performance.now(),
+      startedAt: 0,
+      attempts: 0,
+      abandonedWith: null,
+      deadline: this.deps.clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
+    };
+    this.queue.push(pending);
+    this.deps.metrics.mailboxDepth.inc();
+    this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position: this.queue.length } });
+    this.pump();
+  }
+
+  /** Aborts a queued or running task of this agent. Undefined when the task is not here. */
+  cancel(taskId: string): TaskStatus | undefined {
+    const err = new AuroraError('task_cancelled', `Task ${taskId} was cancelled`);
+    if (this.current?.task.task_id === taskId) {
+      this.abandon(this.current, err);
+      return 'cancelled';
+    }
+    const index = this.queue.findIndex((p) => p.task.task_id === taskId);
+    if (index < 0) return undefined;
+    const [pending] = this.queue.splice(index, 1);
+    this.deps.metrics.mailboxDepth.dec();
+    this.finish(pending!, err);
+    return 'cancelled';
+  }
+
+  /** Fault injection: makes the actor throw, exactly like a defect would. */
+  injectFault(): void {
+    if (!this.actor) throw new AuroraError('agent_failed', `Agent ${this.name} has no running actor to crash`);
+    this.actor.send({ type: 'FAULT', reason: 'fault injection' });
+  }
+
+  /** The supervisor spent this agent's restart budget: it stays `failed` until an operator restarts it. */
+  markFailed(reason: string): void {
+    this.lifecycle = 'failed';
+    this.failAll(new AuroraError('agent_failed', `Agent ${this.name} has failed: ${reason}`));
+    this.deps.store.agents.setStatus(this.name, 'failed');
+    this.announce(reason);
+  }
+
+  /** The agent is being deleted or the node is going down: every task still here ends with `reason`. */
+  shutdown(reason: AuroraError): void {
+    this.lifecycle = 'stopped';
+    this.failAll(reason);
+    this.announce();
+  }
+
+  /** Resolves once the mailbox is empty and nothing runs, or after timeoutMs. */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const until = performance.now() + timeoutMs;
+    while (this.current || this.queue.length > 0) {
+      if (performance.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
+  private spawn(): ChildHandle {
+    const actor = createActor(this.deps.machine, { input: { definition: this.definition } });
+    actor.on('task.done', (e: LlmEmitted) => e.type === 'task.done' && this.onDone(e.taskId, e.output));
+    actor.on('task.error', (e: LlmEmitted) => e.type === 'task.error' && this.onTaskError(e.taskId, e.error));
+    actor.on('task.cancelled', (e: LlmEmitted) => e.type === 'task.cancelled' && this.onCancelled(e.taskId));
+    actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status !== 'done' || this.actor !== actor) return;
+        if (snapshot.value === 'failed') this.onCrash(actor, (snapshot.context as { failure: unknown }).failure);
+        else this.onExit(actor, { reason: 'normal' });
+      },
+      error: (error) => this.onCrash(actor, error),
+    });
+    this.actor = actor;
+    actor.start();
+    if (this.lifecycle !== 'stopped') {
+      if (this.lifecycle === 'failed') this.deps.store.agents.setStatus(this.name, 'idle');
+      this.lifecycle = 'up';
+    }
+    this.announce();
+    this.pump();
+    return {
+      stop: async () => {
+        if (this.actor === actor) this.actor = null;
+        actor.stop();
+      },
+      onExit: (listener) => {
+        this.exitListener = listener;
+      },
+    };
+  }
+
+  private pump(): void {
+    if (this.lifecycle !== 'up' || this.current || !this.actor) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.deps.metrics.mailboxDepth.dec();
+    this.current = next;
+    next.startedAt = performance.now();
+    next.attempts += 1;
+    this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
+    this.deps.events.publish('task.started', {
+      agent: this.name,
+      task_id: next.task.task_id,
+      payload: { attempt: next.attempts },
+    });
+    this.announce();
+    this.actor.send({ type: 'TASK', task: next.task });
+  }
+
+  private onDone(taskId: string, output: LlmChatResult): void {
+    const pending = this.takeCurrent(taskId);
+    if (pending) this.finish(pending, output);
+  }
+
+  private onTaskError(taskId: string, error: AuroraError): void {
+    const pending = this.takeCurrent(taskId);
+    if (pending) this.finish(pending, pending.abandonedWith ?? error);
+  }
+
+  private onCancelled(taskId: string): void {
+    const pending = this.takeCurrent(taskId);
+    if (pending) this.finish(pending, pending.abandonedWith ?? new AuroraError('task_cancelled', `Task ${taskId} was cancelled`));
+  }
+
+  private takeCurrent(taskId: string): Pending | null {
+    const pending = this.current;
+    if (!pending || pending.task.task_id !== taskId) return null;
+    this.current = null;
+    return pending;
+  }
+
+  private onDeadline(pending: Pending, timeoutMs: number): void {
+    const err = new AuroraError('timeout', `Task ${pending.task.task_id} timed out after ${timeoutMs} ms`);
+    if (this.current === pending) return this.abandon(pending, err);
+    const index = this.queue.indexOf(pending);
+    if (index < 0) return;
+    this.queue.splice(index, 1);
+    this.deps.metrics.mailboxDepth.dec();
+    this.finish(pending, err);
+  }
+
+  /** Asks the actor to drop the running task; leaving `running` aborts the LLM request. */
+  private abandon(pending: Pending, err: AuroraError): void {
+    pending.abandonedWith = err;
+    if (this.actor) this.actor.send({ type: 'CANCEL', taskId: pending.task.task_id });
+    // No actor (restarting): nothing runs the task any more, so it ends now.
+    if (this.current === pending && !this.actor) {
+      this.current = null;
+      this.finish(pending, err);
+    }
+  }
+
+  private onCrash(actor: AnyActorRef, error: unknown): void {
+    if (this.actor !== actor) return;
+    this.actor = null;
+    const reason = describe(error);
+    const pending = this.current;
+    this.current = null;
+    if (pending) {
+      const retries = pending.task.parameters.retries ?? 0;
+      if (!pending.abandonedWith && pending.attempts <= retries) {
+        this.queue.unshift(pending);
+        this.deps.metrics.mailboxDepth.inc();
+      } else {
+        this.finish(
+          pending,
+          pending.abandonedWith ??
+            new AuroraError('agent_crashed', `Agent ${this.name} crashed while running task ${pending.task.task_id}: ${reason}`),
+        );
+      }
+    }
+    if (this.lifecycle === 'up') this.lifecycle = 'restarting';
+    this.log.warn('agent actor crashed', { reason, error });
+    this.announce(reason);
+    this.onExit(actor, { reason: 'crash', error });
+  }
+
+  private onExit(actor: AnyActorRef, exit: ChildExit): void {
+    if (this.actor === actor) this.actor = null;
+    this.exitListener?.(exit);
+  }
+
+  private failAll(err: AuroraError): void {
+    const queued = this.queue.splice(0);
+    this.deps.metrics.mailboxDepth.dec(queued.length);
+    for (const pending of queued) this.finish(pending, err);
+    if (this.current) this.abandon(this.current, err);
+  }
+
+  private finish(pending: Pending, outcome: LlmChatResult | AuroraError): void {
+    pending.deadline.cancel();
+    const { task } = pending;
+    const now = performance.now();
+    const durationMs = Math.round((now - pending.acceptedAt) * 1000) / 1000;
+    const completedAt = isoNow(this.deps.clock);
+    const { metrics, store, events } = this.deps;
+    if (outcome instanceof AuroraError) {
+      const status = outcome.code === 'task_cancelled' ? 'cancelled' : 'failed';
+      store.tasks.fail(task.task_id, {
+        status,
+        error: outcome.message,
+        error_code: outcome.code,
+        completed_at: completedAt,
+        duration_ms: durationMs,
+      });
+      metrics.tasks.inc({ outcome: status });
+      metrics.taskDuration.observe({ outcome: status }, durationMs / 1000);
+      events.publish(status === 'cancelled' ? 'task.cancelled' : 'task.failed', {
+        agent: this.name,
+        task_id: task.task_id,
+        payload: { code: outcome.code, detail: outcome.message },
+      });
+      pending.reply({ ok: false, error: toErrorPayload(outcome) });
+    } else {
+      const result: TaskResult = {
+        task_id: task.task_id,
+        agent: this.name,
+        result: outcome.text,
+        status: 'completed',
+        model: outcome.model,
+        provider: this.definition.provider,
+        tokens_used: outcome.promptTokens + outcome.completionTokens,
+        prompt_tokens: outcome.promptTokens,
+        completion_tokens: outcome.completionTokens,
+        completed_at: completedAt,
+        duration_ms: durationMs,
+        timings: {
+          queued_ms: Math.round((pending.startedAt - pending.acceptedAt) * 1000) / 1000,
+          total_duration_ms: outcome.totalDurationMs,
+          load_duration_ms: outcome.loadDurationMs,
+          prompt_eval_duration_ms: outcome.promptEvalDurationMs,
+          eval_duration_ms: outcome.evalDurationMs,
+        },
+      };
+      store.tasks.complete(task.task_id, {
+        result: result.result,
+        model: result.model,
+        provider: result.provider,
+        tokens_used: result.tokens_used,
+        completed_at: completedAt,
+        duration_ms: durationMs,
+        timings: result.timings,
+      });
+      store.agents.touchLastRun(this.name, completedAt);
+      metrics.tasks.inc({ outcome: 'completed' });
+      metrics.taskDuration.observe({ outcome: 'completed' }, durationMs / 1000);
+      metrics.tokens.inc({ direction: 'prompt' }, outcome.promptTokens);
+      metrics.tokens.inc({ direction: 'completion' }, outcome.completionTokens);
+      events.publish('task.completed', {
+        agent: this.name,
+        task_id: task.task_id,
+        payload: { tokens_used: result.tokens_used, duration_ms: durationMs },
+      });
+      pending.reply({ ok: true, data: result });
+    }
+    this.announce();
+    this.pump();
+  }
+
+  /** Publishes agent.status when the visible status changed. */
+  private announce(reason?: string): void {
+    const status = this.status;
+    if (status === this.published) return;
+    this.published = status;
+    this.deps.events.publish('agent.status', {
+      agent: this.name,
+      payload: reason === undefined ? { status } : { status, reason },
+    });
+  }
+}

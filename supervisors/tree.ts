@@ -1,0 +1,168 @@
+// The supervisor tree of one Aurora node:
+//
+//   root (one_for_one)
+//   ├── registry        service: agents, tasks, health on the bus
+//   ├── model-manager   service: models on the bus
+//   └── agents          one child per agent, each with its own restart budget
+import type { AnyStateMachine } from 'xstate';
+import { AGENT_KINDS, type Capabilities } from '../actors/catalog.js';
+import type { EventType, HealthReport } from '../actors/protocol.js';
+import type { Bus, Subscription } from '../runtime/bus/bus.js';
+import type { Cache } from '../runtime/cache/cache.js';
+import { isoNow, type Clock } from '../runtime/clock.js';
+import type { Config } from '../runtime/config.js';
+import { AuroraError } from '../runtime/errors.js';
+import { createEventPublisher, type EventPublisher } from '../runtime/events.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { LlmProvider } from '../runtime/providers/llm.js';
+import { serve } from '../runtime/rpc.js';
+import type { Store } from '../runtime/store/index.js';
+import { createSubjects, type Subjects } from '../runtime/subjects.js';
+import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
+import { createModelManager } from './model-manager.js';
+import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
+
+export interface RuntimeDeps {
+  config: Config;
+  bus: Bus;
+  store: Store;
+  cache: Cache;
+  providers: Readonly<Record<string, LlmProvider>>;
+  clock: Clock;
+  rng: () => number;
+  logger: Logger;
+  metrics: Metrics;
+  /** The root supervisor spent its budget: the node cannot heal itself, its process should exit. */
+  onFatal(reason: string): void;
+}
+
+export interface Runtime {
+  readonly subjects: Subjects;
+  readonly events: EventPublisher;
+  readonly registry: AgentRegistry;
+  readonly root: Supervisor;
+  /** Waits up to graceMs for every agent to finish what it holds, then stops the tree. */
+  stop(graceMs: number): Promise<void>;
+}
+
+interface Service {
+  start(): void;
+  stop(): void;
+}
+
+function serviceChild(id: string, service: Service): ChildSpec {
+  return {
+    id,
+    restart: 'permanent',
+    kind: 'service',
+    start: () => {
+      service.start();
+      return { stop: async () => service.stop(), onExit: () => {} };
+    },
+  };
+}
+
+export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
+  const { config, bus, store, clock, logger, metrics } = deps;
+  const subjects = createSubjects(config.namespace);
+  const events = createEventPublisher(bus, subjects, clock);
+
+  const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
+  if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
+
+  const caps: Capabilities = {
+    llmProviders: deps.providers,
+    onToken: (agent, taskId, token, index) => events.publish('task.token', { agent, task_id: taskId, payload: { token, index } }),
+  };
+  const machines: Record<string, AnyStateMachine> = {};
+  for (const [kind, spec] of Object.entries(AGENT_KINDS)) machines[kind] = spec.machine(caps);
+
+  let registry: AgentRegistry | undefined;
+  const onEvent = (event: SupervisorEvent) => {
+    const { type, supervisor, child, kind, reason, delayMs, restartLatencyMs, attempt, error } = event;
+    const published = {
+      type: `supervisor.${type}` as EventType,
+      time: new Date(event.at).toISOString(),
+      ...(kind !== 'service' && kind !== 'supervisor' && { agent: child }),
+      payload: { supervisor, child, kind, reason, delay_ms: delayMs, restart_latency_ms: restartLatencyMs, attempt, error },
+    };
+    store.events.append(published);
+    events.publish(published.type, { ...(published.agent !== undefined && { agent: child }), payload: published.payload });
+    registry?.onSupervisorEvent(event);
+  };
+
+  const supervisorDeps = { clock, rng: deps.rng, logger, metrics, onEvent };
+  const agents = createSupervisor(
+    { id: 'agents', policy: { strategy: 'one_for_one', ...config.supervision }, budget: 'per_child' },
+    supervisorDeps,
+  );
+  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, machines });
+  const models = createModelManager({
+    bus,
+    subjects,
+    store,
+    cache: deps.cache,
+    events,
+    clock,
+    logger,
+    providers: deps.providers,
+    cacheTtlMs: config.modelCacheTtlMs,
+  });
+  const health = healthService(bus, subjects, store, deps.providers, logger);
+
+  const root = createSupervisor(
+    {
+      id: 'root',
+      policy: { strategy: 'one_for_one', ...config.supervision },
+      children: [serviceChild('registry', registry), serviceChild('health', health), serviceChild('model-manager', models), agents.asChild('agents')],
+    },
+    {
+      ...supervisorDeps,
+      parent: (escalation) => deps.onFatal(`root supervisor gave up: ${escalation.child} ${escalation.reason}`),
+    },
+  );
+  await root.start();
+  const restored = registry.restore();
+  if (restored > 0) logger.info('agents restored from the store', { count: restored });
+
+  return {
+    subjects,
+    events,
+    registry,
+    root,
+    async stop(graceMs) {
+      const hosts = [...registry.hosts.values()];
+      await Promise.all(hosts.map((h) => h.settle(graceMs)));
+      const cancelled = new AuroraError('task_cancelled', 'Task cancelled: Aurora shut down before it finished');
+      for (const host of hosts) host.shutdown(cancelled);
+      await root.stop();
+    },
+  };
+}
+
+function healthService(
+  bus: Bus,
+  subjects: Subjects,
+  store: Store,
+  providers: Readonly<Record<string, LlmProvider>>,
+  logger: Logger,
+): Service {
+  let sub: Subscription | undefined;
+  return {
+    start() {
+      sub = serve<Record<string, never>, HealthReport>(
+        bus,
+        subjects.health(),
+        async () => {
+          const pings = await Promise.all(Object.values(providers).map((p) => p.ping()));
+          return { database: store.ping(), llm: pings.every(Boolean) };
+        },
+        { queue: subjects.queue('health'), logger },
+      );
+    },
+    stop() {
+      sub?.unsubscribe();
+    },
+  };
+}
