@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FIELDS, ConfigError, loadConfig } from '../../runtime/config.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when the environment is empty', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      natsUrl: undefined,
+      redisUrl: undefined,
+      ollamaHost: 'http://127.0.0.1:11434',
+      databasePath: './data/aurora.db',
+      logLevel: 'info',
+      faultInjection: false,
+    });
+    expect(config.supervision).toEqual({ maxRestarts: 5, periodMs: 60_000, backoffBaseMs: 100, backoffMaxMs: 10_000 });
+  });
+
+  it('reads every variable from the environment it is given', () => {
+    const config = loadConfig({
+      env: {
+        PORT: '9000',
+        HOST: '0.0.0.0',
+        NATS_URL: 'nats://127.0.0.1:4222',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        OLLAMA_HOST: 'http://ollama:11434',
+        DATABASE_PATH: '/tmp/x.db',
+        LOG_LEVEL: 'DEBUG',
+        SUPERVISOR_MAX_RESTARTS: '2',
+        FAULT_INJECTION_ENABLED: 'yes',
+      },
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      natsUrl: 'nats://127.0.0.1:4222',
+      redisUrl: 'redis://127.0.0.1:6379',
+      ollamaHost: 'http://ollama:11434',
+      databasePath: '/tmp/x.db',
+      logLevel: 'debug',
+      faultInjection: true,
+    });
+    expect(config.supervision.maxRestarts).toBe(2);
+  });
+
+  it('lists every problem at once instead of stopping at the first', () => {
+    let error: unknown;
+    try {
+      loadConfig({ env: { PORT: 'eighty', NATS_URL: 'http://x', LOG_LEVEL: 'loud', AGENT_MAILBOX_SIZE: '0' } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/PORT must be an integer/);
+    expect(problems.join('\n')).toMatch(/NATS_URL must use nats:/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
+    expect(problems.join('\n')).toMatch(/AGENT_MAILBOX_SIZE must be between 1/);
+  });
+
+  it('refuses a backoff ceiling below its base', () => {
+    expect(() => loadConfig({ env: { SUPERVISOR_BACKOFF_BASE_MS: '500', SUPERVISOR_BACKOFF_MAX_MS: '100' } })).toThrow(
+      /SUPERVISOR_BACKOFF_MAX_MS \(100\) must be at least SUPERVISOR_BACKOFF_BASE_MS \(500\)/,
+    );
+  });
+
+  it('lets explicit overrides win over the environment and freezes the result', () => {
+    const config = loadConfig({ env: { PORT: '9000' }, overrides: { port: 0, supervision: { maxRestarts: 1 } } });
+    expect(config.port).toBe(0);
+    expect(config.supervision.maxRestarts).toBe(1);
+    expect(config.supervision.periodMs).toBe(60_000);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.supervision)).toBe(true);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ env: { NATS_URL: '', PORT: '' } })).toMatchObject({ natsUrl: undefined, port: 8000 });
+  });
+
+  it('names a distinct environment variable for every field', () => {
+    const names = Object.values(CONFIG_FIELDS).map((f) => f.env);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
