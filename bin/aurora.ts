@@ -33,6 +33,10 @@ export async function startAurora(config: Config, logger: Logger): Promise<Auror
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());
     const providers = { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
+    // Registered before the runtime so it runs after it: answers of tasks that finish during the
+    // grace period still reach their clients, then the sockets close.
+    let gateway: Gateway | undefined;
+    lifecycle.onShutdown('gateway', () => gateway?.close(), 10_000);
 
     const runtime = await startRuntime({
       config,
@@ -51,7 +55,7 @@ export async function startAurora(config: Config, logger: Logger): Promise<Auror
     });
     lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
 
-    const gateway = await startGateway({
+    gateway = await startGateway({
       bus,
       subjects: runtime.subjects,
       config,
@@ -63,7 +67,6 @@ export async function startAurora(config: Config, logger: Logger): Promise<Auror
       host: config.host,
       port: config.port,
     });
-    lifecycle.onShutdown('gateway', () => gateway.close());
     logger.info('aurora started', {
       url: `http://${config.host}:${gateway.port}`,
       bus: bus.kind,
@@ -71,7 +74,15 @@ export async function startAurora(config: Config, logger: Logger): Promise<Auror
       database: config.databasePath,
       ollama: config.ollamaHost,
     });
-    return { config, gateway, stop: () => lifecycle.shutdown() };
+    const started = gateway;
+    return {
+      config,
+      gateway: started,
+      stop: () => {
+        started.drain();
+        return lifecycle.shutdown();
+      },
+    };
   } catch (err) {
     await lifecycle.shutdown();
     throw err;

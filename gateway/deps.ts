@@ -19,4 +19,10 @@ export interface GatewayDeps {
   /** When the process started, milliseconds since the epoch. */
   readonly startedAt: number;
   readonly version: string;
+  /** Set by Gateway.drain(): readiness turns 503 and new work is refused while in-flight work ends. */
+  readonly lifecycle?: GatewayLifecycle;
+}
+
+export interface GatewayLifecycle {
+  draining: boolean;
 }

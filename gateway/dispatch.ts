@@ -32,6 +32,8 @@ export interface Exchange {
 
 export interface Dispatcher {
   readonly router: Router;
+  /** Requests begun whose response has not been produced yet. */
+  inFlight(): number;
   /** Synchronous: routes the request and fixes its id before the adapter awaits anything. */
   begin(req: IncomingRequest): Exchange;
 }
@@ -65,6 +67,9 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
   const router = createRouter(options.routes ?? ROUTES);
   const codecs = options.codecs ?? compileCodecs();
   const { metrics, logger, config } = deps;
+  let inFlight = 0;
+  /** While draining only reads are served, so nothing new starts that shutdown would cut short. */
+  const refusedWhileDraining = (method: string) => deps.lifecycle?.draining === true && method !== 'GET' && method !== 'HEAD';
 
   function finish(
     method: string,
@@ -90,6 +95,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
 
   return {
     router,
+    inFlight: () => inFlight,
     begin(req) {
       const startedAt = performance.now();
       const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
@@ -111,6 +117,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           case 'found':
             break;
         }
+        if (refusedWhileDraining(req.method)) return fail(new ErrorResponse(503, 'Aurora is shutting down'));
         const { route, params } = match;
         let parsed: unknown = undefined;
         if (route.body !== undefined) {
@@ -146,8 +153,14 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         requestId,
         routeLabel,
         bodyLimit: match.kind === 'found' && match.route.body !== undefined ? config.maxBodyBytes : null,
-        run: (body) =>
-          handle(body).catch((err: unknown) => fail(toErrorResponse(err, requestId, req, routeLabel))),
+        run: (body) => {
+          inFlight += 1;
+          return handle(body)
+            .catch((err: unknown) => fail(toErrorResponse(err, requestId, req, routeLabel)))
+            .finally(() => {
+              inFlight -= 1;
+            });
+        },
         tooLarge: () => fail(new ErrorResponse(413, tooLargeDetail())),
       };
     },

@@ -198,6 +198,10 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
 
   const execute = async (c: Client, op: ExecuteOp): Promise<void> => {
     const rid = op.request_id;
+    if (deps.lifecycle?.draining) {
+      control(c, serverMessage.error('Aurora is shutting down', rid));
+      return;
+    }
     if (c.running >= MAX_TASKS_PER_SOCKET) {
       control(c, serverMessage.error(`at most ${MAX_TASKS_PER_SOCKET} tasks may run at once per socket`, rid));
       return;

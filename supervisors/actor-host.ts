@@ -45,6 +45,8 @@ export class AgentHost {
   private exitListener: ((exit: ChildExit) => void) | null = null;
   private lifecycle: 'starting' | 'up' | 'restarting' | 'failed' | 'stopped' = 'starting';
   private published: AgentStatus | null = null;
+  private mailboxClosed = false;
+  private readonly idleWaiters = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(
@@ -90,6 +92,7 @@ export class AgentHost {
       throw new AuroraError('agent_failed', `Agent ${this.name} has failed; restart it to run tasks`);
     }
     if (this.lifecycle === 'stopped') throw new AuroraError('agent_stopped', `Agent ${this.name} is stopped`);
+    if (this.mailboxClosed) throw new AuroraError('unavailable', 'Aurora is shutting down; the task was not accepted');
     if (this.queue.length >= this.deps.mailboxSize) {
       throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
     }
@@ -146,14 +149,25 @@ export class AgentHost {
     this.announce();
   }
 
-  /** Resolves once the mailbox is empty and nothing runs, or after timeoutMs. */
-  async settle(timeoutMs: number): Promise<boolean> {
-    const until = performance.now() + timeoutMs;
-    while (this.current || this.queue.length > 0) {
-      if (performance.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
+  /** Stops taking tasks (new ones are refused with `unavailable`); what is already here carries on. */
+  closeMailbox(): void {
+    this.mailboxClosed = true;
+  }
+
+  /** Resolves true once the mailbox is empty and nothing runs, false if timeoutMs passes first. */
+  settle(timeoutMs: number): Promise<boolean> {
+    if (!this.current && this.queue.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimeout(() => {
+        this.idleWaiters.delete(done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        timer.cancel();
+        resolve(true);
+      };
+      this.idleWaiters.add(done);
+    });
   }
 
   private spawn(): ChildHandle {
@@ -354,6 +368,10 @@ export class AgentHost {
     }
     this.announce();
     this.pump();
+    if (!this.current && this.queue.length === 0 && this.idleWaiters.size > 0) {
+      for (const wake of this.idleWaiters) wake();
+      this.idleWaiters.clear();
+    }
   }
 
   /** Publishes agent.status when the visible status changed. */

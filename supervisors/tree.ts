@@ -133,7 +133,10 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     root,
     async stop(graceMs) {
       const hosts = [...registry.hosts.values()];
-      await Promise.all(hosts.map((h) => h.settle(graceMs)));
+      for (const host of hosts) host.closeMailbox();
+      const settled = await Promise.all(hosts.map((h) => h.settle(graceMs)));
+      const late = settled.filter((ok) => !ok).length;
+      if (late > 0) logger.warn('grace period over; cancelling what is left', { agents: late, graceMs });
       const cancelled = new AuroraError('task_cancelled', 'Task cancelled: Aurora shut down before it finished');
       for (const host of hosts) host.shutdown(cancelled);
       await root.stop();

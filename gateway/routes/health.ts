@@ -83,6 +83,9 @@ const startup = async (): Promise<HandlerResponse> => ({ status: 200, body: { st
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
   const checks = await readiness(deps);
   const timestamp = new Date().toISOString();
+  if (deps.lifecycle?.draining) {
+    return { status: 503, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
+  }
   const failing = (Object.keys(checks) as (keyof ReadyChecks)[]).filter((k) => !checks[k]);
   if (failing.length === 0) return { status: 200, body: { status: 'ready', checks, timestamp } };
   return {

@@ -267,6 +267,39 @@ function runtimeSuite(busKind: BusKind) {
     expect((await rejection(runTask(task('doomed2', 'x')))).code).toBe('agent_not_found');
   });
 
+  it('a graceful stop lets queued and running tasks finish in the grace period and refuses new ones', async () => {
+    node = await start();
+    await node.ask('registry.create', node.subjects.registry('create'), agentDef('finisher'));
+    fake.setFault({ kind: 'slow', tokenDelayMs: 10 });
+    const rec = node.record();
+    const ts = [task('finisher', 'one two three'), task('finisher', 'four five')];
+    const pending = ts.map(runTask);
+    await rec.until((es) => es.filter((e) => e.type === 'task.queued').length === 2);
+    const stopping = node.runtime.stop(10_000);
+    const refused = await rejection(runTask(task('finisher', 'too late')));
+    expect(refused.code).toBe('unavailable');
+    expect((await Promise.all(pending)).map((r) => r.result)).toEqual(['one two three', 'four five']);
+    await stopping;
+    for (const t of ts) expect(node.store.tasks.get(t.task_id)!.status).toBe('completed');
+  });
+
+  it('a graceful stop cancels and records what is still running when the grace period ends', async () => {
+    node = await start();
+    await node.ask('registry.create', node.subjects.registry('create'), agentDef('stuck'));
+    fake.setFault({ kind: 'stall', afterTokens: 1 });
+    const rec = node.record();
+    const running = task('stuck', 'forever');
+    const queued = task('stuck', 'behind it');
+    const pending = [runTask(running), runTask(queued)];
+    await rec.until((es) => es.filter((e) => e.type === 'task.queued').length === 2);
+    const aborted = fake.waitForClientAbort(1);
+    await node.runtime.stop(100);
+    await aborted;
+    for (const p of pending) expect((await rejection(p)).code).toBe('task_cancelled');
+    expect(node.store.tasks.get(running.task_id)).toMatchObject({ status: 'cancelled', error_code: 'task_cancelled' });
+    expect(node.store.tasks.get(queued.task_id)).toMatchObject({ status: 'cancelled' });
+  });
+
   it('a new process brings stored agents back under supervision and marks orphaned tasks failed', async () => {
     // What a killed process leaves behind: an agent and a task stuck in `running`.
     const dead = openStore({ path: db.path });
