@@ -35,6 +35,17 @@ export interface Config {
   readonly eventReplaySize: number;
   readonly wsMaxQueueBytes: number;
   readonly shutdownGraceMs: number;
+  readonly rateLimitEnabled: boolean;
+  /** Requests each client may make in any sliding minute (429 beyond). */
+  readonly rateLimitPerMinute: number;
+  /** Clients the in-memory limiter tracks (no Redis); beyond it the least recently seen is forgotten. */
+  readonly rateLimitMaxKeys: number;
+  /** Longest a request waits on Redis for its rate-limit decision before it is let through. */
+  readonly rateLimitTimeoutMs: number;
+  /** Proxies in front of the gateway whose X-Forwarded-For entries are believed; 0 ignores the header. */
+  readonly trustProxyHops: number;
+  /** Origins allowed to call the API from a browser; '*' allows any; empty sends no CORS headers. */
+  readonly corsOrigins: readonly string[];
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -93,6 +104,40 @@ const oneOf =
     }
     return v as T;
   };
+
+/** false/true or a hop count: how many proxies in front of the gateway append to X-Forwarded-For. */
+const proxyHops = (raw: string): number => {
+  const v = raw.trim().toLowerCase();
+  if (['0', 'false', 'no', 'off'].includes(v)) return 0;
+  if (['true', 'yes', 'on'].includes(v)) return 1;
+  return int(0, 10)(raw);
+};
+
+/** Comma-separated origins (scheme://host[:port]) or '*'; normalised to what browsers send in Origin. */
+const originList = (raw: string): readonly string[] => {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const entry = part.trim();
+    if (entry === '') continue;
+    if (entry === '*') {
+      out.push('*');
+      continue;
+    }
+    let u: URL;
+    try {
+      u = new URL(entry);
+    } catch {
+      throw new ConfigFieldError(`must list origins like https://app.example.com or *, got "${entry}"`);
+    }
+    const bare = u.pathname === '/' && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+    if (!['http:', 'https:'].includes(u.protocol) || !bare || entry.endsWith('?') || entry.endsWith('#')) {
+      throw new ConfigFieldError(`must list origins (scheme://host[:port], no path), got "${entry}"`);
+    }
+    out.push(u.origin);
+  }
+  if (out.length === 0) throw new ConfigFieldError('must list at least one origin');
+  return Object.freeze([...new Set(out)]);
+};
 
 const subjectToken = (raw: string): string => {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw.trim())) {
@@ -220,10 +265,46 @@ export const CONFIG_FIELDS = {
     fallback: 10_000,
     doc: 'Time in-flight tasks get to finish on SIGTERM',
   },
+  rateLimitEnabled: {
+    env: 'RATE_LIMIT_ENABLED',
+    parse: bool,
+    fallback: false,
+    doc: 'Limit requests per client (token subject, else IP); shared through Redis when REDIS_URL is set',
+  },
+  rateLimitPerMinute: {
+    env: 'RATE_LIMIT_PER_MINUTE',
+    parse: int(1, 100_000),
+    fallback: 60,
+    doc: 'Requests a client may make in any sliding minute (429 with Retry-After beyond); health probes are exempt',
+  },
+  rateLimitMaxKeys: {
+    env: 'RATE_LIMIT_MAX_KEYS',
+    parse: int(1, 10_000_000),
+    fallback: 10_000,
+    doc: 'Clients the in-memory limiter tracks (no Redis); beyond it the least recently seen client is forgotten',
+  },
+  rateLimitTimeoutMs: {
+    env: 'RATE_LIMIT_TIMEOUT_MS',
+    parse: int(1, 60_000),
+    fallback: 500,
+    doc: 'Longest a request waits on Redis for its rate-limit decision; then it is let through (fail open)',
+  },
+  trustProxyHops: {
+    env: 'TRUST_PROXY',
+    parse: proxyHops,
+    fallback: 0,
+    doc: 'false (0): key clients by socket address; true (1) or N: trust that many proxies in X-Forwarded-For',
+  },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    parse: originList,
+    fallback: undefined,
+    doc: "Comma-separated origins allowed by CORS, or '*'; unset sends no CORS headers",
+  },
 } as const satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof CONFIG_FIELDS;
-type Flat = { -readonly [K in keyof Fields]: Fields[K]['fallback'] extends undefined ? string | undefined : ReturnType<Fields[K]['parse']> };
+type Flat = { -readonly [K in keyof Fields]: Fields[K]['fallback'] extends undefined ? ReturnType<Fields[K]['parse']> | undefined : ReturnType<Fields[K]['parse']> };
 
 export interface LoadConfigOptions {
   env?: Env;
@@ -276,6 +357,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     eventReplaySize: f.eventReplaySize,
     wsMaxQueueBytes: f.wsMaxQueueBytes,
     shutdownGraceMs: f.shutdownGraceMs,
+    rateLimitEnabled: f.rateLimitEnabled,
+    rateLimitPerMinute: f.rateLimitPerMinute,
+    rateLimitMaxKeys: f.rateLimitMaxKeys,
+    rateLimitTimeoutMs: f.rateLimitTimeoutMs,
+    trustProxyHops: f.trustProxyHops,
+    corsOrigins: f.corsOrigins ?? [],
     ...rest,
     supervision: Object.freeze({
       maxRestarts: f.maxRestarts,
