@@ -267,6 +267,48 @@ function runtimeSuite(busKind: BusKind) {
     expect((await rejection(runTask(task('doomed2', 'x')))).code).toBe('agent_not_found');
   });
 
+  it('the model manager loads, lists, reports and unloads models in Ollama, with clear errors', async () => {
+    node = await start();
+    const rec = node.record();
+    const loaded = await node.ask('models.load', node.subjects.models('load'), { name: 'llama2', provider: 'ollama', config: {} });
+    expect(loaded).toMatchObject({ name: 'llama2', provider: 'ollama' });
+    expect(fake.loadedModels().map((m) => m.name)).toContain('llama2:latest');
+    const list = await node.ask('models.list', node.subjects.models('list'), {});
+    expect(list).toEqual([{ name: 'llama2', provider: 'ollama', loaded_at: loaded.loaded_at }]);
+    const status = await node.ask('models.status', node.subjects.models('status'), { name: 'llama2', provider: 'ollama' });
+    expect(status).toMatchObject({ installed: true, loaded: true, loaded_at: loaded.loaded_at });
+    expect(node.store.models.list()).toEqual([loaded]);
+
+    await node.ask('models.unload', node.subjects.models('unload'), { name: 'llama2', provider: 'ollama' });
+    expect(fake.loadedModels()).toEqual([]);
+    expect(await node.ask('models.list', node.subjects.models('list'), {})).toEqual([]);
+    expect(node.store.models.list()).toEqual([]);
+    await rec.until((es) => es.some((e) => e.type === 'model.unloaded'));
+    expect(rec.events.map((e) => e.type).filter((t) => t.startsWith('model.'))).toEqual(['model.loaded', 'model.unloaded']);
+
+    const notLoaded = await rejection(node.ask('models.unload', node.subjects.models('unload'), { name: 'llama2', provider: 'ollama' }));
+    expect(notLoaded.code).toBe('model_not_loaded');
+    const unknown = await rejection(node.ask('models.load', node.subjects.models('load'), { name: 'nope', provider: 'ollama', config: {} }));
+    expect(unknown.code).toBe('model_not_found');
+    await fake.stop();
+    try {
+      const down = await rejection(node.ask('models.status', node.subjects.models('status'), { name: 'llama2', provider: 'ollama' }));
+      expect(down.code).toBe('llm_unavailable');
+      const health = await node.ask('health.check', node.subjects.health(), {});
+      expect(health).toEqual({ database: true, llm: false });
+    } finally {
+      await fake.start();
+    }
+  });
+
+  it('caches the installed-model listing instead of asking Ollama every time', async () => {
+    node = await start({ modelCacheTtlMs: 60_000 });
+    const tagsCalls = () => fake.requests.filter((r) => r.path === '/api/tags').length;
+    const before = tagsCalls();
+    for (let i = 0; i < 3; i++) await node.ask('models.installed', node.subjects.models('installed'), {});
+    expect(tagsCalls() - before).toBe(1);
+  });
+
   it('a graceful stop lets queued and running tasks finish in the grace period and refuses new ones', async () => {
     node = await start();
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('finisher'));
