@@ -9,6 +9,7 @@ import { describe } from '../runtime/errors.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { createMetrics } from '../runtime/metrics.js';
+import type { LlmProvider } from '../runtime/providers/llm.js';
 import { createOllamaProvider } from '../runtime/providers/ollama.js';
 import { openStore } from '../runtime/store/index.js';
 import { startRuntime } from '../supervisors/tree.js';
@@ -22,7 +23,15 @@ export interface Aurora {
   stop(): Promise<void>;
 }
 
-export async function startAurora(config: Config, logger: Logger): Promise<Aurora> {
+export interface StartOptions {
+  /**
+   * LLM providers by name, replacing the ones built from config. Only an embedding program (the
+   * benchmark harness) passes this; `main()` never does, so production always talks to Ollama.
+   */
+  readonly providers?: Readonly<Record<string, LlmProvider>>;
+}
+
+export async function startAurora(config: Config, logger: Logger, options: StartOptions = {}): Promise<Aurora> {
   const lifecycle = createLifecycle(logger);
   const metrics = createMetrics();
   try {
@@ -32,7 +41,7 @@ export async function startAurora(config: Config, logger: Logger): Promise<Auror
     lifecycle.onShutdown('store', () => store.close());
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());
-    const providers = { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
+    const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close.
     let gateway: Gateway | undefined;
