@@ -6,8 +6,13 @@
 // the raw path, is what labels metrics.
 import type { Handler, HttpMethod } from './http.js';
 import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
+import type { RouteAccess } from './scopes.js';
 
-export interface Route<B = unknown> {
+/**
+ * `scope` (from RouteAccess): what a bearer token needs when AUTH_ENABLED; a route with neither
+ * `scope` nor `guard` is open (health probes, `GET /`). See gateway/scopes.ts.
+ */
+export interface Route<B = unknown> extends RouteAccess {
   readonly method: HttpMethod;
   /** Template: literal segments and ':param' segments. */
   readonly path: string;

@@ -1,4 +1,5 @@
 // The one place that reads process.env. Everything else receives a frozen Config.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +36,20 @@ export interface Config {
   readonly eventReplaySize: number;
   readonly wsMaxQueueBytes: number;
   readonly shutdownGraceMs: number;
+  /** Bearer JWTs required on every route that names a scope (gateway/scopes.ts). */
+  readonly authEnabled: boolean;
+  /** HS256 key. */
+  readonly jwtSecret: string | undefined;
+  /** PEM public key (RS256, ES256/384/512 or EdDSA by its type); exclusive with jwtJwksUrl. */
+  readonly jwtPublicKey: string | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtJwksTimeoutMs: number;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  /** Seconds of clock difference tolerated on exp and nbf. */
+  readonly jwtClockSkewS: number;
+  readonly authProtectMetrics: boolean;
+  readonly authProtectDocs: boolean;
   readonly rateLimitEnabled: boolean;
   /** Requests each client may make in any sliding minute (429 beyond). */
   readonly rateLimitPerMinute: number;
@@ -137,6 +152,65 @@ const originList = (raw: string): readonly string[] => {
   }
   if (out.length === 0) throw new ConfigFieldError('must list at least one origin');
   return Object.freeze([...new Set(out)]);
+};
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** HS256 needs a key at least as long as its hash (RFC 7518 3.2). Kept as given: no trimming. */
+const MIN_HMAC_SECRET_BYTES = 32;
+
+const hmacSecret = (raw: string): string => {
+  const bytes = Buffer.byteLength(raw, 'utf8');
+  if (bytes < MIN_HMAC_SECRET_BYTES) {
+    throw new ConfigFieldError(`must be at least ${MIN_HMAC_SECRET_BYTES} bytes for HS256, got ${bytes}`);
+  }
+  return raw;
+};
+
+/** EC curves accepted in JWT_PUBLIC_KEY (node's names), each pinned to one algorithm by gateway/auth.ts. */
+const JWT_EC_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
+
+/**
+ * A PEM public key; literal "\n" sequences (how a PEM usually fits in one env line) become
+ * newlines. Private keys are refused so a leaked config never holds signing material by mistake.
+ */
+const publicKeyPem = (raw: string): string => {
+  const pem = raw.replace(/\\n/g, '\n').trim();
+  if (/PRIVATE KEY-----/.test(pem)) throw new ConfigFieldError('holds a private key; give the public key only');
+  if (!/^-----BEGIN (RSA )?PUBLIC KEY-----\n[\s\S]+\n-----END (RSA )?PUBLIC KEY-----$/.test(pem)) {
+    throw new ConfigFieldError('must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----)');
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ConfigFieldError('is not a readable PEM public key');
+  }
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new ConfigFieldError(`RSA key must have at least 2048 bits, got ${bits}`);
+  } else if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
+    if (!JWT_EC_CURVES.includes(curve)) throw new ConfigFieldError(`EC key must use P-256, P-384 or P-521, got ${curve}`);
+  } else if (type !== 'ed25519') {
+    throw new ConfigFieldError(`must be an RSA, EC or Ed25519 key, got ${type ?? 'unknown'}`);
+  }
+  return pem;
+};
+
+/** Keys must not travel in clear text across a network: https, or http to this machine only. */
+const jwksUrl = (raw: string): string => {
+  const value = url(['https:', 'http:'])(raw);
+  const u = new URL(value);
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    throw new ConfigFieldError(`must use https (http only for a loopback host), got "${value}"`);
+  }
+  return value;
 };
 
 const subjectToken = (raw: string): string => {
@@ -265,6 +339,56 @@ export const CONFIG_FIELDS = {
     fallback: 10_000,
     doc: 'Time in-flight tasks get to finish on SIGTERM',
   },
+  authEnabled: {
+    env: 'AUTH_ENABLED',
+    parse: bool,
+    fallback: false,
+    doc: 'Require a bearer JWT on every route that names a scope (401 without a valid token, 403 without the scope); needs a key below',
+  },
+  jwtSecret: {
+    env: 'JWT_SECRET',
+    parse: hmacSecret,
+    fallback: undefined,
+    doc: 'HS256 key (at least 32 bytes); also what `npm run token` signs with',
+  },
+  jwtPublicKey: {
+    env: 'JWT_PUBLIC_KEY',
+    parse: publicKeyPem,
+    fallback: undefined,
+    doc: 'PEM public key: RSA (2048+ bits) → RS256, EC P-256/384/521 → ES256/384/512, Ed25519 → EdDSA; "\\n" escapes allowed',
+  },
+  jwtJwksUrl: {
+    env: 'JWT_JWKS_URL',
+    parse: jwksUrl,
+    fallback: undefined,
+    doc: 'JWKS endpoint for RS256/ES256/ES384/ES512/EdDSA tokens (https; http only to loopback); exclusive with JWT_PUBLIC_KEY',
+  },
+  jwtJwksTimeoutMs: {
+    env: 'JWT_JWKS_TIMEOUT_MS',
+    parse: int(1, 60_000),
+    fallback: 5_000,
+    doc: 'Longest a JWKS fetch may take; requests that need it get 503 with Retry-After beyond',
+  },
+  jwtIssuer: { env: 'JWT_ISSUER', parse: str, fallback: undefined, doc: 'When set, tokens must carry this `iss`' },
+  jwtAudience: { env: 'JWT_AUDIENCE', parse: str, fallback: undefined, doc: 'When set, tokens must carry this `aud`' },
+  jwtClockSkewS: {
+    env: 'JWT_CLOCK_SKEW_S',
+    parse: int(0, 300),
+    fallback: 30,
+    doc: 'Seconds of clock difference tolerated on a token\'s exp and nbf',
+  },
+  authProtectMetrics: {
+    env: 'AUTH_PROTECT_METRICS',
+    parse: bool,
+    fallback: true,
+    doc: 'With auth on, /metrics needs the metrics:read scope; false leaves it open to scrapers',
+  },
+  authProtectDocs: {
+    env: 'AUTH_PROTECT_DOCS',
+    parse: bool,
+    fallback: false,
+    doc: 'With auth on, the API docs (/openapi.json, /docs, /redoc) need a valid token',
+  },
   rateLimitEnabled: {
     env: 'RATE_LIMIT_ENABLED',
     parse: bool,
@@ -357,6 +481,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     eventReplaySize: f.eventReplaySize,
     wsMaxQueueBytes: f.wsMaxQueueBytes,
     shutdownGraceMs: f.shutdownGraceMs,
+    authEnabled: f.authEnabled,
+    jwtSecret: f.jwtSecret,
+    jwtPublicKey: f.jwtPublicKey,
+    jwtJwksUrl: f.jwtJwksUrl,
+    jwtJwksTimeoutMs: f.jwtJwksTimeoutMs,
+    jwtIssuer: f.jwtIssuer,
+    jwtAudience: f.jwtAudience,
+    jwtClockSkewS: f.jwtClockSkewS,
+    authProtectMetrics: f.authProtectMetrics,
+    authProtectDocs: f.authProtectDocs,
     rateLimitEnabled: f.rateLimitEnabled,
     rateLimitPerMinute: f.rateLimitPerMinute,
     rateLimitMaxKeys: f.rateLimitMaxKeys,
@@ -376,6 +510,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     problems.push(
       `SUPERVISOR_BACKOFF_MAX_MS (${config.supervision.backoffMaxMs}) must be at least SUPERVISOR_BACKOFF_BASE_MS (${config.supervision.backoffBaseMs})`,
     );
+  }
+  // A key that was given but failed to parse is already listed; naming it again as missing would mislead.
+  const keyGiven = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].some((name) => (env[name] ?? '') !== '');
+  if (config.authEnabled && !keyGiven && [config.jwtSecret, config.jwtPublicKey, config.jwtJwksUrl].every((k) => k === undefined)) {
+    problems.push('AUTH_ENABLED is true but no key is set: set JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL');
+  }
+  if (config.jwtPublicKey !== undefined && config.jwtJwksUrl !== undefined) {
+    problems.push('JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set one of them');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

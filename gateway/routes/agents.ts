@@ -52,19 +52,35 @@ const fault = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRes
 };
 
 export const agentRoutes: readonly Route[] = [
-  route({ method: 'GET', path: '/api/v1/agents/', handler: list, responses: { 200: 'AgentList' }, summary: 'List agents' }),
+  route({
+    method: 'GET',
+    path: '/api/v1/agents/',
+    scope: 'agents:read',
+    handler: list,
+    responses: { 200: 'AgentList' },
+    summary: 'List agents',
+  }),
   route({
     method: 'POST',
     path: '/api/v1/agents/',
+    scope: 'agents:write',
     handler: create,
     body: 'AgentCreateRequest',
     responses: { 201: 'AgentRecord' },
     summary: 'Create an agent',
   }),
-  route({ method: 'GET', path: '/api/v1/agents/:name', handler: get, responses: { 200: 'AgentRecord' }, summary: 'Get an agent' }),
+  route({
+    method: 'GET',
+    path: '/api/v1/agents/:name',
+    scope: 'agents:read',
+    handler: get,
+    responses: { 200: 'AgentRecord' },
+    summary: 'Get an agent',
+  }),
   route({
     method: 'DELETE',
     path: '/api/v1/agents/:name',
+    scope: 'agents:write',
     handler: remove,
     responses: { 200: 'Message' },
     summary: 'Delete an agent',
@@ -72,6 +88,7 @@ export const agentRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/agents/:name/restart',
+    scope: 'admin',
     handler: restart,
     responses: { 200: 'AgentRecord' },
     summary: 'Bring a failed agent back',
@@ -79,6 +96,7 @@ export const agentRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/agents/:name/fault',
+    scope: 'admin',
     handler: fault,
     responses: { 202: 'FaultAccepted' },
     summary: 'Crash an agent on purpose (fault injection must be enabled)',

@@ -9,5 +9,13 @@ const metrics = async (_req: unknown, deps: GatewayDeps): Promise<HandlerRespons
 };
 
 export const metricsRoutes: readonly Route[] = [
-  route({ method: 'GET', path: '/metrics', handler: metrics, responses: { 200: 'Text' }, summary: 'Prometheus metrics' }),
+  route({
+    method: 'GET',
+    path: '/metrics',
+    scope: 'metrics:read',
+    guard: 'metrics',
+    handler: metrics,
+    responses: { 200: 'Text' },
+    summary: 'Prometheus metrics',
+  }),
 ];

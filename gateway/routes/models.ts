@@ -48,10 +48,18 @@ const status = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRe
 });
 
 export const modelRoutes: readonly Route[] = [
-  route({ method: 'GET', path: '/api/v1/models/', handler: list, responses: { 200: 'ModelMap' }, summary: 'List loaded models' }),
+  route({
+    method: 'GET',
+    path: '/api/v1/models/',
+    scope: 'models:read',
+    handler: list,
+    responses: { 200: 'ModelMap' },
+    summary: 'List loaded models',
+  }),
   route({
     method: 'POST',
     path: '/api/v1/models/load',
+    scope: 'models:write',
     handler: load,
     body: 'ModelLoadRequest',
     responses: { 201: 'ModelLoaded' },
@@ -60,6 +68,7 @@ export const modelRoutes: readonly Route[] = [
   route({
     method: 'DELETE',
     path: '/api/v1/models/:name',
+    scope: 'models:write',
     handler: unload,
     responses: { 200: 'Message' },
     summary: 'Unload a model (?provider=, default ollama)',
@@ -67,6 +76,7 @@ export const modelRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/models/:name/status',
+    scope: 'models:read',
     handler: status,
     responses: { 200: 'ModelStatus' },
     summary: 'Installed / loaded status of one model (?provider=, default ollama)',

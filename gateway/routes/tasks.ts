@@ -83,6 +83,7 @@ export const taskRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/tasks/execute',
+    scope: 'tasks:execute',
     handler: execute,
     body: 'TaskExecuteRequest',
     responses: { 200: 'TaskResult' },
@@ -91,6 +92,7 @@ export const taskRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/tasks/execute/batch',
+    scope: 'tasks:execute',
     handler: batch,
     body: 'TaskBatchRequest',
     responses: { 200: 'TaskBatchResult' },
@@ -99,14 +101,23 @@ export const taskRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/tasks/',
+    scope: 'tasks:read',
     handler: list,
     responses: { 200: 'TaskList' },
     summary: 'List tasks (?agent=&status=&limit=)',
   }),
-  route({ method: 'GET', path: '/api/v1/tasks/:id', handler: get, responses: { 200: 'TaskRecord' }, summary: 'Get a task' }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tasks/:id',
+    scope: 'tasks:read',
+    handler: get,
+    responses: { 200: 'TaskRecord' },
+    summary: 'Get a task',
+  }),
   route({
     method: 'POST',
     path: '/api/v1/tasks/:id/cancel',
+    scope: 'tasks:execute',
     handler: cancel,
     responses: { 200: 'TaskCancelled' },
     summary: 'Cancel a queued or running task',
