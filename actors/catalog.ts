@@ -3,6 +3,7 @@
 import { fromPromise, type AnyStateMachine } from 'xstate';
 import type { LlmChatResult, LlmProvider } from '../runtime/providers/llm.js';
 import { llmMachine, type LlmInvocation } from './llm/machine.js';
+import { AGENT_KIND_PROVIDERS } from './protocol.js';
 
 export interface Capabilities {
   /** LLM providers by name, e.g. { ollama }. */
@@ -19,7 +20,7 @@ export interface AgentKind {
 
 export const AGENT_KINDS = {
   llm: {
-    providers: ['ollama'],
+    providers: AGENT_KIND_PROVIDERS.llm,
     machine: (caps) =>
       llmMachine.provide({
         actors: {
@@ -43,7 +44,7 @@ export const AGENT_KINDS = {
         },
       }),
   },
-} as const satisfies Record<string, AgentKind>;
+} as const satisfies Record<keyof typeof AGENT_KIND_PROVIDERS, AgentKind>;
 
 export type AgentKindName = keyof typeof AGENT_KINDS;
 

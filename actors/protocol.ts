@@ -7,6 +7,11 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
+/** Agent kinds and the providers each accepts. actors/catalog.ts gives each kind its machine. */
+export const AGENT_KIND_PROVIDERS = { llm: ['ollama'] } as const;
+export const AGENT_KIND_NAMES = Object.keys(AGENT_KIND_PROVIDERS) as (keyof typeof AGENT_KIND_PROVIDERS)[];
+export const PROVIDER_NAMES = [...new Set(Object.values(AGENT_KIND_PROVIDERS).flat())];
+
 export const AGENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 export interface AgentDefinition {

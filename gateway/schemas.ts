@@ -11,8 +11,7 @@ import fastJson from 'fast-json-stringify';
 import { AGENT_NAME_PATTERN, AGENT_STATUSES, TASK_STATUSES } from '../actors/protocol.js';
 
 /** The agent kinds and providers the gateway accepts; unknown ones answer 400 by name. */
-export const AGENT_KINDS = ['llm'] as const;
-export const PROVIDERS = ['ollama'] as const;
+export { AGENT_KIND_NAMES as AGENT_KINDS, PROVIDER_NAMES as PROVIDERS } from '../actors/protocol.js';
 
 /** Upper bounds that are part of the contract (the body byte cap bounds everything else). */
 export const LIMITS = {
