@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { createMetrics } from '../runtime/metrics.js';
 import type { LlmProvider } from '../runtime/providers/llm.js';
 import { createOllamaProvider } from '../runtime/providers/ollama.js';
+import { createRateLimiter } from '../runtime/rate-limit/index.js';
 import { openStore } from '../runtime/store/index.js';
 import { startRuntime } from '../supervisors/tree.js';
 
@@ -41,6 +42,8 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     lifecycle.onShutdown('store', () => store.close());
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());
+    const rateLimiter = await createRateLimiter(config, logger);
+    if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close.
@@ -71,6 +74,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       metrics,
       logger,
       cache,
+      rateLimiter,
       startedAt: systemClock.now(),
       version: VERSION,
       host: config.host,
@@ -80,6 +84,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       url: `http://${config.host}:${gateway.port}`,
       bus: bus.kind,
       cache: cache.kind,
+      rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
       database: config.databasePath,
       ollama: config.ollamaHost,
     });

@@ -6,6 +6,7 @@ import type { Cache } from '../runtime/cache/cache.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
+import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
 
 export interface GatewayDeps {
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   /** When the process started, milliseconds since the epoch. */
   readonly startedAt: number;
   readonly version: string;
+  /** Required when config.rateLimitEnabled: Redis-backed (shared by every gateway) or in memory. */
+  readonly rateLimiter?: RateLimiter;
   /** Set by Gateway.drain(): readiness turns 503 and new work is refused while in-flight work ends. */
   readonly lifecycle?: GatewayLifecycle;
 }

@@ -4,11 +4,17 @@
 import { performance } from 'node:perf_hooks';
 import { isAuroraError } from '../runtime/errors.js';
 import { newId } from '../runtime/ids.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import type { Logger } from '../runtime/logger.js';
+import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
 import { METRIC_METHODS, type HandlerResponse, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
 import { ROUTES } from './routes/index.js';
+import { createRateLimitGate, isRateLimitExempt } from './rate-limit.js';
 import { compileCodecs, type Codecs, type ResponseSchemaName } from './schemas.js';
+import { requirementOf } from './scopes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -42,6 +48,8 @@ export interface DispatcherOptions {
   routes?: readonly Route[];
   /** Compiled schemas; compiled here when not given. */
   codecs?: Codecs;
+  /** The bearer-token check; built from config when not given (startGateway shares one with the stream). */
+  auth?: Authenticator;
 }
 
 export function acceptRequestId(incoming: string | undefined): string {
@@ -66,10 +74,24 @@ class ErrorResponse {
 export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions = {}): Dispatcher {
   const router = createRouter(options.routes ?? ROUTES);
   const codecs = options.codecs ?? compileCodecs();
+  const auth = options.auth ?? createAuthenticator(deps.config, { logger: deps.logger });
   const { metrics, logger, config } = deps;
   let inFlight = 0;
   /** While draining only reads are served, so nothing new starts that shutdown would cut short. */
   const refusedWhileDraining = (method: string) => deps.lifecycle?.draining === true && method !== 'GET' && method !== 'HEAD';
+  const cors = createCors(config.corsOrigins);
+  if (config.rateLimitEnabled && deps.rateLimiter === undefined) {
+    throw new Error('RATE_LIMIT_ENABLED is on but the gateway was given no rate limiter');
+  }
+  const rateLimit =
+    config.rateLimitEnabled && deps.rateLimiter !== undefined
+      ? createRateLimitGate({
+          limiter: deps.rateLimiter,
+          limitPerMinute: config.rateLimitPerMinute,
+          trustProxyHops: config.trustProxyHops,
+          metrics,
+        })
+      : undefined;
 
   function finish(
     method: string,
@@ -80,7 +102,9 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     body: string,
     extra: Readonly<Record<string, string>> = {},
   ): OutgoingResponse {
-    const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...extra, [REQUEST_ID_HEADER]: requestId };
+    // Route headers come last but one, so a route may override a security header (the docs' CSP).
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...SECURITY_HEADERS, ...extra, [REQUEST_ID_HEADER]: requestId };
+    if (body === '') delete headers['content-type'];
     const retryAfter = RETRY_AFTER_SECONDS[status];
     if (retryAfter !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfter);
     const methodLabel = METRIC_METHODS.includes(method) ? method : 'OTHER';
@@ -102,11 +126,22 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       const match: RouteMatch = router.match(req.method, req.url);
       const routeLabel =
         match.kind === 'found' ? match.route.path : match.kind === 'method_not_allowed' ? match.template : UNMATCHED_ROUTE;
+      // Every line logged while handling this request carries its id. An explicit child logger (handed
+      // to handlers as deps.logger) rather than AsyncLocalStorage: no async-hook cost on every
+      // promise, and no request id leaking onto lines of in-process runtime work the request merely
+      // triggered. The runtime side is reached over the bus and logs without it.
+      const log = logger.child({ request_id: requestId });
+      // CORS now, RateLimit-* once counted: carried by whichever response this request ends with.
+      const exchangeHeaders: Record<string, string> = cors?.responseHeaders(req.headers.origin) ?? {};
       const done = (status: number, body: string, headers?: Readonly<Record<string, string>>) =>
-        finish(req.method, routeLabel, startedAt, requestId, status, body, headers);
+        finish(req.method, routeLabel, startedAt, requestId, status, body, { ...exchangeHeaders, ...headers });
       const fail = (e: ErrorResponse) => done(e.status, errorBody(e.detail), e.headers);
 
       async function handle(body: Uint8Array | null): Promise<OutgoingResponse> {
+        // A preflight carries no credentials and does no work: answered before auth and never counted.
+        if (cors?.isAllowedPreflight(req.method, req.headers) && match.kind === 'method_not_allowed') {
+          return done(204, '', cors.preflightHeaders(req.headers.origin!, match.allow));
+        }
         switch (match.kind) {
           case 'not_found':
             return fail(new ErrorResponse(404, 'Not Found'));
@@ -119,6 +154,16 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         }
         if (refusedWhileDraining(req.method)) return fail(new ErrorResponse(503, 'Aurora is shutting down'));
         const { route, params } = match;
+        // Authentication runs before rate limiting and before the body is read as JSON: a caller
+        // without a valid token learns nothing but 401/403. Its subject is what rate limits count.
+        const access = await auth.check({ authorization: req.headers.authorization }, requirementOf(route, config));
+        if (!access.ok) return fail(new ErrorResponse(access.status, access.detail, access.headers));
+        const { principal } = access;
+        if (rateLimit !== undefined && !isRateLimitExempt(route.path)) {
+          const verdict = await rateLimit.check({ principal, peer: req.remoteAddress, headers: req.headers }, log);
+          Object.assign(exchangeHeaders, verdict.headers);
+          if (!verdict.allowed) return fail(new ErrorResponse(429, verdict.detail));
+        }
         let parsed: unknown = undefined;
         if (route.body !== undefined) {
           if (body === null || body.byteLength === 0) return fail(new ErrorResponse(400, 'Request body is required'));
@@ -136,16 +181,16 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         const headers = { ...req.headers, [REQUEST_ID_HEADER]: requestId };
         let res: HandlerResponse;
         try {
-          res = await route.handler({ params, query: parseQuery(req.query), body: parsed, headers }, deps);
+          res = await route.handler({ params, query: parseQuery(req.query), body: parsed, headers }, { ...deps, logger: log });
         } catch (err) {
-          return fail(toErrorResponse(err, requestId, req, route.path));
+          return fail(toErrorResponse(err, log, req, route.path));
         }
         const schema: ResponseSchemaName | undefined = route.responses[res.status];
         try {
           if (schema === undefined) throw new Error(`Route ${route.method} ${route.path} declares no schema for status ${res.status}`);
           return done(res.status, codecs.serialize(schema, res.body), res.headers);
         } catch (err) {
-          return fail(toErrorResponse(err, requestId, req, route.path));
+          return fail(toErrorResponse(err, log, req, route.path));
         }
       }
 
@@ -156,7 +201,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         run: (body) => {
           inFlight += 1;
           return handle(body)
-            .catch((err: unknown) => fail(toErrorResponse(err, requestId, req, routeLabel)))
+            .catch((err: unknown) => fail(toErrorResponse(err, log, req, routeLabel)))
             .finally(() => {
               inFlight -= 1;
             });
@@ -170,15 +215,15 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     return `Request body exceeds ${config.maxBodyBytes} bytes`;
   }
 
-  function toErrorResponse(err: unknown, requestId: string, req: IncomingRequest, routeLabel: string): ErrorResponse {
+  function toErrorResponse(err: unknown, log: Logger, req: IncomingRequest, routeLabel: string): ErrorResponse {
     if (isAuroraError(err)) {
       const payload = err.toPayload();
       if (err.status >= 500) {
-        logger.warn('request failed', { request_id: requestId, method: req.method, route: routeLabel, code: err.code, err });
+        log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, err });
       }
       return new ErrorResponse(err.status, payload.message);
     }
-    logger.error('request failed with a defect', { request_id: requestId, method: req.method, route: routeLabel, err });
+    log.error('request failed with a defect', { method: req.method, route: routeLabel, err });
     return new ErrorResponse(500, 'Internal server error');
   }
 }

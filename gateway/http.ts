@@ -39,6 +39,8 @@ export interface IncomingRequest {
   readonly query: string;
   /** Keys lower-case. */
   readonly headers: Headers;
+  /** The socket peer's address as uWS reports it; absent when no socket is involved (tests). */
+  readonly remoteAddress?: string;
 }
 
 /** A response ready for the wire. */

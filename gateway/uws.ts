@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Dispatcher } from './dispatch.js';
 import type { IncomingRequest, OutgoingResponse } from './http.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 export class UwsUnavailableError extends Error {
   override readonly name = 'UwsUnavailableError';
@@ -74,7 +75,8 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     aborted = true;
     logger.debug('client went away before its response', { request_id: requestId, answered });
   });
-  const incoming = copyRequest(req);
+  // The peer address lives in the socket, which is gone once the response ends: copy it now.
+  const incoming: IncomingRequest = { ...copyRequest(req), remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString() };
   const exchange = dispatcher.begin(incoming);
   requestId = exchange.requestId;
 
@@ -97,7 +99,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
         logger.error('dispatcher rejected', { request_id: exchange.requestId, err });
         send({
           status: 500,
-          headers: { 'content-type': 'application/json', 'x-request-id': exchange.requestId },
+          headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, 'x-request-id': exchange.requestId },
           body: '{"detail":"Internal server error"}',
         });
       },
