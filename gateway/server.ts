@@ -1,6 +1,11 @@
 // Starts the gateway: one uWS app with the REST routes and the WebSocket stream, on host:port.
+import { isLoopbackHost } from '../runtime/config.js';
+import { createAuthenticator } from './auth.js';
 import type { GatewayDeps, GatewayLifecycle } from './deps.js';
 import { createDispatcher } from './dispatch.js';
+import { createDocsSite } from './docs-site.js';
+import { isRateLimitExempt } from './rate-limit.js';
+import { API_ROUTES } from './routes/index.js';
 import { registerStream } from './stream.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
@@ -24,11 +29,23 @@ const CLOSE_WAIT_MS = 5_000;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { host, port, ...rest } = options;
   const lifecycle: GatewayLifecycle = rest.lifecycle ?? { draining: false };
-  const deps: GatewayDeps = { ...rest, lifecycle };
+  const { config } = rest;
+  // Built now, once: a missing docs package fails startup rather than a click on /docs.
+  const docs = config.docsEnabled
+    ? createDocsSite({
+        version: rest.version,
+        routes: API_ROUTES,
+        access: config,
+        rateLimited: (route) => config.rateLimitEnabled && !isRateLimitExempt(route.path),
+      })
+    : undefined;
+  const deps: GatewayDeps = { ...rest, lifecycle, ...(docs ? { docs } : {}) };
   const app = createUwsApp();
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
-  const dispatcher = createDispatcher(deps);
-  const stream = registerStream(app, deps);
+  // One authenticator for REST and the stream, so they share one JWKS cache.
+  const auth = createAuthenticator(deps.config, { logger: deps.logger });
+  const dispatcher = createDispatcher(deps, { auth });
+  const stream = registerStream(app, deps, { auth });
   attachHttp(app, dispatcher, deps.logger);
   let listening;
   try {
@@ -38,6 +55,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw err;
   }
   deps.logger.info('gateway listening', { host, port: listening.port });
+  if (!deps.config.authEnabled && !isLoopbackHost(host)) {
+    deps.logger.warn(
+      `!!! AUTHENTICATION IS OFF on a non-loopback address (${host}): anyone who can reach port ${listening.port} ` +
+        'can create and delete agents, run tasks and read every event. Set AUTH_ENABLED=true with JWT_SECRET, ' +
+        'JWT_PUBLIC_KEY or JWT_JWKS_URL, or bind HOST=127.0.0.1. !!!',
+      { host, port: listening.port, auth: 'disabled' },
+    );
+  }
   const server = listening;
   let closing: Promise<void> | undefined;
   return {

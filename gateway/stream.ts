@@ -17,14 +17,23 @@
 //
 // uWS rules kept here: a socket is never touched after its close handler ran (`closed`), writes
 // to one socket are corked together, and end() is never called inside a cork.
+//
+// Auth (AUTH_ENABLED): the upgrade needs a valid token, in `Authorization: Bearer` or, since
+// browsers cannot set headers on a WebSocket, `?access_token=` (401 refuses the upgrade; 403 when
+// the token may neither read events nor execute). Without events:read a socket receives no events
+// except those of tasks it started itself; without tasks:execute the execute op is refused. A
+// socket is closed with 4401 "token expired" when its token runs out.
+import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import type { AuroraEvent } from '../actors/protocol.js';
 import type { BusMessage } from '../runtime/bus/bus.js';
 import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
+import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
 import type { GatewayDeps } from './deps.js';
 import { createEventLog, type LoggedEvent } from './event-log.js';
 import { compileCodecs } from './schemas.js';
+import { grants, type Requirement } from './scopes.js';
 import { runTask } from './service-client.js';
 import {
   CLOSE_CODES,
@@ -42,6 +51,13 @@ import {
 } from './stream-protocol.js';
 
 export const STREAM_PATH = '/api/v1/stream';
+
+/** A token may open the stream if it can do something on it: read events, or run tasks. */
+export const STREAM_REQUIREMENT: Requirement = { kind: 'token', anyOf: ['events:read', 'tasks:execute'] };
+/** Close frame sent when the socket's token expires (4000-4999: application codes; 4401 echoes HTTP 401). */
+export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'token expired' } as const;
+/** Longest delay a Node timer holds; a later expiry re-arms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Control messages a socket may have waiting (only a replaying socket queues any). */
 const MAX_PENDING_CONTROL = 256;
@@ -67,6 +83,10 @@ interface Client {
   /** True from a `since` until the cursor reaches the newest event: sends are paced. */
   replaying: boolean;
   readonly pending: PendingControl[];
+  /** What the socket's token allows; both true when auth is off. */
+  readonly canReadEvents: boolean;
+  readonly canExecute: boolean;
+  expiryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -79,9 +99,16 @@ type SlowReason = 'queue_full' | 'overtaken' | 'control_backlog';
 interface UserData {
   readonly initial: SubscribeOp;
   client: Client | undefined;
+  /** Null when auth is off. */
+  readonly principal: Principal | null;
 }
 
-export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close(): void } {
+export interface StreamOptions {
+  /** The bearer-token check; built from config when not given (startGateway shares one with REST). */
+  readonly auth?: Authenticator;
+}
+
+export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: StreamOptions = {}): { close(): void } {
   const { bus, subjects, config, metrics, logger } = deps;
   const log = createEventLog(config.eventReplaySize);
   const clients = new Set<Client>();
@@ -89,6 +116,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
   const replayLowWaterBytes = Math.floor(maxQueueBytes / 2);
   const maxMessageBytes = config.maxBodyBytes;
   const codecs = compileCodecs();
+  const auth = options.auth ?? createAuthenticator(config, { logger });
   const validateTask: TaskValidator = (body) => codecs.validate('TaskExecuteRequest', body);
   let stopped = false;
 
@@ -243,6 +271,10 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
     const op = parsed.value;
     switch (op.op) {
       case 'subscribe':
+        if (!c.canReadEvents) {
+          control(c, serverMessage.error('Missing scope: events:read'));
+          return;
+        }
         subscribe(c, op);
         return;
       case 'unsubscribe':
@@ -253,6 +285,10 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
         control(c, serverMessage.pong());
         return;
       case 'execute':
+        if (!c.canExecute) {
+          control(c, serverMessage.error('Missing scope: tasks:execute', op.request_id));
+          return;
+        }
         execute(c, op).catch((err: unknown) => logger.error('WebSocket execute failed', { err }));
         return;
     }
@@ -272,6 +308,27 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
   };
 
   const subscription = bus.subscribe(subjects.eventsAll(), onBusEvent);
+
+  // ------------------------------------------------------------ auth
+
+  const refuse = (res: HttpResponse, status: number, detail: string, headers: Readonly<Record<string, string>> = {}): void => {
+    res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`.trim()).writeHeader('content-type', 'application/json');
+    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+    res.end(JSON.stringify({ detail }));
+  };
+
+  const armExpiry = (c: Client, atMs: number): void => {
+    c.expiryTimer = setTimeout(
+      () => {
+        c.expiryTimer = undefined;
+        if (c.closed) return;
+        if (Date.now() < atMs) armExpiry(c, atMs);
+        else c.ws.end(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
+      },
+      Math.min(Math.max(0, atMs - Date.now()), MAX_TIMER_MS),
+    );
+    c.expiryTimer.unref?.();
+  };
 
   // ------------------------------------------------------------ uWS wiring
 
@@ -295,17 +352,41 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
         res.end(JSON.stringify({ detail: query.detail }));
         return;
       }
-      const userData: UserData = { initial: query.value, client: undefined };
-      res.upgrade(
-        userData,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      // Copied now: `req` dies with this callback, and the token check may await a JWKS fetch.
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const initial = query.value;
+      if (!auth.enabled) {
+        res.upgrade<UserData>({ initial, client: undefined, principal: null }, key, protocol, extensions, context);
+        return;
+      }
+      const authorization = req.getHeader('authorization');
+      const credentials = {
+        authorization: authorization === '' ? undefined : authorization,
+        queryTokens: queryTokens(req.getQuery() ?? ''),
+      };
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const answer = (outcome: AuthOutcome): void => {
+        if (aborted) return;
+        res.cork(() => {
+          if (stopped) refuse(res, 503, 'server is shutting down');
+          else if (!outcome.ok) refuse(res, outcome.status, outcome.detail, outcome.headers);
+          else res.upgrade<UserData>({ initial, client: undefined, principal: outcome.principal }, key, protocol, extensions, context);
+        });
+      };
+      auth.check(credentials, STREAM_REQUIREMENT).then(answer, (err: unknown) => {
+        // check() never rejects; reaching this is a bug in it, answered like any defect.
+        logger.error('WebSocket token check failed', { err });
+        if (!aborted) res.cork(() => refuse(res, 500, 'Internal server error'));
+      });
     },
     open: (ws) => {
       const userData = ws.getUserData();
+      const { principal } = userData;
       const c: Client = {
         ws,
         closed: false,
@@ -315,11 +396,16 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
         cursor: log.lastSeq,
         replaying: false,
         pending: [],
+        canReadEvents: principal === null || grants(principal.scopes, 'events:read'),
+        canExecute: principal === null || grants(principal.scopes, 'tasks:execute'),
+        expiryTimer: undefined,
       };
       userData.client = c;
       clients.add(c);
       metrics.wsClients.inc();
-      subscribe(c, userData.initial);
+      if (principal !== null) armExpiry(c, principal.expiresAtMs);
+      if (c.canReadEvents) subscribe(c, userData.initial);
+      else control(c, serverMessage.error('Missing scope: events:read: this socket receives only the events of tasks it starts'));
     },
     message: (ws, data, isBinary) => {
       const c = ws.getUserData().client;
@@ -336,6 +422,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps): { close():
       clients.delete(c);
       c.pending.length = 0;
       c.ownTasks.clear();
+      if (c.expiryTimer !== undefined) clearTimeout(c.expiryTimer);
       metrics.wsClients.dec();
     },
   });
