@@ -99,7 +99,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     startedAt: number,
     requestId: string,
     status: number,
-    body: string,
+    body: string | Uint8Array,
     extra: Readonly<Record<string, string>> = {},
   ): OutgoingResponse {
     // Route headers come last but one, so a route may override a security header (the docs' CSP).
@@ -110,7 +110,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     const methodLabel = METRIC_METHODS.includes(method) ? method : 'OTHER';
     metrics.httpRequests.inc({ method: methodLabel, route: routeLabel, status: String(status) });
     metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (performance.now() - startedAt) / 1000);
-    return { status, headers, body };
+    return typeof body === 'string' ? { status, headers, body } : { status, headers, body: '', bytes: body };
   }
 
   function errorBody(detail: string): string {
@@ -133,7 +133,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       const log = logger.child({ request_id: requestId });
       // CORS now, RateLimit-* once counted: carried by whichever response this request ends with.
       const exchangeHeaders: Record<string, string> = cors?.responseHeaders(req.headers.origin) ?? {};
-      const done = (status: number, body: string, headers?: Readonly<Record<string, string>>) =>
+      const done = (status: number, body: string | Uint8Array, headers?: Readonly<Record<string, string>>) =>
         finish(req.method, routeLabel, startedAt, requestId, status, body, { ...exchangeHeaders, ...headers });
       const fail = (e: ErrorResponse) => done(e.status, errorBody(e.detail), e.headers);
 
@@ -188,7 +188,9 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         const schema: ResponseSchemaName | undefined = route.responses[res.status];
         try {
           if (schema === undefined) throw new Error(`Route ${route.method} ${route.path} declares no schema for status ${res.status}`);
-          return done(res.status, codecs.serialize(schema, res.body), res.headers);
+          // Bytes declared as 'Text' (files served as they are) go out untouched, not re-encoded.
+          const out = schema === 'Text' && res.body instanceof Uint8Array ? res.body : codecs.serialize(schema, res.body);
+          return done(res.status, out, res.headers);
         } catch (err) {
           return fail(toErrorResponse(err, log, req, route.path));
         }

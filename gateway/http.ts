@@ -48,4 +48,6 @@ export interface OutgoingResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly body: string;
+  /** A body sent as these exact bytes instead of `body` (which is then ''): files such as icons. */
+  readonly bytes?: Uint8Array;
 }

@@ -379,7 +379,9 @@ export function compileCodecs(): Codecs {
       serializers.set(name, (data) => String(data));
       continue;
     }
-    const stringify = fastJson(RESPONSE_SCHEMAS[name] as fastJson.AnySchema) as (doc: unknown) => string;
+    // fast-json-stringify sorts `type` arrays in place: it gets a copy, so the exported schemas
+    // (and the OpenAPI document built from them) stay exactly as written here.
+    const stringify = fastJson(structuredClone(RESPONSE_SCHEMAS[name]) as fastJson.AnySchema) as (doc: unknown) => string;
     serializers.set(name, stringify);
   }
   return {

@@ -87,7 +87,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     res.cork(() => {
       res.writeStatus(statusLine(out.status));
       for (const [key, value] of Object.entries(out.headers)) res.writeHeader(key, value);
-      res.end(out.body, close);
+      res.end(out.bytes ?? out.body, close);
     });
   };
 

@@ -61,6 +61,8 @@ export interface Config {
   readonly trustProxyHops: number;
   /** Origins allowed to call the API from a browser; '*' allows any; empty sends no CORS headers. */
   readonly corsOrigins: readonly string[];
+  /** Serve /openapi.json, /docs and /redoc; off, they answer 404 and nothing of them is loaded. */
+  readonly docsEnabled: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -425,6 +427,12 @@ export const CONFIG_FIELDS = {
     fallback: undefined,
     doc: "Comma-separated origins allowed by CORS, or '*'; unset sends no CORS headers",
   },
+  docsEnabled: {
+    env: 'DOCS_ENABLED',
+    parse: bool,
+    fallback: true,
+    doc: 'Serve the API docs from local files: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (404 when false)',
+  },
 } as const satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -497,6 +505,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitTimeoutMs: f.rateLimitTimeoutMs,
     trustProxyHops: f.trustProxyHops,
     corsOrigins: f.corsOrigins ?? [],
+    docsEnabled: f.docsEnabled,
     ...rest,
     supervision: Object.freeze({
       maxRestarts: f.maxRestarts,

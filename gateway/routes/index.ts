@@ -1,9 +1,14 @@
 // The gateway's whole REST surface, in one table.
 import type { Route } from '../router.js';
 import { agentRoutes } from './agents.js';
+import { docsRoutes } from './docs.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
 import { taskRoutes } from './tasks.js';
 
-export const ROUTES: readonly Route[] = [...healthRoutes, ...agentRoutes, ...modelRoutes, ...taskRoutes, ...metricsRoutes];
+/** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
+export const API_ROUTES: readonly Route[] = [...healthRoutes, ...agentRoutes, ...modelRoutes, ...taskRoutes, ...metricsRoutes];
+
+/** Everything the router serves: the API and the documentation of it, which the document leaves out. */
+export const ROUTES: readonly Route[] = [...API_ROUTES, ...docsRoutes];

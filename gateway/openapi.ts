@@ -1,0 +1,413 @@
+// The OpenAPI document, generated from what the gateway runs: the route table (method, template,
+// body schema, responses, summary, scope) and the very JSON Schemas that validate request bodies
+// (ajv) and serialise responses (fast-json-stringify), placed under components.schemas unchanged.
+// What the route table cannot say yet is kept in two tables below: the query parameters a handler
+// reads, and the error codes the runtime behind a route can answer. test/unit/openapi.test.ts
+// checks both against the route table, so a new route cannot go undocumented silently.
+//
+// Why 3.1 and not 3.0: a 3.1 Schema Object is JSON Schema 2020-12, so the running schemas go in
+// as they are (`type: ['string', 'null']`, `const`). 3.0 would need them rewritten (`nullable`),
+// and the document would then describe schemas that are not the ones that run.
+import { STATUS_CODES } from 'node:http';
+import { AGENT_NAME_PATTERN, EVENT_TYPES, TASK_STATUSES } from '../actors/protocol.js';
+import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
+import { RETRY_AFTER_SECONDS, REQUEST_ID_HEADER } from './dispatch.js';
+import type { Route } from './router.js';
+import { LIMITS, PROVIDERS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
+import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
+import { CLOSE_CODES, MAX_TASKS_PER_SOCKET } from './stream-protocol.js';
+import { STREAM_PATH } from './stream.js';
+
+export const OPENAPI_VERSION = '3.1.0';
+export const BEARER_SCHEME = 'bearerAuth';
+const JSON_TYPE = 'application/json';
+/** Media type of responses serialised with the 'Text' schema (Prometheus exposition). */
+const TEXT_TYPE = 'text/plain';
+
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export interface Parameter {
+  readonly name: string;
+  readonly in: 'path' | 'query';
+  readonly required: boolean;
+  readonly description: string;
+  readonly schema: JsonSchema;
+}
+
+export interface MediaType {
+  readonly schema: JsonSchema;
+}
+
+export interface ResponseObject {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, JsonSchema>>;
+  readonly content?: Readonly<Record<string, MediaType>>;
+}
+
+export interface Operation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly parameters?: readonly Parameter[];
+  readonly requestBody?: { readonly required: true; readonly content: Readonly<Record<string, MediaType>> };
+  readonly responses: Readonly<Record<string, ResponseObject>>;
+  readonly security?: readonly Readonly<Record<string, readonly string[]>>[];
+}
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type PathItem = Partial<Record<Method, Operation>>;
+
+export interface OpenApiDocument {
+  readonly openapi: typeof OPENAPI_VERSION;
+  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly servers: readonly { readonly url: string; readonly description: string }[];
+  readonly tags: readonly { readonly name: string; readonly description: string }[];
+  readonly paths: Readonly<Record<string, PathItem>>;
+  readonly components: {
+    readonly schemas: Readonly<Record<string, JsonSchema>>;
+    readonly headers: Readonly<Record<string, JsonSchema>>;
+    readonly securitySchemes: Readonly<Record<string, JsonSchema>>;
+  };
+}
+
+export interface OpenApiOptions {
+  /** Aurora's version (package.json). */
+  readonly version: string;
+  /** The routes to document, in table order. */
+  readonly routes: readonly Route[];
+  /** The authentication settings in force: they decide which operations need a token. */
+  readonly access: AccessSettings;
+  /** Whether the rate limiter counts requests to this route; always false when it is off. */
+  readonly rateLimited: (route: Route) => boolean;
+}
+
+/** `GET /api/v1/agents/:name`: the key of a route in the tables below. */
+export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** '/api/v1/agents/:name' → '/api/v1/agents/{name}'. */
+export function openApiPath(template: string): string {
+  return template
+    .split('/')
+    .map((s) => (s.startsWith(':') ? `{${s.slice(1)}}` : s))
+    .join('/');
+}
+
+export function pathParamNames(template: string): string[] {
+  return template
+    .split('/')
+    .filter((s) => s.startsWith(':'))
+    .map((s) => s.slice(1));
+}
+
+/** The very rule the dispatcher enforces (gateway/scopes.ts), so the document cannot disagree. */
+function requirement(route: Route, options: Pick<OpenApiOptions, 'access'>): Requirement {
+  return requirementOf(route, options.access);
+}
+
+// ---------------------------------------------------------------- what the route table cannot say yet
+
+const providerParam: Omit<Parameter, 'in'> = {
+  name: 'provider',
+  required: false,
+  description: 'LLM provider of the model',
+  schema: { type: 'string', enum: PROVIDERS, default: 'ollama' },
+};
+
+/** Query parameters each handler reads (gateway/routes/params.ts checks them; a bad value is 400). */
+export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 'in'>[]>> = {
+  'GET /api/v1/tasks/': [
+    { name: 'agent', required: false, description: 'Only tasks of this agent', schema: { type: 'string', pattern: AGENT_NAME_PATTERN } },
+    { name: 'status', required: false, description: 'Only tasks in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+    {
+      name: 'limit',
+      required: false,
+      description: 'Most tasks returned',
+      schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
+    },
+  ],
+  'DELETE /api/v1/models/:name': [providerParam],
+  'GET /api/v1/models/:name/status': [providerParam],
+};
+
+interface RouteErrors {
+  /** The handler asks the runtime over the bus, so the bus's own failures can answer too. */
+  readonly runtime: boolean;
+  /** Codes (runtime/errors.ts) the handler or the runtime service behind it may answer. */
+  readonly codes: readonly ErrorCode[];
+}
+
+const local = (codes: readonly ErrorCode[] = []): RouteErrors => ({ runtime: false, codes });
+const runtime = (codes: readonly ErrorCode[] = []): RouteErrors => ({ runtime: true, codes });
+
+/** What any request over the bus may meet: nobody serving, no answer in time, bus closed, a defect. */
+const BUS_ERRORS: readonly ErrorCode[] = ['no_responders', 'bus_timeout', 'unavailable', 'internal'];
+const LLM_ERRORS: readonly ErrorCode[] = ['llm_error', 'llm_unavailable'];
+
+export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
+  'GET /': local(),
+  'GET /health/': local(),
+  'GET /health/live': local(),
+  'GET /health/startup': local(),
+  // Readiness bounds and catches each check itself; its 503 is a declared Ready response.
+  'GET /health/ready': local(),
+  'GET /metrics': local(),
+  'GET /api/v1/agents/': runtime(),
+  'POST /api/v1/agents/': runtime(['invalid_request', 'agent_exists']),
+  'GET /api/v1/agents/:name': runtime(['agent_not_found']),
+  'DELETE /api/v1/agents/:name': runtime(['agent_not_found']),
+  'POST /api/v1/agents/:name/restart': runtime(['agent_not_found', 'timeout']),
+  'POST /api/v1/agents/:name/fault': runtime(['agent_not_found', 'fault_injection_disabled', 'agent_failed']),
+  'GET /api/v1/models/': runtime(LLM_ERRORS),
+  'POST /api/v1/models/load': runtime(['invalid_request', 'model_not_found', ...LLM_ERRORS]),
+  'DELETE /api/v1/models/:name': runtime(['invalid_request', 'model_not_loaded', ...LLM_ERRORS]),
+  'GET /api/v1/models/:name/status': runtime(['invalid_request', 'model_not_found', ...LLM_ERRORS]),
+  'POST /api/v1/tasks/execute': runtime([
+    'agent_not_found',
+    'agent_failed',
+    'agent_stopped',
+    'task_cancelled',
+    'queue_full',
+    'model_not_found',
+    'agent_crashed',
+    'timeout',
+    'interrupted',
+    ...LLM_ERRORS,
+  ]),
+  // Each task's failure is an item of the 200 answer; only the batch as a whole can be refused.
+  'POST /api/v1/tasks/execute/batch': local(['invalid_request']),
+  'GET /api/v1/tasks/': runtime(['invalid_request']),
+  'GET /api/v1/tasks/:id': runtime(['task_not_found']),
+  'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
+};
+
+// ---------------------------------------------------------------- derived pieces
+
+const PARAM_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  name: 'Name, percent-encoded in the URL',
+  id: 'Task id',
+};
+
+/** The first meaningful segment names the group: '/api/v1/agents/...' → 'agents'. */
+function tagOf(template: string): string {
+  const segments = template.split('/').filter((s) => s !== '');
+  const [first, second, third] = segments;
+  if (first === 'api' && second !== undefined && /^v\d+$/.test(second) && third !== undefined) return third;
+  if (first === undefined) return 'service';
+  return first;
+}
+
+const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  service: 'Service identity',
+  health: 'Kubernetes probes; never rate limited and never behind authentication',
+  agents: 'Create, inspect, restart and delete agents',
+  models: 'Load, unload and inspect LLM models',
+  tasks: 'Run tasks on agents and read their history',
+  metrics: 'Prometheus exposition',
+};
+
+function operationId(method: string, template: string): string {
+  const words = template
+    .split('/')
+    .filter((s) => s !== '' && s !== 'api' && !/^v\d+$/.test(s))
+    .map((s) => (s.startsWith(':') ? `by_${s.slice(1)}` : s))
+    .flatMap((s) => s.split(/[^A-Za-z0-9]+/))
+    .filter((w) => w !== '');
+  const camel = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return method.toLowerCase() + (camel === '' ? 'Root' : camel);
+}
+
+function schemaRef(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+function reason(status: number): string {
+  return STATUS_CODES[status] ?? `HTTP ${status}`;
+}
+
+/** Every status a route can answer with `{"detail"}`, each with the error codes behind it. */
+export function errorStatuses(route: Route, options: Pick<OpenApiOptions, 'access' | 'rateLimited'>): Map<number, ErrorCode[]> {
+  const codes = new Set<ErrorCode>();
+  const known = ROUTE_ERRORS[routeKey(route)];
+  if (known) {
+    for (const c of known.codes) codes.add(c);
+    if (known.runtime) for (const c of BUS_ERRORS) codes.add(c);
+  } else {
+    // Undocumented route (the unit test fails on it): claim only what the dispatcher itself does.
+    codes.add('internal');
+  }
+  if (route.body !== undefined) {
+    codes.add('invalid_request'); // invalid JSON, or a field the schema refuses
+    codes.add('payload_too_large');
+  }
+  if (QUERY_PARAMETERS[routeKey(route)]) codes.add('invalid_request');
+  // While draining for shutdown, the dispatcher refuses everything but reads.
+  if (route.method !== 'GET') codes.add('unavailable');
+  const needs = requirement(route, options);
+  if (needs.kind === 'token') {
+    codes.add('unauthorized');
+    if (needs.anyOf.length > 0) codes.add('forbidden');
+    codes.add('unavailable'); // the key set (JWKS) could not be fetched in time
+  }
+  if (options.rateLimited(route)) codes.add('rate_limited');
+
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = ERROR_CODES[code].status;
+    // A status the route answers with its own schema (readiness's 503) is documented as that.
+    if (route.responses[status] !== undefined) continue;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return new Map([...byStatus.entries()].sort(([a], [b]) => a - b));
+}
+
+const requestIdHeader = { $ref: '#/components/headers/RequestId' };
+
+function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseObject {
+  const headers: Record<string, JsonSchema> = { [REQUEST_ID_HEADER]: requestIdHeader };
+  if (RETRY_AFTER_SECONDS[status] !== undefined) headers['retry-after'] = { $ref: '#/components/headers/RetryAfter' };
+  if (status === 401) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
+  return {
+    description: `${reason(status)} (error codes: ${codes.join(', ')})`,
+    headers,
+    content: { [JSON_TYPE]: { schema: schemaRef('Error') } },
+  };
+}
+
+function operation(route: Route, options: OpenApiOptions): Operation {
+  const key = routeKey(route);
+  const parameters: Parameter[] = [
+    ...pathParamNames(route.path).map(
+      (name): Parameter => ({
+        name,
+        in: 'path',
+        required: true,
+        description: PARAM_DESCRIPTIONS[name] ?? name,
+        schema: { type: 'string', minLength: 1 },
+      }),
+    ),
+    ...(QUERY_PARAMETERS[key] ?? []).map((p): Parameter => ({ ...p, in: 'query' })),
+  ];
+
+  const responses: Record<string, ResponseObject> = {};
+  for (const [status, schema] of Object.entries(route.responses)) {
+    if (schema === undefined) continue;
+    responses[status] = {
+      description: reason(Number(status)),
+      headers: { [REQUEST_ID_HEADER]: requestIdHeader },
+      content: { [schema === 'Text' ? TEXT_TYPE : JSON_TYPE]: { schema: schemaRef(schema) } },
+    };
+  }
+  for (const [status, codes] of errorStatuses(route, options)) responses[String(status)] = errorResponse(status, codes);
+
+  const needs = requirement(route, options);
+  return {
+    operationId: operationId(route.method, route.path),
+    summary: route.summary ?? key,
+    tags: [tagOf(route.path)],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body !== undefined
+      ? { requestBody: { required: true as const, content: { [JSON_TYPE]: { schema: schemaRef(route.body) } } } }
+      : {}),
+    responses,
+    // Explicitly empty on open routes: no token is looked at there.
+    security: needs.kind === 'token' ? [{ [BEARER_SCHEME]: needs.anyOf }] : [],
+  };
+}
+
+function describeStream(): string {
+  const closeCodes = Object.entries(CLOSE_CODES)
+    .map(([name, code]) => `\`${code}\` ${name}`)
+    .join(', ');
+  return [
+    `## Event stream (WebSocket)`,
+    ``,
+    `\`GET ${STREAM_PATH}\` upgrades to a WebSocket (OpenAPI cannot describe one, so it is described here).`,
+    `The upgrade URL may carry the first subscription: \`?agents=a*,b&types=task.*&tasks=<id>&since=42\`;`,
+    `an invalid value refuses the upgrade with \`400 {"detail"}\`.`,
+    ``,
+    `Client messages are JSON text frames:`,
+    `- \`{"op":"subscribe","agents":[...],"types":[...],"tasks":[...],"since":N}\`: replace the filters; '*' globs in agents and types; with \`since\`, missed events still in the replay window come first.`,
+    `- \`{"op":"unsubscribe"}\``,
+    `- \`{"op":"execute","agent":"...","prompt":"...","parameters":{...},"request_id":"..."}\`: run a task (validated like \`TaskExecuteRequest\`; at most ${MAX_TASKS_PER_SOCKET} running per socket).`,
+    `- \`{"op":"ping"}\``,
+    ``,
+    `Server messages: events \`{"seq","time","type","agent","task_id","payload"}\` with \`type\` one of ${EVENT_TYPES.map((t) => `\`${t}\``).join(', ')};`,
+    `and control messages \`subscribed\`, \`unsubscribed\`, \`replay.gap\`, \`pong\`, \`task.submitted\`, \`task.result\`, \`task.error\`, \`error\`.`,
+    ``,
+    `Close codes: ${closeCodes}.`,
+  ].join('\n');
+}
+
+function describeScopes(): string {
+  const rows = SCOPES.map((s) => `| \`${s}\` | ${SCOPE_DOCS[s]} |`);
+  return ['| Scope | Allows |', '| --- | --- |', ...rows].join('\n');
+}
+
+function describeApi(options: OpenApiOptions): string {
+  const auth = options.access.authEnabled
+    ? `Authentication is on: an operation with a lock needs \`Authorization: Bearer <JWT>\` granting the scope it names (\`admin\` grants every scope). A missing or invalid token is answered 401 with \`WWW-Authenticate\`, a token without the scope 403. Health probes are always open.`
+    : `Authentication is off on this server (AUTH_ENABLED=false): every operation is open. With it on, operations need a bearer JWT granting these scopes:`;
+  return [
+    `Aurora is an actor-based multi-agent runtime. Every error answer is \`{"detail": "..."}\`; every answer carries \`${REQUEST_ID_HEADER}\`.`,
+    ``,
+    `## Authentication`,
+    ``,
+    auth,
+    ``,
+    describeScopes(),
+    ``,
+    describeStream(),
+  ].join('\n');
+}
+
+/** Builds the document. Pure; call once at startup and serve the result. */
+export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
+  const paths: Record<string, PathItem> = {};
+  const seenIds = new Set<string>();
+  const tags = new Set<string>();
+  for (const route of options.routes) {
+    const op = operation(route, options);
+    if (seenIds.has(op.operationId)) throw new Error(`Two routes share the operationId ${op.operationId}`);
+    seenIds.add(op.operationId);
+    for (const t of op.tags) tags.add(t);
+    const path = openApiPath(route.path);
+    const item: PathItem = (paths[path] ??= {});
+    item[route.method.toLowerCase() as Method] = op;
+  }
+
+  const schemas: Record<string, JsonSchema> = {};
+  for (const [name, schema] of [...Object.entries(REQUEST_SCHEMAS), ...Object.entries(RESPONSE_SCHEMAS)]) {
+    if (Object.hasOwn(schemas, name)) throw new Error(`Schema name ${name} is both a request and a response schema`);
+    // A copy: the document is handed out and must not be a way to change the running schemas.
+    schemas[name] = structuredClone(schema) as JsonSchema;
+  }
+
+  return {
+    openapi: OPENAPI_VERSION,
+    info: { title: 'Aurora', version: options.version, description: describeApi(options) },
+    servers: [{ url: '/', description: 'This server' }],
+    tags: [...tags].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? name })),
+    paths,
+    components: {
+      schemas,
+      headers: {
+        RequestId: {
+          description: 'The request id: the one sent in the request when it was valid, else a new UUID',
+          schema: { type: 'string' },
+        },
+        RetryAfter: { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+        WwwAuthenticate: { description: 'The bearer challenge, with the reason the token was refused', schema: { type: 'string' } },
+      },
+      securitySchemes: {
+        [BEARER_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: `A JWT signed with a key this server trusts, granting scopes in its \`scope\` (space-separated), \`scp\` or \`scopes\` claim: ${SCOPES.map((s) => `\`${s}\``).join(', ')}.`,
+        },
+      },
+    },
+  };
+}
