@@ -1,0 +1,504 @@
+// `npm run bench [-- <scenario>... | --smoke]`: measures Aurora against the raw ceiling of its
+// own stack. Every scenario runs several rounds, alternating Aurora with its yardstick in the same
+// run; each side runs in its own process, the load generator in another. Results: a table on
+// stdout, JSON and Markdown in bench/out/.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startFakeOllama } from '../test/fixtures/fake-ollama.js';
+import { runChild, startChild, type Child } from './lib/child.js';
+import { spread, type Spread } from './lib/stats.js';
+import type { LoadOptions, LoadResult } from './load.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const args = process.argv.slice(2);
+/** `--name=value` options. */
+const option = (name: string, fallback: string): string => {
+  const hit = args.find((a) => a.startsWith(`--${name}=`));
+  return hit === undefined ? fallback : hit.slice(name.length + 3);
+};
+const SMOKE = args.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const OUT_DIR = option('out', join(ROOT, 'bench', 'out'));
+const NATS_URL = option('nats', 'nats://127.0.0.1:4222');
+const REDIS_URL = option('redis', 'redis://127.0.0.1:6379');
+
+/** Sizes of a full run and of the smoke pass (a few seconds per scenario, no thresholds). */
+const SIZES = SMOKE
+  ? { rounds: 1, durationS: 1, warmupS: 0.5, agents: 100, crashes: 500, scaleAgents: 1_000, tokens: 50, coldRounds: 1 }
+  : { rounds: 5, durationS: 3, warmupS: 1, agents: 100, crashes: 10_000, scaleAgents: 100_000, tokens: 200, coldRounds: 5 };
+
+// ---------------------------------------------------------------- results
+
+type Target =
+  | { kind: 'ratio_min'; value: number } // median Aurora/yardstick ≥ value
+  | { kind: 'ratio_max'; value: number } // median Aurora/yardstick ≤ value
+  | { kind: 'diff_max'; value: number } // median (Aurora − yardstick) ≤ value
+  | { kind: 'max'; value: number } // median Aurora ≤ value
+  | { kind: 'min'; value: number }; // median Aurora ≥ value
+
+interface Row {
+  scenario: string;
+  metric: string;
+  unit: string;
+  aurora: number[];
+  yardstickName?: string;
+  yardstick?: number[];
+  target?: Target;
+}
+
+interface RowResult extends Row {
+  auroraSpread: Spread;
+  yardstickSpread?: Spread;
+  /** Per round: Aurora/yardstick (or Aurora − yardstick for a diff target). */
+  perRound?: number[];
+  compare?: Spread;
+  pass: boolean | null;
+}
+
+function evaluate(row: Row): RowResult {
+  const auroraSpread = spread(row.aurora);
+  const out: RowResult = { ...row, auroraSpread, pass: null };
+  if (row.yardstick !== undefined) {
+    out.yardstickSpread = spread(row.yardstick);
+    const diff = row.target?.kind === 'diff_max';
+    out.perRound = row.aurora.map((a, i) => (diff ? a - row.yardstick![i]! : a / row.yardstick![i]!));
+    out.compare = spread(out.perRound);
+  }
+  const t = row.target;
+  if (t !== undefined && !SMOKE) {
+    const m = t.kind === 'max' || t.kind === 'min' ? auroraSpread.median : out.compare?.median ?? Number.NaN;
+    out.pass = t.kind === 'ratio_min' || t.kind === 'min' ? m >= t.value : m <= t.value;
+  }
+  return out;
+}
+
+const fmt = (v: number | undefined): string => {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toFixed(3);
+};
+const fmtSpread = (s: Spread | undefined): string => (s === undefined ? '–' : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`);
+const targetText = (t: Target | undefined): string => {
+  if (t === undefined) return 'reported';
+  switch (t.kind) {
+    case 'ratio_min':
+      return `ratio ≥ ${t.value}×`;
+    case 'ratio_max':
+      return `ratio ≤ ${t.value}×`;
+    case 'diff_max':
+      return `added ≤ ${t.value}`;
+    case 'max':
+      return `≤ ${t.value}`;
+    case 'min':
+      return `≥ ${t.value}`;
+  }
+};
+
+function markdown(results: RowResult[], machine: Record<string, string>, elapsedS: number): string {
+  const lines = [
+    `# Aurora benchmark results${SMOKE ? ' (smoke pass: tiny sizes, no thresholds)' : ''}`,
+    '',
+    `Machine: ${Object.entries(machine)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}. Suite time ${elapsedS.toFixed(0)} s; ${SIZES.rounds} round(s) per scenario, Aurora and its yardstick alternating within each round.`,
+    '',
+    'Aurora and yardstick columns are min / median / max over rounds. "Per round" is Aurora ÷ yardstick (or Aurora − yardstick where the target is an added amount); the target applies to its median.',
+    '',
+    '| Scenario | Metric | Aurora | Yardstick | Per round | Median | Target | Met |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const ys = r.yardstickName === undefined ? '–' : `${r.yardstickName}: ${fmtSpread(r.yardstickSpread)}`;
+    const per = r.perRound === undefined ? '–' : r.perRound.map(fmt).join(', ');
+    const met = r.pass === null ? '–' : r.pass ? 'yes' : '**no**';
+    lines.push(
+      `| ${r.scenario} | ${r.metric} (${r.unit}) | ${fmtSpread(r.auroraSpread)} | ${ys} | ${per} | ${fmt(r.compare?.median ?? r.auroraSpread.median)} | ${targetText(r.target)} | ${met} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------- helpers
+
+const namespace = (tag: string): string => `bench${tag}${randomBytes(3).toString('hex')}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const taskBodies = (agents: number, prefix = 'bench-'): string[] =>
+  Array.from({ length: agents }, (_, i) => JSON.stringify({ agent: `${prefix}${i}`, prompt: `hello ${i}` }));
+
+function load(options: LoadOptions): Promise<LoadResult> {
+  return runChild<LoadResult>('load', options as unknown as Record<string, unknown>);
+}
+
+function checkLoad(name: string, r: LoadResult): LoadResult {
+  if (r.requests === 0 || r.non2xx > r.requests * 0.001 || r.errors > r.requests * 0.001) {
+    throw new Error(`${name}: ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors`);
+  }
+  return r;
+}
+
+async function withChildren<T>(starts: Array<() => Promise<Child>>, body: (children: Child[]) => Promise<T>): Promise<T> {
+  const children: Child[] = [];
+  try {
+    for (const start of starts) children.push(await start());
+    return await body(children);
+  } finally {
+    for (const c of children.reverse()) await c.stop().catch(() => {});
+  }
+}
+
+const auroraServer = (bus: 'nats' | 'memory', agents: number, execArgv: string[] = []) => () =>
+  startChild('server', { bus, natsUrl: NATS_URL, namespace: namespace('a'), agents }, { execArgv, readyTimeoutMs: 300_000 });
+
+// ---------------------------------------------------------------- scenarios
+
+type Scenario = () => Promise<Row[]>;
+
+const probe: Scenario = () =>
+  withChildren([auroraServer('nats', 0), () => startChild('yardsticks/hello', {})], async ([aurora, hello]) => {
+    const a: number[] = [];
+    const y: number[] = [];
+    const run = (port: unknown) =>
+      load({ url: `http://127.0.0.1:${port}/health/live`, method: 'GET', connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS });
+    for (let i = 0; i < SIZES.rounds; i++) {
+      a.push(checkLoad('aurora probe', await run(aurora!.ready.port)).rps);
+      y.push(checkLoad('bare hello', await run(hello!.ready.port)).rps);
+    }
+    return [{ scenario: '1 probe', metric: 'GET /health/live', unit: 'req/s', aurora: a, yardstickName: 'bare uWS hello', yardstick: y, target: { kind: 'ratio_min', value: 0.8 } }];
+  });
+
+const natsExecute: Scenario = () => {
+  const subject = `${namespace('y')}.echo`;
+  const bodies = taskBodies(SIZES.agents);
+  return withChildren(
+    [
+      auroraServer('nats', SIZES.agents),
+      () => startChild('yardsticks/nats-responder', { natsUrl: NATS_URL, subject: `${subject}.c`, mode: 'careful' }),
+      () => startChild('yardsticks/nats-gateway', { natsUrl: NATS_URL, subject: `${subject}.c`, mode: 'careful' }),
+      () => startChild('yardsticks/nats-responder', { natsUrl: NATS_URL, subject: `${subject}.n`, mode: 'naive' }),
+      () => startChild('yardsticks/nats-gateway', { natsUrl: NATS_URL, subject: `${subject}.n`, mode: 'naive' }),
+    ],
+    async ([aurora, , careful, , naive]) => {
+      const run = (port: unknown, connections: number, name: string) =>
+        load({
+          url: `http://127.0.0.1:${port}/api/v1/tasks/execute`,
+          method: 'POST',
+          bodies,
+          connections,
+          durationS: SIZES.durationS,
+          warmupS: SIZES.warmupS,
+        }).then((r) => checkLoad(name, r));
+      const rows: Row[] = [];
+      for (const connections of [64, 1, 256]) {
+        const a: LoadResult[] = [];
+        const c: LoadResult[] = [];
+        const n: LoadResult[] = [];
+        for (let i = 0; i < SIZES.rounds; i++) {
+          a.push(await run(aurora!.ready.port, connections, `aurora execute ${connections}c`));
+          c.push(await run(careful!.ready.port, connections, `careful yardstick ${connections}c`));
+          if (connections === 64) n.push(await run(naive!.ready.port, connections, `naive yardstick ${connections}c`));
+        }
+        const sc = '2 execute over NATS';
+        const rps = (rs: LoadResult[]) => rs.map((r) => r.rps);
+        if (connections === 64) {
+          rows.push(
+            { scenario: sc, metric: 'throughput, 64 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'careful uWS→NATS→responder', yardstick: rps(c), target: { kind: 'ratio_min', value: 0.5 } },
+            { scenario: sc, metric: 'p99 latency, 64 conn', unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'careful', yardstick: c.map((r) => r.p99Ms), target: { kind: 'ratio_max', value: 2 } },
+            { scenario: sc, metric: 'throughput vs naive, 64 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'naive uWS→NATS→responder', yardstick: rps(n) },
+          );
+        } else if (connections === 1) {
+          rows.push(
+            { scenario: sc, metric: 'p50 latency, 1 conn', unit: 'ms', aurora: a.map((r) => r.p50Ms), yardstickName: 'careful', yardstick: c.map((r) => r.p50Ms), target: { kind: 'diff_max', value: 0.5 } },
+            { scenario: sc, metric: 'throughput, 1 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'careful', yardstick: rps(c) },
+          );
+        } else {
+          rows.push(
+            { scenario: sc, metric: 'throughput, 256 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'careful', yardstick: rps(c) },
+            { scenario: sc, metric: 'p99 latency, 256 conn', unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'careful', yardstick: c.map((r) => r.p99Ms) },
+          );
+        }
+      }
+      return rows;
+    },
+  );
+};
+
+const embeddedExecute: Scenario = () => {
+  const bodies = taskBodies(SIZES.agents);
+  return withChildren([auroraServer('memory', SIZES.agents), () => startChild('yardsticks/echo', {})], async ([aurora, echo]) => {
+    const run = (port: unknown, name: string) =>
+      load({ url: `http://127.0.0.1:${port}/api/v1/tasks/execute`, method: 'POST', bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS }).then((r) =>
+        checkLoad(name, r),
+      );
+    const a: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < SIZES.rounds; i++) {
+      a.push((await run(aurora!.ready.port, 'aurora embedded execute')).rps);
+      y.push((await run(echo!.ready.port, 'bare JSON echo')).rps);
+    }
+    return [{ scenario: '3 execute embedded', metric: 'throughput, 64 conn', unit: 'req/s', aurora: a, yardstickName: 'bare uWS JSON echo', yardstick: y, target: { kind: 'ratio_min', value: 0.25 } }];
+  });
+};
+
+interface StreamResult {
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const streaming: Scenario = () => {
+  const subject = `${namespace('y')}.tokens`;
+  return withChildren(
+    [auroraServer('nats', 1), () => startChild('yardsticks/fanout', { natsUrl: NATS_URL, subject })],
+    async ([aurora, fanout]) => {
+      const run = (port: unknown, triggerPath: string, triggerBody: string) =>
+        runChild<StreamResult>('ws-load', {
+          wsUrl: `ws://127.0.0.1:${port}/api/v1/stream?types=task.token`,
+          triggerUrl: `http://127.0.0.1:${port}${triggerPath}`,
+          triggerBody,
+          tokensPerTrigger: SIZES.tokens,
+          subscribers: 100,
+          durationS: SIZES.durationS,
+          warmupS: SIZES.warmupS,
+        });
+      const a: StreamResult[] = [];
+      const y: StreamResult[] = [];
+      for (let i = 0; i < SIZES.rounds; i++) {
+        a.push(await run(aurora!.ready.port, '/api/v1/tasks/execute', JSON.stringify({ agent: 'bench-0', prompt: 'stream', parameters: { max_tokens: SIZES.tokens } })));
+        y.push(await run(fanout!.ready.port, '/emit', JSON.stringify({ n: SIZES.tokens, task: 'bench' })));
+      }
+      const sc = '4 token streaming';
+      return [
+        { scenario: sc, metric: 'token events delivered, 100 subscribers', unit: 'msg/s', aurora: a.map((r) => r.rate), yardstickName: 'bare NATS→uWS pub/sub', yardstick: y.map((r) => r.rate), target: { kind: 'ratio_min', value: 0.5 } },
+        { scenario: sc, metric: 'end-to-end token latency p99', unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'bare', yardstick: y.map((r) => r.p99Ms) },
+        { scenario: sc, metric: 'end-to-end token latency p50', unit: 'ms', aurora: a.map((r) => r.p50Ms), yardstickName: 'bare', yardstick: y.map((r) => r.p50Ms) },
+      ];
+    },
+  );
+};
+
+interface LatencyResult {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const restart: Scenario = () =>
+  withChildren(
+    [() => startChild('restart', { namespace: namespace('r') }), () => startChild('yardsticks/xstate-restart', {})],
+    async ([aurora, raw]) => {
+      const a: LatencyResult[] = [];
+      const y: LatencyResult[] = [];
+      for (let i = 0; i < SIZES.rounds; i++) {
+        a.push(await aurora!.ask<LatencyResult>({ cmd: 'run', count: SIZES.crashes }, 300_000));
+        y.push(await raw!.ask<LatencyResult>({ cmd: 'run', count: SIZES.crashes }, 300_000));
+      }
+      const sc = '5 supervisor restart';
+      return [
+        { scenario: sc, metric: `crash → running p99 over ${SIZES.crashes.toLocaleString('en-US')} crashes`, unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'raw XState stop+create+start', yardstick: y.map((r) => r.p99Ms), target: { kind: 'max', value: 1 } },
+        { scenario: sc, metric: 'crash → running p50', unit: 'ms', aurora: a.map((r) => r.p50Ms), yardstickName: 'raw XState', yardstick: y.map((r) => r.p50Ms) },
+      ];
+    },
+  );
+
+const scale: Scenario = async () => {
+  const subject = `${namespace('y')}.echo`;
+  const bodies = taskBodies(SIZES.agents, 'scale-');
+  const rate: number[] = [];
+  const perAgentKb: number[] = [];
+  const executeA: number[] = [];
+  const executeY: number[] = [];
+  await withChildren(
+    [
+      () => startChild('yardsticks/nats-responder', { natsUrl: NATS_URL, subject, mode: 'careful' }),
+      () => startChild('yardsticks/nats-gateway', { natsUrl: NATS_URL, subject, mode: 'careful' }),
+    ],
+    async ([, careful]) => {
+      for (let i = 0; i < SIZES.rounds; i++) {
+        await withChildren([auroraServer('nats', 0, ['--expose-gc', '--max-old-space-size=8192'])], async ([aurora]) => {
+          const s = await aurora!.ask<{ ms: number; rssBefore: number; rssAfter: number }>(
+            { cmd: 'spawn', count: SIZES.scaleAgents, prefix: 'scale-', concurrency: 256 },
+            600_000,
+          );
+          rate.push((SIZES.scaleAgents / s.ms) * 1000);
+          perAgentKb.push((s.rssAfter - s.rssBefore) / SIZES.scaleAgents / 1024);
+          const opts = { method: 'POST' as const, bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS };
+          executeA.push(checkLoad('aurora execute, all alive', await load({ ...opts, url: `http://127.0.0.1:${aurora!.ready.port}/api/v1/tasks/execute` })).rps);
+          executeY.push(checkLoad('careful yardstick', await load({ ...opts, url: `http://127.0.0.1:${careful!.ready.port}/api/v1/tasks/execute` })).rps);
+        });
+      }
+    },
+  );
+  const sc = `6 scale (${SIZES.scaleAgents.toLocaleString('en-US')} agents)`;
+  return [
+    { scenario: sc, metric: 'spawn rate', unit: 'agents/s', aurora: rate, target: { kind: 'min', value: 10_000 } },
+    { scenario: sc, metric: 'resident memory per agent', unit: 'KB', aurora: perAgentKb, target: { kind: 'max', value: 10 } },
+    { scenario: sc, metric: 'execute over NATS with all alive, 64 conn', unit: 'req/s', aurora: executeA, yardstickName: 'careful uWS→NATS→responder', yardstick: executeY, target: { kind: 'ratio_min', value: 0.5 } },
+  ];
+};
+
+async function pollUntil200(url: string, deadlineMs: number): Promise<void> {
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadlineMs) throw new Error(`${url} did not answer 200 in time`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Starts `node <script>` cold and times spawn → first 200 on `path`; then the idle RSS. */
+async function coldStart(script: string, scriptArgs: string[], env: NodeJS.ProcessEnv, port: number, path: string): Promise<{ ms: number; rss: number }> {
+  const started = performance.now();
+  const proc = spawn(process.execPath, [script, ...scriptArgs], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  try {
+    await pollUntil200(`http://127.0.0.1:${port}${path}`, started + 60_000);
+    const ms = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 1000));
+    return { ms, rss: rssBytes(proc.pid!) };
+  } finally {
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+const cold: Scenario = async () => {
+  const ollama = await startFakeOllama();
+  const a: Array<{ ms: number; rss: number }> = [];
+  const y: Array<{ ms: number; rss: number }> = [];
+  try {
+    for (let i = 0; i < SIZES.coldRounds; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-cold-'));
+      try {
+        const port = await freePort();
+        const env = {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          NATS_URL,
+          REDIS_URL,
+          OLLAMA_HOST: ollama.url,
+          DATABASE_PATH: join(dir, 'aurora.db'),
+          AURORA_NAMESPACE: namespace('c'),
+          LOG_LEVEL: 'warn',
+        };
+        a.push(await coldStart('dist/bin/aurora.js', [], env, port, '/health/ready'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const port = await freePort();
+      y.push(await coldStart('dist/bench/yardsticks/hello.js', [JSON.stringify({ port })], { PATH: process.env.PATH }, port, '/health/live'));
+    }
+  } finally {
+    await ollama.stop();
+  }
+  const sc = '7 cold start';
+  return [
+    { scenario: sc, metric: 'node dist/bin/aurora.js → /health/ready 200', unit: 'ms', aurora: a.map((r) => r.ms), yardstickName: 'bare uWS hello → 200', yardstick: y.map((r) => r.ms) },
+    { scenario: sc, metric: 'idle RSS', unit: 'MB', aurora: a.map((r) => r.rss / 1024 / 1024), yardstickName: 'bare uWS hello', yardstick: y.map((r) => r.rss / 1024 / 1024) },
+  ];
+};
+
+const SCENARIOS: Record<string, Scenario> = {
+  probe,
+  'execute-nats': natsExecute,
+  'execute-embedded': embeddedExecute,
+  streaming,
+  restart,
+  scale,
+  'cold-start': cold,
+};
+const ALIASES: Record<string, string> = { '1': 'probe', '2': 'execute-nats', '3': 'execute-embedded', '4': 'streaming', '5': 'restart', '6': 'scale', '7': 'cold-start' };
+
+// ---------------------------------------------------------------- main
+
+function machine(): Record<string, string> {
+  const cpu = cpus();
+  return {
+    nproc: String(cpu.length),
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    node: process.version,
+    os: `${process.platform}-${process.arch}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const wanted = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
+  for (const w of wanted) {
+    if (!Object.hasOwn(SCENARIOS, w)) {
+      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or 1-7)\n`);
+      process.exit(2);
+    }
+  }
+  const names = wanted.length > 0 ? wanted : Object.keys(SCENARIOS);
+  const started = performance.now();
+  const results: RowResult[] = [];
+  const failures: string[] = [];
+  for (const name of names) {
+    const t0 = performance.now();
+    process.stdout.write(`▶ ${name}${SMOKE ? ' (smoke)' : ''} ...\n`);
+    try {
+      const rows = (await SCENARIOS[name]!()).map(evaluate);
+      results.push(...rows);
+      for (const r of rows) {
+        const cmp = r.compare === undefined ? '' : `  per round [${r.perRound!.map(fmt).join(', ')}] median ${fmt(r.compare.median)}`;
+        const met = r.pass === null ? '' : r.pass ? '  ✓' : `  ✗ (${targetText(r.target)})`;
+        process.stdout.write(`  ${r.metric} (${r.unit}): aurora ${fmtSpread(r.auroraSpread)}${r.yardstickName ? ` | ${r.yardstickName} ${fmtSpread(r.yardstickSpread)}` : ''}${cmp}${met}\n`);
+      }
+    } catch (err) {
+      failures.push(name);
+      process.stdout.write(`  ✗ ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.stdout.write(`  (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+  const info = machine();
+  const md = markdown(results, info, elapsedS);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const json = JSON.stringify({ smoke: SMOKE, machine: info, elapsedS, sizes: SIZES, scenarios: names, failures, results }, null, 2);
+  for (const base of [`results-${stamp}`, 'latest']) {
+    writeFileSync(join(OUT_DIR, `${base}.json`), json);
+    writeFileSync(join(OUT_DIR, `${base}.md`), md);
+  }
+  process.stdout.write(`\n${md}\nwritten to ${join(OUT_DIR, "latest")}.{json,md} (${elapsedS.toFixed(0)} s)\n`);
+  if (failures.length > 0) {
+    process.stdout.write(`scenarios that did not run to the end: ${failures.join(', ')}\n`);
+    process.exit(1);
+  }
+}
+
+await main();
