@@ -2,6 +2,7 @@
 // this server answers (no CDN, no fonts from elsewhere), a CSP that admits exactly those, the
 // asset whitelist (anything else is 404, traversal included), HEAD, caching, and DOCS_ENABLED.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -206,11 +207,26 @@ describe('documentation assets', () => {
     }
   });
 
-  it('answers HEAD with the headers and no body', async () => {
-    const res = await fetch(`${base}/docs/assets/swagger-ui-bundle.js`, { method: 'HEAD' });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await res.text()).toBe('');
+  it('answers HEAD with the headers and no body: the next response on the connection follows at once', async () => {
+    const size = readFileSync(FROM_PACKAGES['swagger-ui.css']!).length;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('HEAD /docs/assets/swagger-ui.css HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('"alive"')) socket.end();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head, afterHead] = [raw.slice(0, raw.indexOf('\r\n\r\n')), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(head).toMatch(/\r\ncontent-type: text\/css; charset=utf-8\r\n/i);
+    expect(head).toMatch(new RegExp(`\\r\\ncontent-length: ${size}\\r\\n`, 'i'));
+    expect(afterHead).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
   it('lets a URL without the current version be cached only with a check', async () => {
