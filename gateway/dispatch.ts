@@ -8,6 +8,7 @@ import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Logger } from '../runtime/logger.js';
 import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
+import { parseJsonBody } from './json-body.js';
 import { METRIC_METHODS, type HandlerResponse, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
 import { ROUTES } from './routes/index.js';
@@ -34,10 +35,14 @@ export interface Exchange {
   run(body: Uint8Array | null): Promise<OutgoingResponse>;
   /** The 413 answer, for an adapter that stopped reading a body past `bodyLimit`. */
   tooLarge(): OutgoingResponse;
+  /** The 408 answer, for an adapter whose client did not finish its body within `bodyReadTimeoutMs`. */
+  bodyTimedOut(): OutgoingResponse;
 }
 
 export interface Dispatcher {
   readonly router: Router;
+  /** How long the adapter waits for a whole request body before answering `bodyTimedOut()`. */
+  readonly bodyReadTimeoutMs: number;
   /** Requests begun whose response has not been produced yet. */
   inFlight(): number;
   /** Synchronous: routes the request and fixes its id before the adapter awaits anything. */
@@ -56,11 +61,18 @@ export function acceptRequestId(incoming: string | undefined): string {
   return incoming !== undefined && REQUEST_ID_PATTERN.test(incoming) ? incoming : newId();
 }
 
-function parseQuery(raw: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (raw === '') return out;
-  for (const [k, v] of new URLSearchParams(raw)) if (!Object.hasOwn(out, k)) out[k] = v;
-  return out;
+/**
+ * A parameter given twice is refused rather than resolved: which copy wins differs between
+ * proxies, caches and servers (parameter pollution), so the client must say what it means once.
+ */
+function parseQuery(raw: string): { ok: true; query: Record<string, string> } | { ok: false; detail: string } {
+  const query: Record<string, string> = {};
+  if (raw === '') return { ok: true, query };
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (Object.hasOwn(query, k)) return { ok: false, detail: `Query parameter "${k.slice(0, 64)}" is given more than once` };
+    query[k] = v;
+  }
+  return { ok: true, query };
 }
 
 class ErrorResponse {
@@ -119,6 +131,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
 
   return {
     router,
+    bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     inFlight: () => inFlight,
     begin(req) {
       const startedAt = performance.now();
@@ -164,24 +177,22 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           Object.assign(exchangeHeaders, verdict.headers);
           if (!verdict.allowed) return fail(new ErrorResponse(429, verdict.detail));
         }
+        const query = parseQuery(req.query);
+        if (!query.ok) return fail(new ErrorResponse(400, query.detail));
         let parsed: unknown = undefined;
         if (route.body !== undefined) {
           if (body === null || body.byteLength === 0) return fail(new ErrorResponse(400, 'Request body is required'));
           if (body.byteLength > config.maxBodyBytes) return fail(new ErrorResponse(413, tooLargeDetail()));
-          let json: unknown;
-          try {
-            json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-          } catch {
-            return fail(new ErrorResponse(400, 'Invalid JSON body'));
-          }
-          const checked = codecs.validate(route.body, json);
+          const json = parseJsonBody(body, config.maxJsonDepth);
+          if (!json.ok) return fail(new ErrorResponse(400, json.detail));
+          const checked = codecs.validate(route.body, json.value);
           if (!checked.ok) return fail(new ErrorResponse(400, checked.message));
           parsed = checked.value;
         }
         const headers = { ...req.headers, [REQUEST_ID_HEADER]: requestId };
         let res: HandlerResponse;
         try {
-          res = await route.handler({ params, query: parseQuery(req.query), body: parsed, headers }, { ...deps, logger: log });
+          res = await route.handler({ params, query: query.query, body: parsed, headers }, { ...deps, logger: log });
         } catch (err) {
           return fail(toErrorResponse(err, log, req, route.path));
         }
@@ -209,6 +220,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
             });
         },
         tooLarge: () => fail(new ErrorResponse(413, tooLargeDetail())),
+        bodyTimedOut: () => fail(new ErrorResponse(408, 'Request body not received in time')),
       };
     },
   };

@@ -6,7 +6,7 @@ export type Headers = Readonly<Record<string, string>>;
 export interface HandlerRequest<B = unknown> {
   /** Path parameters, percent-decoded. */
   readonly params: Readonly<Record<string, string>>;
-  /** Query parameters, decoded; when a key repeats, the first value wins. */
+  /** Query parameters, decoded; a key given twice is refused with 400 before any handler runs. */
   readonly query: Readonly<Record<string, string>>;
   /** The validated body (defaults filled in), or undefined for routes without one. */
   readonly body: B;

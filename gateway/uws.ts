@@ -71,8 +71,10 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   let aborted = false;
   let answered = false;
   let requestId: string | undefined;
+  let bodyTimer: NodeJS.Timeout | undefined;
   res.onAborted(() => {
     aborted = true;
+    clearTimeout(bodyTimer);
     logger.debug('client went away before its response', { request_id: requestId, answered });
   });
   // The peer address lives in the socket, which is gone once the response ends: copy it now.
@@ -87,7 +89,17 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     res.cork(() => {
       res.writeStatus(statusLine(out.status));
       for (const [key, value] of Object.entries(out.headers)) res.writeHeader(key, value);
-      res.end(out.bytes ?? out.body, close);
+      const body = out.bytes ?? out.body;
+      if (incoming.method === 'HEAD') {
+        // uWS writes the body after a HEAD too, and the client then reads those bytes as the next
+        // response on the connection. The GET's length is announced by hand: this uWS build closes
+        // the connection, unanswered, when given any argument to endWithoutBody. A HEAD never reads
+        // a body, so `close` (only set when one is left unread) does not arise here.
+        res.writeHeader('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+        res.endWithoutBody();
+      } else {
+        res.end(body, close);
+      }
     });
   };
 
@@ -126,11 +138,20 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   const chunks: Buffer[] = [];
   let received = 0;
   let stopped = false;
+  // A client that declares more than it sends, or drips its body, would hold the request open
+  // (uWS itself only drops such a connection silently, once its own ~10 s idle timeout passes).
+  bodyTimer = setTimeout(() => {
+    if (stopped || aborted) return;
+    stopped = true;
+    chunks.length = 0;
+    send(exchange.bodyTimedOut(), true);
+  }, dispatcher.bodyReadTimeoutMs);
   res.onData((chunk, isLast) => {
     if (stopped || aborted) return;
     received += chunk.byteLength;
     if (received > limit) {
       stopped = true;
+      clearTimeout(bodyTimer);
       chunks.length = 0;
       send(exchange.tooLarge(), true);
       return;
@@ -139,6 +160,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     chunks.push(Buffer.from(new Uint8Array(chunk)));
     if (isLast) {
       stopped = true;
+      clearTimeout(bodyTimer);
       run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     }
   });

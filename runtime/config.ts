@@ -32,6 +32,10 @@ export interface Config {
   readonly modelCacheTtlMs: number;
   readonly faultInjection: boolean;
   readonly maxBodyBytes: number;
+  /** Longest a client may take to send a request body once its head has arrived (408 beyond). */
+  readonly bodyReadTimeoutMs: number;
+  /** Deepest nesting of arrays and objects accepted in a JSON request body (400 beyond). */
+  readonly maxJsonDepth: number;
   readonly batchMaxTasks: number;
   readonly eventReplaySize: number;
   readonly wsMaxQueueBytes: number;
@@ -317,6 +321,18 @@ export const CONFIG_FIELDS = {
     fallback: 1_048_576,
     doc: 'Largest request body accepted (413 beyond)',
   },
+  bodyReadTimeoutMs: {
+    env: 'BODY_READ_TIMEOUT_MS',
+    parse: int(1, 3_600_000),
+    fallback: 30_000,
+    doc: 'Longest a client may take to send a request body (408 and the connection closed beyond)',
+  },
+  maxJsonDepth: {
+    env: 'MAX_JSON_DEPTH',
+    parse: int(1, 10_000),
+    fallback: 64,
+    doc: 'Deepest nesting of arrays and objects accepted in a JSON request body (400 beyond)',
+  },
   batchMaxTasks: {
     env: 'BATCH_MAX_TASKS',
     parse: int(1, 100_000),
@@ -485,6 +501,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     modelCacheTtlMs: f.modelCacheTtlMs,
     faultInjection: f.faultInjection,
     maxBodyBytes: f.maxBodyBytes,
+    bodyReadTimeoutMs: f.bodyReadTimeoutMs,
+    maxJsonDepth: f.maxJsonDepth,
     batchMaxTasks: f.batchMaxTasks,
     eventReplaySize: f.eventReplaySize,
     wsMaxQueueBytes: f.wsMaxQueueBytes,
