@@ -6,10 +6,12 @@
 // system (no traversal to guard against).
 //
 // The pages load scripts only from this server (CSP `script-src 'self'`): each page's start-up
-// code is a small local file rather than an inline script. Styles allow 'unsafe-inline' because
-// ReDoc (styled-components) and Swagger UI (React) set styles at run time; ReDoc's search runs in
-// a Worker made from a blob: URL. Fonts: ReDoc's theme names Montserrat and Roboto, which its
-// usual page template loads from Google; Aurora's page loads no fonts and sets system fonts.
+// code is a small local file rather than an inline script, and neither viewer needs eval (a manual
+// check rendered both pages in jsdom with eval and Function throwing). Styles allow 'unsafe-inline'
+// because ReDoc (styled-components) and Swagger UI (React) set styles at run time; both draw icons
+// from data: images in their CSS; ReDoc's search runs in a Worker made from a blob: URL.
+// Fonts: ReDoc's theme names Montserrat and Roboto, which its usual page template loads from
+// Google; Aurora's pages load no fonts (font-src 'self', none served) and set system fonts.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
