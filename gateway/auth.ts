@@ -28,6 +28,10 @@ export const MAX_TOKEN_LENGTH = 8192;
 /** How long a fetched JWKS is trusted before it is fetched again, and how soon an unknown `kid` may refetch it. */
 export const JWKS_CACHE_MAX_AGE_MS = 600_000;
 export const JWKS_COOLDOWN_MS = 30_000;
+/** While the JWKS endpoint fails, one warning per interval (with a count), so an outage under load cannot flood the logs. */
+export const JWKS_WARN_INTERVAL_MS = 10_000;
+/** Retry-After on the 503 answered while the JWKS cannot be read. */
+const KEYS_RETRY_AFTER_S = 5;
 /** Tokens minted by `npm run token` live at most this long. */
 export const MAX_MINTED_TTL_S = 30 * 24 * 3600;
 
@@ -127,7 +131,7 @@ const insufficientScope = (anyOf: readonly Scope[]): Denial => ({
 const keysUnavailable = (): Denial => ({
   status: 503,
   detail: 'Token keys are unavailable: the JWKS endpoint could not be read',
-  headers: {},
+  headers: { 'retry-after': String(KEYS_RETRY_AFTER_S) },
 });
 
 const deny = (d: Denial): AuthOutcome => ({ ok: false, ...d });
@@ -272,6 +276,22 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
     throw new Error('AUTH_ENABLED is true but no key is set: set JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL');
   }
   const skewS = settings.jwtClockSkewS;
+  let lastJwksWarnAtMs = Number.NEGATIVE_INFINITY;
+  let unwarnedJwksFailures = 0;
+  const warnJwksDown = (cause: unknown): void => {
+    const at = Date.now();
+    if (at - lastJwksWarnAtMs < JWKS_WARN_INTERVAL_MS) {
+      unwarnedJwksFailures++;
+      return;
+    }
+    logger.warn('cannot verify tokens: the JWKS endpoint could not be read; answering 503', {
+      url: settings.jwtJwksUrl,
+      failuresSinceLastWarning: unwarnedJwksFailures,
+      err: cause,
+    });
+    lastJwksWarnAtMs = at;
+    unwarnedJwksFailures = 0;
+  };
 
   const verifyOptions = (): JWTVerifyOptions => {
     const o: JWTVerifyOptions = {
@@ -312,7 +332,7 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
       }
     } catch (err) {
       if (err instanceof KeysUnavailableError) {
-        logger.warn('cannot verify tokens: the JWKS endpoint could not be read', { url: settings.jwtJwksUrl, err: err.cause });
+        warnJwksDown(err.cause);
         return { ok: false, denial: keysUnavailable() };
       }
       const reason = reasonFor(err);

@@ -15,7 +15,7 @@ import { SCOPES, requirementOf, scopesFromClaims, type Requirement, type Scope }
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
 import { ConfigError, loadConfig, type Config } from '../../runtime/config.js';
-import { silentLogger } from '../../runtime/logger.js';
+import { createLogger, silentLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
@@ -314,8 +314,24 @@ describe('tokens checked against a remote JWKS (JWT_JWKS_URL)', () => {
     for (const broken of [url.replace('/jwks', '/missing'), 'http://127.0.0.1:1/jwks']) {
       const auth = authFor({ jwtSecret: undefined, jwtJwksUrl: broken });
       const outcome = await bearer(auth, await joseSign(baseClaims(), 'RS256', rsa.privateKey, 'rsa-1'));
-      expect(outcome).toMatchObject({ ok: false, status: 503, detail: 'Token keys are unavailable: the JWKS endpoint could not be read' });
+      expect(outcome).toEqual({
+        ok: false,
+        status: 503,
+        detail: 'Token keys are unavailable: the JWKS endpoint could not be read',
+        headers: { 'retry-after': '5' },
+      });
     }
+  });
+
+  it('warns once, not once per request, while the JWKS endpoint is down', async () => {
+    const lines: string[] = [];
+    const config = loadConfig({ env: {}, overrides: { authEnabled: true, jwtJwksUrl: url.replace('/jwks', '/missing') } });
+    const auth = createAuthenticator(config, { now: nowMs, logger: createLogger('debug', {}, (l) => lines.push(l)) });
+    const token = await joseSign(baseClaims(), 'RS256', rsa.privateKey, 'rsa-1');
+    for (let i = 0; i < 3; i++) expect(await bearer(auth, token)).toMatchObject({ status: 503 });
+    const warnings = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toContain('JWKS endpoint could not be read');
   });
 });
 
