@@ -1,0 +1,28 @@
+// Compiles the server once per vitest run, so the end-to-end suites start the same
+// dist/bin/aurora.js that `npm start` runs. Skipped when the run holds no end-to-end file.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const E2E_DIR = fileURLToPath(new URL('./', import.meta.url));
+
+export default function setup(project: TestProject): void {
+  // The files of this run are known before global setup (an experimental API: when it is not
+  // there, building anyway is the safe answer).
+  let paths: string[] = [];
+  try {
+    paths = project.vitest.state.getPaths();
+  } catch {
+    paths = [];
+  }
+  if (paths.length > 0 && !paths.some((p) => p.startsWith(E2E_DIR))) return;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    const out = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`building dist/ for the end-to-end tests failed:\n${String(out.stdout ?? '')}${String(out.stderr ?? '')}`);
+  }
+}
