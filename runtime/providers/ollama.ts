@@ -27,7 +27,9 @@ export interface OllamaProviderOptions {
   defaultKeepAlive?: string | number;
 }
 
-const DEFAULT_PING_TIMEOUT_MS = 2_000;
+// Readiness probes wait about a second for the whole health check; a hung Ollama must read as
+// `llm: false` within that, not time out the check and take `database` down with it.
+const DEFAULT_PING_TIMEOUT_MS = 500;
 const DEFAULT_KEEP_ALIVE = '5m';
 const MISSING_DONE = 'Did not receive done or success response in stream.';
 
