@@ -9,6 +9,13 @@
 //   discards at its next dial attempt; we bound what we hand it while disconnected.
 // - nc.drain() does not wait for async callbacks; we drain our subscriptions, wait for our
 //   handlers, then drain the connection so their last replies still go out.
+// - The client writes its outbound buffer to the socket one microtask after the first publish,
+//   so a handler that publishes across several awaits (a task's events, then its reply) costs one
+//   socket write per hop. While a delivered message is being handled (its handler and the
+//   microtasks it starts, up to the next process.nextTick), publishes and replies are queued here
+//   and handed to the client together: one write per message handled. Outside a handler, publishes
+//   go out at once, as before. Anything that must stay ordered behind queued publishes (request,
+//   subscribe, flush, drain) hands the queue over first.
 import {
   ClosedConnectionError,
   connect,
@@ -75,6 +82,11 @@ class NatsBus implements Bus {
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
   private readonly subs = new Set<NatsSubscription>();
+  /** Subjects and payloads published this turn, handed to the client by handOver(). */
+  private outSubjects: string[] = [];
+  private outPayloads: Uint8Array[] = [];
+  private handOverScheduled = false;
+  private readonly handOverBound = (): void => this.handOver();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -104,6 +116,7 @@ class NatsBus implements Bus {
       throw new AuroraError('invalid_request', `request timeoutMs must be a positive number, got ${timeoutMs}`);
     }
     assertSubject(subject, false);
+    this.handOver();
     let reply: Msg;
     try {
       // The client refuses timeouts below 1 ms.
@@ -119,6 +132,7 @@ class NatsBus implements Bus {
     assertSubject(subject, true);
     const queue = options?.queue;
     if (queue !== undefined) assertQueueName(queue);
+    this.handOver();
     let sub: NatsSubscription;
     try {
       sub = this.nc.subscribe(subject, {
@@ -147,6 +161,7 @@ class NatsBus implements Bus {
 
   async flush(): Promise<void> {
     if (this.state === 'closed') throw closedError();
+    this.handOver();
     try {
       await this.nc.flush();
     } catch (err) {
@@ -184,10 +199,30 @@ class NatsBus implements Bus {
       }
       this.bufferedWhileDownBytes += bytes.length;
     }
-    try {
-      this.nc.publish(subject, bytes);
-    } catch (err) {
-      throw toBusError(err, subject, 0);
+    this.outSubjects.push(subject);
+    this.outPayloads.push(bytes);
+    if (!this.handOverScheduled) this.handOver();
+  }
+
+  /** Gives the client everything queued, in order; it then writes it to the socket in one go. */
+  private handOver(): void {
+    this.handOverScheduled = false;
+    const subjects = this.outSubjects;
+    if (subjects.length === 0) return;
+    const payloads = this.outPayloads;
+    this.outSubjects = [];
+    this.outPayloads = [];
+    if (this.nc.isClosed()) {
+      this.logger.debug('publishes dropped: connection closed', { count: subjects.length });
+      return;
+    }
+    for (let i = 0; i < subjects.length; i++) {
+      try {
+        this.nc.publish(subjects[i]!, payloads[i]!);
+      } catch (err) {
+        // Subjects were validated when queued: what fails here is the connection going away.
+        this.logger.warn('publish dropped', { subject: subjects[i], err: toBusError(err, subjects[i]!, 0) });
+      }
     }
   }
 
@@ -203,6 +238,11 @@ class NatsBus implements Bus {
     }
     // The client reports "no reply subject" as an empty string.
     const reply = m.reply ? m.reply : undefined;
+    // Opens the batch window for what this handler publishes (see the header).
+    if (!this.handOverScheduled) {
+      this.handOverScheduled = true;
+      process.nextTick(this.handOverBound);
+    }
     let result: void | Promise<void>;
     try {
       result = handler(new NatsMessage(m.subject, data, reply, this));
@@ -289,6 +329,7 @@ class NatsBus implements Bus {
       });
     }
     // 3. Flush what they sent and close.
+    this.handOver();
     this.state = 'closed';
     if (!this.nc.isClosed()) {
       const drained = await withDeadline(
