@@ -17,6 +17,8 @@ export interface StoreOptions {
   maxEvents?: number;
   /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** Told when a group commit fails (its writes are lost); default: a process warning. */
+  onCommitError?: (err: unknown) => void;
 }
 
 export interface Store {
@@ -31,6 +33,73 @@ export interface Store {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Write methods of each repository: they run inside the turn's group-commit transaction. */
+const WRITES = {
+  agents: ['insert', 'delete', 'setStatus', 'touchLastRun'],
+  tasks: ['insertQueued', 'markRunning', 'complete', 'fail', 'failOrphans'],
+  models: ['upsertLoaded', 'remove'],
+  events: ['append', 'prune'],
+} as const;
+
+/** Stores with a group commit open, committed if the process exits before their turn ends. */
+const openBatches = new Set<() => void>();
+let exitHookInstalled = false;
+
+/**
+ * Group commit. An autocommitted write costs a WAL append and a commit of its own, and one task
+ * makes four (queued, running, completed, last run) plus its events. So the writes made during one
+ * turn of the event loop share one transaction: the first write opens it, and it is committed at
+ * the end of the turn (setImmediate), by close(), or when the process exits. Reads on this
+ * connection see every write at once; other connections see them one turn later. A failing write
+ * still throws to its caller (SQLite undoes only that statement); a failing COMMIT loses the
+ * turn's writes and is reported through onCommitError.
+ */
+function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void) {
+  let open = false;
+  const commit = (): void => {
+    if (!open) return;
+    open = false;
+    openBatches.delete(commit);
+    if (!db.open || !db.inTransaction) return;
+    try {
+      db.exec('COMMIT');
+    } catch (err) {
+      onError(err);
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
+  };
+  const enter = (): void => {
+    if (open) {
+      if (db.inTransaction) return;
+      // SQLite rolled the whole transaction back (disk full, I/O error): earlier writes are gone.
+      onError(new Error('SQLite rolled back the group-commit transaction; writes of this turn were lost'));
+    }
+    db.exec('BEGIN');
+    open = true;
+    openBatches.add(commit);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const c of [...openBatches]) c();
+      });
+    }
+    setImmediate(commit);
+  };
+  return { enter, commit };
+}
+
+function batched<T extends object>(repo: T, methods: readonly string[], enter: () => void): T {
+  const target = repo as Record<string, unknown>;
+  for (const name of methods) {
+    const fn = target[name] as (...args: unknown[]) => unknown;
+    target[name] = (...args: unknown[]) => {
+      enter();
+      return fn.apply(repo, args);
+    };
+  }
+  return repo;
+}
 
 export function openStore(options: StoreOptions): Store {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -57,12 +126,17 @@ export function openStore(options: StoreOptions): Store {
     // Enforce the bound at once, in case the last run kept more or used a larger maxEvents.
     events.prune();
     const ping = db.prepare<[], number>('SELECT 1').pluck();
+    const group = createGroupCommit(
+      db,
+      options.onCommitError ??
+        ((err) => process.emitWarning(`SQLite group commit failed; writes of one turn were lost: ${String(err)}`)),
+    );
 
     return {
-      agents: createAgentRepository(db),
-      tasks: createTaskRepository(db),
-      models: createModelRepository(db),
-      events,
+      agents: batched(createAgentRepository(db), WRITES.agents, group.enter),
+      tasks: batched(createTaskRepository(db), WRITES.tasks, group.enter),
+      models: batched(createModelRepository(db), WRITES.models, group.enter),
+      events: batched(events, WRITES.events, group.enter),
       ping() {
         try {
           return ping.get() === 1;
@@ -73,6 +147,7 @@ export function openStore(options: StoreOptions): Store {
       },
       close() {
         if (!db.open) return;
+        group.commit();
         // Recommended by SQLite before closing a long-lived connection: refreshes planner statistics cheaply.
         db.pragma('optimize');
         db.close();
