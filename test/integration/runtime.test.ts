@@ -195,13 +195,11 @@ function runtimeSuite(busKind: BusKind) {
   it('a task that asked for retries is run again after a crash instead of failing', async () => {
     node = await start();
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('retrier'));
-    fake.setFault({ kind: 'malformed', afterTokens: 0 });
+    fake.setFault({ kind: 'malformed', afterTokens: 0, times: 1 });
     const rec = node.record();
     const t = task('retrier', 'try again', { retries: 1 });
-    const pending = runTask(t);
+    const result = await runTask(t);
     await rec.until((es) => es.some((e) => e.type === 'supervisor.crash'));
-    fake.setFault(null);
-    const result = await pending;
     expect(result.result).toBe('try again');
     expect(rec.events.filter((e) => e.type === 'task.started' && e.task_id === t.task_id).map((e) => e.payload.attempt)).toEqual([1, 2]);
   });
