@@ -16,6 +16,7 @@
 //   and handed to the client together: one write per message handled. Outside a handler, publishes
 //   go out at once, as before. Anything that must stay ordered behind queued publishes (request,
 //   subscribe, flush, drain) hands the queue over first.
+import { redactUrl } from '../redact.js';
 import {
   ClosedConnectionError,
   connect,
@@ -396,17 +397,6 @@ function isA(err: unknown, cls: abstract new (...args: never[]) => Error, name: 
   return err instanceof cls || (err instanceof Error && err.name === name);
 }
 
-/** The URL without its password, safe for messages and logs. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   const logger = options.logger ?? silentLogger;
   let nc: NatsConnection;
@@ -423,7 +413,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       noAsyncTraces: true,
     });
   } catch (err) {
-    throw new AuroraError('unavailable', `cannot connect to NATS at ${redact(options.url)}: ${describe(err)}`, { cause: err });
+    throw new AuroraError('unavailable', `cannot connect to NATS at ${redactUrl(options.url)}: ${describe(err)}`, { cause: err });
   }
   logger.info('NATS connected', { server: nc.getServer() });
   return new NatsBus(nc, logger, options.drainTimeoutMs ?? 10_000, options.maxDisconnectedBufferBytes ?? 8 * 1024 * 1024);

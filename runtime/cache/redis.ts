@@ -1,12 +1,9 @@
-// The Redis Cache (the only file that knows ioredis).
-//
-// Commands fail fast while Redis is down (no offline queue, one retry, a command timeout)
-// instead of piling up: a cache outage must cost callers a miss, not memory or latency. The
-// client keeps reconnecting in the background.
-import { Redis } from 'ioredis';
+// The Redis Cache. A cache outage must cost callers a miss, not memory or latency: commands fail
+// fast while Redis is down (see redis-connection.ts) and the connection comes back by itself.
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { assertTtl, type Cache } from './cache.js';
+import { openRedisConnection } from './redis-connection.js';
 
 export interface RedisCacheOptions {
   url: string;
@@ -28,28 +25,16 @@ export interface RedisCache extends Cache {
 
 /** Builds the cache without connecting; see RedisCache.connect. */
 export function createRedisCache(options: RedisCacheOptions): RedisCache {
-  const logger = options.logger ?? silentLogger;
-  const target = redact(options.url);
-  const redis = new Redis(options.url, {
+  const connection = openRedisConnection({
+    url: options.url,
     keyPrefix: options.keyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
-    commandTimeout: options.commandTimeoutMs ?? 1_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    commandTimeoutMs: options.commandTimeoutMs ?? 1_000,
+    logger: options.logger ?? silentLogger,
+    messages: { down: 'Redis unavailable; cache reads are misses until it is back', back: 'Redis is back' },
   });
-  let closed = false;
-  // One warning per outage: the client emits an error on every reconnect attempt.
-  let healthy = true;
-  redis.on('error', (err: Error) => {
-    if (closed) return;
-    if (healthy) logger.warn('Redis unavailable; cache reads are misses until it is back', { url: target, err });
-    healthy = false;
-  });
-  redis.on('ready', () => {
-    if (!healthy) logger.info('Redis is back', { url: target });
-    healthy = true;
-  });
+  const { redis } = connection;
 
   const unavailable = (err: unknown): AuroraError =>
     new AuroraError('unavailable', `cache unavailable: ${describe(err)}`, { cause: err });
@@ -57,15 +42,7 @@ export function createRedisCache(options: RedisCacheOptions): RedisCache {
   return {
     kind: 'redis',
 
-    async connect() {
-      try {
-        await redis.connect();
-      } catch (err) {
-        // Otherwise the client would go on retrying in the background after we gave up.
-        redis.disconnect();
-        throw new AuroraError('unavailable', `cannot connect to Redis at ${target}: ${describe(err)}`, { cause: err });
-      }
-    },
+    connect: () => connection.connect(),
 
     async get<T>(key: string): Promise<T | undefined> {
       let raw: string | null;
@@ -102,7 +79,7 @@ export function createRedisCache(options: RedisCacheOptions): RedisCache {
     },
 
     async ping() {
-      if (closed) return false;
+      if (connection.isClosed()) return false;
       try {
         return (await redis.ping()) === 'PONG';
       } catch {
@@ -110,28 +87,6 @@ export function createRedisCache(options: RedisCacheOptions): RedisCache {
       }
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (redis.status === 'ready') {
-        try {
-          await redis.quit();
-          return;
-        } catch {
-          // Fall through to a hard disconnect.
-        }
-      }
-      redis.disconnect();
-    },
+    close: () => connection.close(),
   };
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }

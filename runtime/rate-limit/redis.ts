@@ -11,7 +11,7 @@
 // waiting. Gateways whose clocks disagree by d ms disagree about window edges by d ms, which is
 // noise against a one-minute window on NTP-synced hosts.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { openRedisConnection, type Redis } from '../cache/redis-connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -64,47 +64,29 @@ type WithHit = Redis & { auroraRateLimitHit(key: string, now: number, windowMs: 
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const target = redact(options.url);
-  const redis = new Redis(options.url, {
+  const connection = openRedisConnection({
+    url: options.url,
     keyPrefix: options.keyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
     // A hit is not idempotent (it records the request): never replay it on a new connection.
     maxRetriesPerRequest: 0,
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
-    commandTimeout: options.commandTimeoutMs,
-  }) as WithHit;
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    commandTimeoutMs: options.commandTimeoutMs,
+    logger,
+    messages: { down: 'Redis unavailable to the rate limiter', back: 'Redis is back for the rate limiter' },
+  });
+  const redis = connection.redis as WithHit;
   redis.defineCommand('auroraRateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   // Members must be unique across every gateway sharing the key: two hits in the same
   // millisecond are two requests.
   const instance = randomBytes(6).toString('hex');
   let seq = 0;
-  let closed = false;
-  let healthy = true;
-  redis.on('error', (err: Error) => {
-    if (closed) return;
-    if (healthy) logger.warn('Redis unavailable to the rate limiter', { url: target, err });
-    healthy = false;
-  });
-  redis.on('ready', () => {
-    if (!healthy) logger.info('Redis is back for the rate limiter', { url: target });
-    healthy = true;
-  });
-
   return {
     kind: 'redis',
 
-    async connect() {
-      try {
-        await redis.connect();
-      } catch (err) {
-        redis.disconnect();
-        throw new AuroraError('unavailable', `cannot connect to Redis at ${target}: ${describe(err)}`, { cause: err });
-      }
-    },
+    connect: () => connection.connect(),
 
     async hit(key, limit, windowMs): Promise<RateLimitDecision> {
-      if (closed) throw new AuroraError('unavailable', 'rate limiter is closed');
+      if (connection.isClosed()) throw new AuroraError('unavailable', 'rate limiter is closed');
       assertHitArgs(key, limit, windowMs);
       // Whole milliseconds: Lua numbers round-trip to Redis integers.
       const now = Math.floor(clock.now());
@@ -118,28 +100,6 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisR
       return decide(allowed === 1, limit, count, oldest, now, windowMs);
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (redis.status === 'ready') {
-        try {
-          await redis.quit();
-          return;
-        } catch {
-          // Fall through to a hard disconnect.
-        }
-      }
-      redis.disconnect();
-    },
+    close: () => connection.close(),
   };
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
