@@ -26,6 +26,12 @@ export interface Store {
   readonly tasks: TaskRepository;
   readonly models: ModelRepository;
   readonly events: EventRepository;
+  /**
+   * Runs `fn` once every write made so far is committed: at once when none is pending, else right
+   * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
+   * through this, so no client hears of a write that a crash could still undo.
+   */
+  afterCommit(fn: (committed: boolean) => void): void;
   /** True when the database answers a query. Never throws. */
   ping(): boolean;
   /** Idempotent. */
@@ -57,17 +63,28 @@ let exitHookInstalled = false;
  */
 function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void) {
   let open = false;
+  let waiting: ((committed: boolean) => void)[] = [];
   const commit = (): void => {
     if (!open) return;
     open = false;
     openBatches.delete(commit);
-    if (!db.open || !db.inTransaction) return;
-    try {
-      db.exec('COMMIT');
-    } catch (err) {
-      onError(err);
-      if (db.inTransaction) db.exec('ROLLBACK');
+    let committed = db.open && db.inTransaction;
+    if (committed) {
+      try {
+        db.exec('COMMIT');
+      } catch (err) {
+        committed = false;
+        onError(err);
+        if (db.inTransaction) db.exec('ROLLBACK');
+      }
     }
+    const run = waiting;
+    waiting = [];
+    for (const fn of run) fn(committed);
+  };
+  const afterCommit = (fn: (committed: boolean) => void): void => {
+    if (open) waiting.push(fn);
+    else fn(true);
   };
   const enter = (): void => {
     if (open) {
@@ -86,7 +103,7 @@ function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void)
     }
     setImmediate(commit);
   };
-  return { enter, commit };
+  return { enter, commit, afterCommit };
 }
 
 function batched<T extends object>(repo: T, methods: readonly string[], enter: () => void): T {
@@ -137,6 +154,7 @@ export function openStore(options: StoreOptions): Store {
       tasks: batched(createTaskRepository(db), WRITES.tasks, group.enter),
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
+      afterCommit: group.afterCommit,
       ping() {
         try {
           return ping.get() === 1;

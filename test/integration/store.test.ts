@@ -513,3 +513,31 @@ describe('events', () => {
     expect(second.events.recent(10).map((e) => e.time)).toEqual([29, 28, 27, 26, 25].map(at));
   });
 });
+
+describe('group commit', () => {
+  it('acknowledges through afterCommit only once another connection can read the write', async () => {
+    const store = storeAt(dbPath());
+    const other = raw(dbPath());
+    const seen: (string | undefined)[] = [];
+    store.agents.insert(agentDef('durable'), at(0));
+    const stored = () => (other.prepare('SELECT name FROM agents').pluck().get() as string | undefined);
+    expect(stored(), "not yet committed").toBeUndefined();
+    const acknowledged = new Promise<boolean>((resolve) =>
+      store.afterCommit((committed) => {
+        seen.push(stored());
+        resolve(committed);
+      }),
+    );
+    expect(await acknowledged).toBe(true);
+    expect(seen).toEqual(['durable']);
+  });
+
+  it('runs afterCommit at once when nothing is pending', () => {
+    const store = storeAt(dbPath());
+    let ran = false;
+    store.afterCommit(() => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+  });
+});
