@@ -45,6 +45,14 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     return host;
   };
 
+  /** Resolves with `value` once the writes behind it are committed: no client hears of a write a crash could undo. */
+  const durable = <T>(value: T): Promise<T> =>
+    new Promise((resolve, reject) =>
+      store.afterCommit((committed) =>
+        committed ? resolve(value) : reject(new AuroraError('internal', 'the change could not be stored')),
+      ),
+    );
+
   const withStatus = (record: AgentRecord): AgentRecord => {
     const host = hosts.get(record.name);
     return host ? { ...record, status: host.status } : record;
@@ -92,7 +100,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     }
     store.agents.delete(name);
     events.publish('agent.deleted', { agent: name });
-    return { name };
+    return durable({ name });
   }
 
   function route(msg: BusMessage): void {
@@ -149,7 +157,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     start(): void {
       subscriptions.push(
         bus.subscribe(subjects.agentAny(), route),
-        serve<Op<'registry.create'>[0], AgentRecord>(bus, subjects.registry('create'), (def) => create(def), opts),
+        serve<Op<'registry.create'>[0], AgentRecord>(bus, subjects.registry('create'), (def) => durable(create(def)), opts),
         serve<Op<'registry.get'>[0], AgentRecord>(bus, subjects.registry('get'), ({ name }) => {
           const record = store.agents.get(name);
           if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
