@@ -47,13 +47,16 @@ export class AgentHost {
   private published: AgentStatus | null = null;
   private mailboxClosed = false;
   private readonly idleWaiters = new Set<() => void>();
-  private readonly log: Logger;
+  private logger: Logger | null = null;
 
   constructor(
     readonly definition: AgentDefinition,
     private readonly deps: AgentHostDeps,
-  ) {
-    this.log = deps.logger.child({ agent: definition.name });
+  ) {}
+
+  /** Made on first use: most agents never log, and one node may host 100,000 of them. */
+  private get log(): Logger {
+    return (this.logger ??= this.deps.logger.child({ agent: this.definition.name }));
   }
 
   get name(): string {
