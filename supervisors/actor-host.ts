@@ -67,7 +67,10 @@ export class AgentHost {
     switch (this.lifecycle) {
       case 'up':
         return this.current ? 'running' : 'idle';
+      // A new agent waits for its first actor only while the supervisor finishes other work;
+      // tasks sent meanwhile queue as they would for an idle agent.
       case 'starting':
+        return 'idle';
       case 'restarting':
         return 'restarting';
       default:
@@ -326,7 +329,7 @@ export class AgentHost {
         task_id: task.task_id,
         payload: { code: outcome.code, detail: outcome.message },
       });
-      pending.reply({ ok: false, error: toErrorPayload(outcome) });
+      this.acknowledge(pending, { ok: false, error: toErrorPayload(outcome) });
     } else {
       const result: TaskResult = {
         task_id: task.task_id,
@@ -367,7 +370,7 @@ export class AgentHost {
         task_id: task.task_id,
         payload: { tokens_used: result.tokens_used, duration_ms: durationMs },
       });
-      pending.reply({ ok: true, data: result });
+      this.acknowledge(pending, { ok: true, data: result });
     }
     this.announce();
     this.pump();
@@ -375,6 +378,15 @@ export class AgentHost {
       for (const wake of this.idleWaiters) wake();
       this.idleWaiters.clear();
     }
+  }
+
+  /** Answers the requester once the task's outcome is committed, so a crash cannot undo what it was told. */
+  private acknowledge(pending: Pending, reply: Reply<TaskResult>): void {
+    this.deps.store.afterCommit((committed) =>
+      pending.reply(
+        committed ? reply : { ok: false, error: { code: 'internal', message: 'the task outcome could not be stored' } },
+      ),
+    );
   }
 
   /** Publishes agent.status when the visible status changed. */
