@@ -1,5 +1,5 @@
 // The replay window of the WebSocket stream: a fixed-size ring of the most recent events, each
-// stamped with a sequence number and serialised once for the wire.
+// stamped with a sequence number and serialised at most once for the wire.
 //
 // Sequence numbers are per gateway process: they start at 1 when the process starts, grow by one
 // per event this gateway received from the bus, and mean nothing to another gateway or to a
@@ -32,7 +32,7 @@ export interface EventLog {
   readonly lastSeq: number;
   /** Seq of the oldest event still held; lastSeq + 1 when the window is empty. */
   readonly oldestSeq: number;
-  /** Stamps the next seq, serialises, stores (evicting the oldest when full). O(1). */
+  /** Stamps the next seq and stores (evicting the oldest when full); serialised on first use. O(1). */
   append(event: AuroraEvent): LoggedEvent;
   /** The event with this seq if it is still in the window. O(1). */
   at(seq: number): LoggedEvent | undefined;
@@ -51,6 +51,21 @@ export function serialiseEvent(seq: number, event: AuroraEvent): Buffer {
     payload: event.payload,
   });
   return Buffer.from(json, 'utf8');
+}
+
+/**
+ * Serialised on first use: an event no socket wants (or that arrives while none is connected)
+ * costs no JSON, then every socket that wants it shares the one Buffer.
+ */
+class Entry implements LoggedEvent {
+  private serialised: Buffer | undefined;
+  constructor(
+    readonly seq: number,
+    readonly event: AuroraEvent,
+  ) {}
+  get wire(): Buffer {
+    return (this.serialised ??= serialiseEvent(this.seq, this.event));
+  }
 }
 
 export function createEventLog(capacity: number): EventLog {
@@ -80,7 +95,7 @@ export function createEventLog(capacity: number): EventLog {
     },
     append(event) {
       const seq = ++lastSeq;
-      const entry: LoggedEvent = { seq, event, wire: serialiseEvent(seq, event) };
+      const entry = new Entry(seq, event);
       if (capacity > 0) ring[(seq - 1) % capacity] = entry;
       return entry;
     },

@@ -2,7 +2,8 @@
 //
 // One bus subscription (subjects.eventsAll()) feeds an EventLog that stamps each event with a seq
 // and serialises it once; every socket then reads that log through its own cursor:
-//   - a live socket is sent each new event that passes its filters as it arrives;
+//   - a live socket is sent the new events that pass its filters once per event-loop turn: a burst
+//     of bus events (one NATS read holds hundreds) becomes one cork, hence one write, per socket;
 //   - a socket replaying from `since` is paced: it is sent events while uWS holds less than half
 //     of WS_MAX_QUEUE_BYTES for it, and resumes on `drain` (or on the next event). Live events
 //     that arrive meanwhile are simply later entries of the same log, so replay turns into live
@@ -58,6 +59,12 @@ export const STREAM_REQUIREMENT: Requirement = { kind: 'token', anyOf: ['events:
 export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'token expired' } as const;
 /** Longest delay a Node timer holds; a later expiry re-arms. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Events held for delivery at the end of the loop turn; a longer burst is sent at once. Bounds the
+ * memory a burst pins beyond the replay window and the latency of its first event.
+ */
+const MAX_BATCH_EVENTS = 1024;
 
 /** Control messages a socket may have waiting (only a replaying socket queues any). */
 const MAX_PENDING_CONTROL = 256;
@@ -126,18 +133,40 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     c.filter.matches(e) || (e.task_id !== undefined && c.ownTasks.size > 0 && c.ownTasks.has(e.task_id));
 
   /**
+   * Events appended since the sockets were last pumped, oldest first. Bus events are delivered
+   * once per loop turn (see flush) so that a socket gets one write for a whole burst, not one per
+   * event; the batch holds its entries itself, so a burst bigger than the replay window cannot
+   * overtake a live socket.
+   */
+  let batch: LoggedEvent[] = [];
+  let flushTimer: ReturnType<typeof setImmediate> | undefined;
+
+  const entryAt = (seq: number): LoggedEvent | undefined => {
+    if (batch.length > 0) {
+      const hit = batch[seq - batch[0]!.seq];
+      if (hit !== undefined) return hit;
+    }
+    return log.at(seq);
+  };
+
+  /**
    * Writes what is due to one socket: control messages whose turn has come and events after its
    * cursor. Returns why the socket must be dropped as too slow, or undefined.
    */
-  const writeDue = (c: Client, fresh: LoggedEvent | undefined): SlowReason | undefined => {
+  const writeDue = (c: Client): SlowReason | undefined => {
     const ws = c.ws;
+    // Bytes that may still be added before the socket can exceed its bound. The buffered amount
+    // only grows by what is sent here, so the real figure is asked for only when this estimate
+    // says the bound may have been crossed (one call into uWS per burst instead of per event).
+    let room = maxQueueBytes - ws.getBufferedAmount();
     for (;;) {
       while (c.pending.length > 0 && c.pending[0]!.afterSeq <= c.cursor) {
         const p = c.pending.shift()!;
         if (p.endsTask !== undefined) c.ownTasks.delete(p.endsTask);
         ws.send(p.message, false, false);
         if (c.closed) return undefined;
-        if (ws.getBufferedAmount() > maxQueueBytes) return 'queue_full';
+        room = maxQueueBytes - ws.getBufferedAmount();
+        if (room < 0) return 'queue_full';
       }
       if (c.cursor >= log.lastSeq) {
         c.replaying = false;
@@ -145,30 +174,55 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       }
       if (c.replaying && ws.getBufferedAmount() >= replayLowWaterBytes) return undefined; // resumed on drain
       const seq = c.cursor + 1;
-      const entry = fresh !== undefined && fresh.seq === seq ? fresh : log.at(seq);
+      const entry = entryAt(seq);
       if (entry === undefined) return 'overtaken';
       c.cursor = seq;
       if (wants(c, entry.event)) {
-        ws.send(entry.wire, false, false);
+        const wire = entry.wire;
+        ws.send(wire, false, false);
         if (c.closed) return undefined;
-        if (ws.getBufferedAmount() > maxQueueBytes) return 'queue_full';
+        room -= wire.length;
+        if (room < 0) {
+          room = maxQueueBytes - ws.getBufferedAmount();
+          if (room < 0) return 'queue_full';
+        }
       }
     }
   };
 
-  const pump = (c: Client, fresh?: LoggedEvent): void => {
+  const pump = (c: Client): void => {
     if (c.closed) return;
-    // Fast path for the common case, a live socket that does not want this event: no cork.
-    if (fresh !== undefined && c.cursor === fresh.seq - 1 && c.pending.length === 0 && !wants(c, fresh.event)) {
-      c.cursor = fresh.seq;
-      return;
+    // A live socket with nothing queued skips the events it does not want without a cork: most
+    // sockets of a filtered stream want few events.
+    if (c.pending.length === 0 && !c.replaying) {
+      const last = log.lastSeq;
+      while (c.cursor < last) {
+        const entry = entryAt(c.cursor + 1);
+        if (entry === undefined || wants(c, entry.event)) break;
+        c.cursor++;
+      }
+      if (c.cursor >= last) return;
     }
     let slow: SlowReason | undefined;
+    // One cork per socket: uWS merges every message sent inside it into one write.
     c.ws.cork(() => {
-      slow = writeDue(c, fresh);
+      slow = writeDue(c);
     });
     // Never inside the cork: end() runs the close handler at once.
     if (slow !== undefined) dropSlowConsumer(c, slow);
+  };
+
+  /** Sends every socket what the batch holds for it. */
+  const flush = (): void => {
+    if (flushTimer !== undefined) {
+      clearImmediate(flushTimer);
+      flushTimer = undefined;
+    }
+    if (batch.length === 0) return;
+    // Closing a slow consumer deletes it from `clients` mid-loop, which Set iteration allows.
+    for (const c of clients) pump(c);
+    // Every live socket is now at lastSeq; a replaying one reads the log from here on.
+    batch = [];
   };
 
   const dropSlowConsumer = (c: Client, reason: SlowReason): void => {
@@ -208,7 +262,18 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
 
   // ------------------------------------------------------------ ops
 
+  /**
+   * New filters apply to events not yet sent; events of this turn still in the batch were received
+   * under the old ones, so they go out first. False when the socket was closed meanwhile.
+   */
+  const catchUp = (c: Client): boolean => {
+    // A replaying socket is paced: what it has not been sent yet is not due under any filter.
+    if (!c.replaying && c.cursor < log.lastSeq) pump(c);
+    return !c.closed;
+  };
+
   const subscribe = (c: Client, op: SubscribeOp): void => {
+    if (!catchUp(c)) return;
     c.filter = compileFilter(op);
     if (op.since === undefined) {
       control(c, serverMessage.subscribed(log.lastSeq));
@@ -278,6 +343,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
         subscribe(c, op);
         return;
       case 'unsubscribe':
+        if (!catchUp(c)) return;
         c.filter = MATCH_NOTHING;
         control(c, serverMessage.unsubscribed(log.lastSeq));
         return;
@@ -304,7 +370,14 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       return;
     }
     const entry = log.append(event);
-    for (const c of clients) pump(c, entry);
+    if (clients.size === 0) {
+      // Nobody to send it to: a socket opened later starts after it (or replays it from the log).
+      batch = [];
+      return;
+    }
+    batch.push(entry);
+    if (batch.length >= MAX_BATCH_EVENTS) flush();
+    else flushTimer ??= setImmediate(flush);
   };
 
   const subscription = bus.subscribe(subjects.eventsAll(), onBusEvent);
@@ -432,6 +505,9 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       if (stopped) return;
       stopped = true;
       subscription.unsubscribe();
+      if (flushTimer !== undefined) clearImmediate(flushTimer);
+      flushTimer = undefined;
+      batch = [];
       for (const c of [...clients]) {
         if (!c.closed) c.ws.end(CLOSE_CODES.goingAway, 'server shutting down');
       }
