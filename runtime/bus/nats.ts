@@ -16,10 +16,18 @@
 //   and handed to the client together: one write per message handled. Outside a handler, publishes
 //   go out at once, as before. Anything that must stay ordered behind queued publishes (request,
 //   subscribe, flush, drain) hands the queue over first.
+// - request() is not the client's: its RequestOne builds an Error (with a stack) per request even
+//   when it succeeds, arms its own timer and writes each request at its own microtask. Ours share
+//   one wildcard inbox subscription, and requests made outside a handler (the gateway's, one per
+//   HTTP request) join the outbound queue until the end of the event-loop turn (setImmediate), so
+//   all requests whose HTTP requests arrived together leave in one socket write. The server
+//   reports "no responders" to the inbox as an empty message with status 503 (the client
+//   announces headers and no_responders when it connects).
 import { redactUrl } from '../redact.js';
 import {
   ClosedConnectionError,
   connect,
+  createInbox,
   DrainingConnectionError,
   InvalidSubjectError,
   NoRespondersError,
@@ -57,6 +65,14 @@ export interface NatsBusOptions {
 
 type State = 'open' | 'draining' | 'closed';
 
+interface PendingRequest {
+  subject: string;
+  timeoutMs: number;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
 class NatsMessage implements BusMessage {
   readonly #bus: NatsBus;
   constructor(
@@ -83,11 +99,17 @@ class NatsBus implements Bus {
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
   private readonly subs = new Set<NatsSubscription>();
-  /** Subjects and payloads published this turn, handed to the client by handOver(). */
+  /** Subjects, payloads and reply subjects published this turn, handed to the client by handOver(). */
   private outSubjects: string[] = [];
   private outPayloads: Uint8Array[] = [];
+  private outReplies: (string | undefined)[] = [];
   private handOverScheduled = false;
   private readonly handOverBound = (): void => this.handOver();
+  /** `_INBOX.<nuid>.`: replies to our requests arrive on <inbox><token>. */
+  private readonly inbox = `${createInbox()}.`;
+  private inboxSeq = 0;
+  private readonly waiting = new Map<string, PendingRequest>();
+  private readonly inboxSub: NatsSubscription;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -95,10 +117,17 @@ class NatsBus implements Bus {
     private readonly drainTimeoutMs: number,
     private readonly maxDisconnectedBufferBytes: number,
   ) {
+    this.inboxSub = nc.subscribe(`${this.inbox}*`, {
+      callback: (err, msg) => {
+        if (err !== null) this.logger.error('NATS inbox subscription failed', { err });
+        else this.onReply(msg);
+      },
+    });
     this.watchStatus().catch((err: unknown) => this.logger.error('NATS status monitor failed', { err }));
     nc.closed()
       .then((err) => {
         this.connected = false;
+        this.rejectWaiting();
         if (err) this.logger.error('NATS connection closed with an error', { err });
       })
       .catch((err: unknown) => this.logger.error('NATS close watcher failed', { err }));
@@ -107,25 +136,68 @@ class NatsBus implements Bus {
   publish(subject: string, data: unknown): void {
     if (this.state === 'closed') throw closedError();
     assertSubject(subject, false);
-    this.send(subject, encode(data));
+    this.send(subject, encode(data), undefined);
   }
 
-  async request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
-    if (this.state === 'closed') throw closedError();
+  request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
+    if (this.state === 'closed' || this.nc.isClosed()) return Promise.reject(closedError());
     const { timeoutMs } = options;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      throw new AuroraError('invalid_request', `request timeoutMs must be a positive number, got ${timeoutMs}`);
+      return Promise.reject(new AuroraError('invalid_request', `request timeoutMs must be a positive number, got ${timeoutMs}`));
     }
-    assertSubject(subject, false);
-    this.handOver();
-    let reply: Msg;
+    let bytes: Uint8Array;
     try {
-      // The client refuses timeouts below 1 ms.
-      reply = await this.nc.request(subject, encode(data), { timeout: Math.max(1, Math.ceil(timeoutMs)) });
+      assertSubject(subject, false);
+      bytes = encode(data);
     } catch (err) {
-      throw toBusError(err, subject, timeoutMs);
+      return Promise.reject(err);
     }
-    return decode(reply.data) as T;
+    const token = (this.inboxSeq++).toString(36);
+    return new Promise<T>((resolve, reject) => {
+      if (!this.send(subject, bytes, this.inbox + token)) {
+        reject(new AuroraError('unavailable', `request on "${subject}" dropped: NATS is disconnected and its outbound buffer is full`));
+        return;
+      }
+      const timer = setTimeout(requestTimedOut, Math.max(1, Math.ceil(timeoutMs)), this, token);
+      this.waiting.set(token, { subject, timeoutMs, resolve: resolve as (value: unknown) => void, reject, timer });
+    });
+  }
+
+  /** The timer of request `token` fired. */
+  expire(token: string): void {
+    const req = this.waiting.get(token);
+    if (req === undefined) return;
+    this.waiting.delete(token);
+    req.reject(new AuroraError('bus_timeout', `no reply on "${req.subject}" within ${req.timeoutMs}ms`));
+  }
+
+  private onReply(m: Msg): void {
+    const token = m.subject.slice(this.inbox.length);
+    const req = this.waiting.get(token);
+    if (req === undefined) return; // timed out already, or a second reply
+    this.waiting.delete(token);
+    clearTimeout(req.timer);
+    if (m.data.length === 0 && m.headers?.code === 503) {
+      req.reject(new AuroraError('no_responders', `no responders on "${req.subject}"`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decode(m.data);
+    } catch (err) {
+      req.reject(err);
+      return;
+    }
+    req.resolve(value);
+  }
+
+  /** The connection is gone: nobody can answer the requests still waiting. */
+  private rejectWaiting(): void {
+    for (const [token, req] of this.waiting) {
+      this.waiting.delete(token);
+      clearTimeout(req.timer);
+      req.reject(new AuroraError('unavailable', `request on "${req.subject}" failed: the bus closed`));
+    }
   }
 
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Subscription {
@@ -186,23 +258,36 @@ class NatsBus implements Bus {
       return;
     }
     try {
-      this.send(reply, encode(data));
+      this.send(reply, encode(data), undefined);
     } catch (err) {
       this.logger.warn('reply dropped', { reply, err });
     }
   }
 
-  private send(subject: string, bytes: Uint8Array): void {
+  /**
+   * Queues one message; false when it was dropped (disconnected, budget spent). A request
+   * (`reply` set) waits for the end of the turn so that requests made together leave together;
+   * anything else goes to the client at once unless a hand-over is already due.
+   */
+  private send(subject: string, bytes: Uint8Array, reply: string | undefined): boolean {
     if (!this.connected) {
       if (this.bufferedWhileDownBytes + bytes.length > this.maxDisconnectedBufferBytes) {
         this.droppedWhileDown++;
-        return;
+        return false;
       }
       this.bufferedWhileDownBytes += bytes.length;
     }
     this.outSubjects.push(subject);
     this.outPayloads.push(bytes);
-    if (!this.handOverScheduled) this.handOver();
+    this.outReplies.push(reply);
+    if (this.handOverScheduled) return true;
+    if (reply === undefined) {
+      this.handOver();
+    } else {
+      this.handOverScheduled = true;
+      setImmediate(this.handOverBound);
+    }
+    return true;
   }
 
   /** Gives the client everything queued, in order; it then writes it to the socket in one go. */
@@ -211,18 +296,31 @@ class NatsBus implements Bus {
     const subjects = this.outSubjects;
     if (subjects.length === 0) return;
     const payloads = this.outPayloads;
+    const replies = this.outReplies;
     this.outSubjects = [];
     this.outPayloads = [];
+    this.outReplies = [];
     if (this.nc.isClosed()) {
       this.logger.debug('publishes dropped: connection closed', { count: subjects.length });
+      this.rejectWaiting();
       return;
     }
     for (let i = 0; i < subjects.length; i++) {
+      const reply = replies[i];
       try {
-        this.nc.publish(subjects[i]!, payloads[i]!);
+        if (reply === undefined) this.nc.publish(subjects[i]!, payloads[i]!);
+        else this.nc.publish(subjects[i]!, payloads[i]!, { reply });
       } catch (err) {
         // Subjects were validated when queued: what fails here is the connection going away.
-        this.logger.warn('publish dropped', { subject: subjects[i], err: toBusError(err, subjects[i]!, 0) });
+        const busError = toBusError(err, subjects[i]!, 0);
+        const req = reply === undefined ? undefined : this.waiting.get(reply.slice(this.inbox.length));
+        if (req !== undefined) {
+          this.waiting.delete(reply!.slice(this.inbox.length));
+          clearTimeout(req.timer);
+          req.reject(busError);
+        } else {
+          this.logger.warn('publish dropped', { subject: subjects[i], err: busError });
+        }
       }
     }
   }
@@ -390,6 +488,11 @@ function toBusError(err: unknown, subject: string, timeoutMs: number): unknown {
     return new AuroraError('invalid_request', describe(err), { cause: err });
   }
   return err;
+}
+
+// Module-level so arming a request timer allocates no closure.
+function requestTimedOut(bus: NatsBus, token: string): void {
+  bus.expire(token);
 }
 
 // The name check keeps the mapping right if a second copy of the client library is ever loaded.
