@@ -102,7 +102,11 @@ export class AgentHost {
     if (this.queue.length >= this.deps.mailboxSize) {
       throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
     }
-    this.deps.store.tasks.insertQueued(task, isoNow(this.deps.clock));
+    // An idle agent with an empty mailbox starts the task in this same call: its row is written
+    // as running straight away, one statement instead of queued-then-running.
+    const startsNow = this.lifecycle === 'up' && this.current === null && this.actor !== null && this.queue.length === 0;
+    if (startsNow) this.deps.store.tasks.insertRunning(task, isoNow(this.deps.clock));
+    else this.deps.store.tasks.insertQueued(task, isoNow(this.deps.clock));
     const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
     const pending: Pending = {
       task,
@@ -116,7 +120,7 @@ export class AgentHost {
     this.queue.push(pending);
     this.deps.metrics.mailboxDepth.inc();
     this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position: this.queue.length } });
-    this.pump();
+    this.pump(startsNow);
   }
 
   /** Aborts a queued or running task of this agent. Undefined when the task is not here. */
@@ -208,7 +212,8 @@ export class AgentHost {
     };
   }
 
-  private pump(): void {
+  /** Starts the next queued task if the actor is free; `rowRunning`: its row was inserted as running. */
+  private pump(rowRunning = false): void {
     if (this.lifecycle !== 'up' || this.current || !this.actor) return;
     const next = this.queue.shift();
     if (!next) return;
@@ -216,7 +221,7 @@ export class AgentHost {
     this.current = next;
     next.startedAt = performance.now();
     next.attempts += 1;
-    this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
+    if (!rowRunning) this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
     this.deps.events.publish('task.started', {
       agent: this.name,
       task_id: next.task.task_id,

@@ -43,7 +43,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** Write methods of each repository: they run inside the turn's group-commit transaction. */
 const WRITES = {
   agents: ['insert', 'delete', 'setStatus', 'touchLastRun'],
-  tasks: ['insertQueued', 'markRunning', 'complete', 'fail', 'failOrphans'],
+  tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'failOrphans'],
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
 } as const;

@@ -40,6 +40,11 @@ export interface TaskRepository {
   /** Throws AuroraError('agent_not_found') when the agent does not exist (or was deleted meanwhile). */
   insertQueued(req: TaskRequest, createdAt: string): TaskRecord;
   /**
+   * Inserts a task that starts at once (its agent is idle and its mailbox empty): one statement
+   * where queued-then-running takes two. started_at = createdAt. Throws like insertQueued.
+   */
+  insertRunning(req: TaskRequest, createdAt: string): void;
+  /**
    * queued → running. Also accepted from running, because a retry after an agent crash starts the
    * same task again. False when the task is unknown or already finished.
    */
@@ -87,6 +92,20 @@ export function createTaskRepository(db: Database): TaskRepository {
     `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at)
      VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at)`,
   );
+  const insertRunning = db.prepare<{ task_id: string; agent: string; prompt: string; parameters: string; created_at: string }>(
+    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, started_at)
+     VALUES (@task_id, @agent, @prompt, @parameters, 'running', @created_at, @created_at)`,
+  );
+  const insertRow = (stmt: typeof insert, req: TaskRequest, parameters: string, createdAt: string): void => {
+    try {
+      stmt.run({ task_id: req.task_id, agent: req.agent, prompt: req.prompt, parameters, created_at: createdAt });
+    } catch (err) {
+      if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
+      }
+      throw err;
+    }
+  };
   const markRunning = db.prepare<[string, string]>(
     `UPDATE tasks SET status = 'running', started_at = ? WHERE task_id = ? AND status IN ('queued', 'running')`,
   );
@@ -125,14 +144,7 @@ export function createTaskRepository(db: Database): TaskRepository {
   return {
     insertQueued(req, createdAt) {
       const parameters = toJson(req.parameters);
-      try {
-        insert.run({ task_id: req.task_id, agent: req.agent, prompt: req.prompt, parameters, created_at: createdAt });
-      } catch (err) {
-        if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-          throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
-        }
-        throw err;
-      }
+      insertRow(insert, req, parameters, createdAt);
       return {
         task_id: req.task_id,
         agent: req.agent,
@@ -151,6 +163,9 @@ export function createTaskRepository(db: Database): TaskRepository {
         duration_ms: null,
         timings: null,
       };
+    },
+    insertRunning(req, createdAt) {
+      insertRow(insertRunning, req, toJson(req.parameters), createdAt);
     },
     markRunning(id, startedAt) {
       return markRunning.run(startedAt, id).changes > 0;
