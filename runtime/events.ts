@@ -1,21 +1,53 @@
 // Publishes AuroraEvents on their subjects. The one way runtime code tells the world what happened.
 import type { AuroraEvent, EventType } from '../actors/protocol.js';
 import type { Bus } from './bus/bus.js';
-import { isoNow, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { EventKind, Subjects } from './subjects.js';
 
 export interface EventPublisher {
   publish(type: EventType, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown> }): void;
 }
 
+/** The subject of one event type, remembered for the agent it was last built for. */
+interface SubjectMemo {
+  agent: string | undefined;
+  subject: string;
+}
+
 export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock): EventPublisher {
+  // A streaming task publishes one task.token per token, all for the same agent: its subject is
+  // built once per run of tokens instead of once per token. One entry per event type (a fixed
+  // set), so this never grows with the number of agents.
+  const memo = new Map<EventType, SubjectMemo>();
+  const subjectOf = (type: EventType, agent: string | undefined): string => {
+    const hit = memo.get(type);
+    if (hit !== undefined && hit.agent === agent) return hit.subject;
+    const dot = type.indexOf('.');
+    const subject = subjects.event(type.slice(0, dot) as EventKind, type.slice(dot + 1), agent);
+    if (hit !== undefined) {
+      hit.agent = agent;
+      hit.subject = subject;
+    } else {
+      memo.set(type, { agent, subject });
+    }
+    return subject;
+  };
+  // Tokens arrive many per millisecond; the ISO string of a millisecond is made once.
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const isoAt = (ms: number): string => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
   return {
     publish(type, fields) {
-      const kind = type.slice(0, type.indexOf('.')) as EventKind;
-      const event: AuroraEvent = { type, time: isoNow(clock), payload: fields.payload ?? {} };
+      const event: AuroraEvent = { type, time: isoAt(clock.now()), payload: fields.payload ?? {} };
       if (fields.agent !== undefined) event.agent = fields.agent;
       if (fields.task_id !== undefined) event.task_id = fields.task_id;
-      bus.publish(subjects.event(kind, type.slice(kind.length + 1), fields.agent), event);
+      bus.publish(subjectOf(type, fields.agent), event);
     },
   };
 }
