@@ -1,12 +1,11 @@
 // The in-process bus: the NATS semantics Aurora relies on, without a server. Every message is
 // encoded on publish and decoded per subscriber on delivery, so nothing that only works by
-// sharing objects in memory can slip through and then break over NATS.
+// sharing objects in memory can slip through and then break over NATS. The encoding is the JSON
+// text itself: the same copy semantics as bytes, without a UTF-8 round trip per message.
 import { randomBytes } from 'node:crypto';
 import { AuroraError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
-  decode,
-  encode,
   type Bus,
   type BusHandler,
   type BusMessage,
@@ -71,7 +70,8 @@ class MemoryMessage implements BusMessage {
 interface Delivery {
   sub: MemorySubscription | undefined;
   subject: string;
-  bytes: Uint8Array;
+  /** The message as JSON text, parsed once per receiver. */
+  json: string;
   reply: string | undefined;
 }
 
@@ -106,7 +106,7 @@ class MemoryBus implements Bus {
 
   publish(subject: string, data: unknown): void {
     if (this.state === 'closed') throw closedError();
-    this.route(subject, encode(data), undefined);
+    this.route(subject, encodeText(data), undefined);
   }
 
   request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
@@ -118,7 +118,7 @@ class MemoryBus implements Bus {
     const inbox = this.inboxPrefix + (this.inboxSeq++).toString(36);
     let delivered: number;
     try {
-      delivered = this.route(subject, encode(data), inbox);
+      delivered = this.route(subject, encodeText(data), inbox);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -163,7 +163,7 @@ class MemoryBus implements Bus {
   sendReply(reply: string, data: unknown): void {
     // A reply racing a close has nobody left to read it; it must not throw inside a handler.
     if (this.state === 'closed') return;
-    this.route(reply, encode(data), undefined);
+    this.route(reply, encodeText(data), undefined);
   }
 
   expire(inbox: string, subject: string, timeoutMs: number): void {
@@ -178,11 +178,11 @@ class MemoryBus implements Bus {
    * receivers matched (dropped deliveries included: like NATS, they end in a timeout, not in
    * `no_responders`).
    */
-  private route(subject: string, bytes: Uint8Array, reply: string | undefined): number {
+  private route(subject: string, json: string, reply: string | undefined): number {
     let count = 0;
     const isInbox = subject.startsWith(INBOX_ROOT);
     if (isInbox && subject.startsWith(this.inboxPrefix) && this.pending.has(subject)) {
-      this.enqueue(undefined, subject, bytes, reply);
+      this.enqueue(undefined, subject, json, reply);
       count++;
     }
     if (this.state !== 'open') {
@@ -192,19 +192,19 @@ class MemoryBus implements Bus {
     }
     // Inbox subjects are used once; caching them would only evict useful entries.
     const match = this.index.match(subject, !isInbox);
-    for (const sub of match.plain) this.enqueue(sub, subject, bytes, reply);
+    for (const sub of match.plain) this.enqueue(sub, subject, json, reply);
     for (const group of match.groups) {
-      this.enqueue(group.members[group.next++ % group.members.length]!, subject, bytes, reply);
+      this.enqueue(group.members[group.next++ % group.members.length]!, subject, json, reply);
     }
     return count + match.plain.length + match.groups.length;
   }
 
-  private enqueue(sub: MemorySubscription | undefined, subject: string, bytes: Uint8Array, reply: string | undefined): void {
+  private enqueue(sub: MemorySubscription | undefined, subject: string, json: string, reply: string | undefined): void {
     if (this.queue.length >= this.maxPending) {
       this.dropped++;
       return;
     }
-    this.queue.push({ sub, subject, bytes, reply });
+    this.queue.push({ sub, subject, json, reply });
     if (!this.scheduled) {
       this.scheduled = true;
       // setImmediate, not a microtask: handlers that publish in a loop must not starve I/O.
@@ -241,7 +241,7 @@ class MemoryBus implements Bus {
   private deliver(sub: MemorySubscription, d: Delivery): void {
     let result: void | Promise<void>;
     try {
-      result = sub.handler(new MemoryMessage(d.subject, decode(d.bytes), d.reply, this));
+      result = sub.handler(new MemoryMessage(d.subject, JSON.parse(d.json), d.reply, this));
     } catch (err) {
       this.handlerFailed(sub.subject, err);
       return;
@@ -268,7 +268,7 @@ class MemoryBus implements Bus {
     this.pending.delete(d.subject);
     clearTimeout(req.timer);
     try {
-      req.resolve(decode(d.bytes));
+      req.resolve(JSON.parse(d.json));
     } catch (err) {
       req.reject(err);
     }
@@ -327,6 +327,11 @@ class MemoryBus implements Bus {
 // Module-level so arming a request timer allocates no closure.
 function requestTimedOut(bus: MemoryBus, inbox: string, subject: string, timeoutMs: number): void {
   bus.expire(inbox, subject, timeoutMs);
+}
+
+/** What encode() would send, as text: undefined becomes null, as it does over NATS. */
+function encodeText(data: unknown): string {
+  return JSON.stringify(data ?? null);
 }
 
 function closedError(): AuroraError {
