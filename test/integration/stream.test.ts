@@ -214,6 +214,18 @@ describe('WebSocket stream', () => {
     expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
+  it('delivers a burst far bigger than the replay window whole to live sockets', async () => {
+    // Events are sent once per loop turn: a burst must not overtake a live socket while it waits.
+    const h = await start({ eventReplaySize: 16 });
+    const all = await connect(h);
+    const odd = await connect(h, 'agents=odd');
+    for (let n = 1; n <= 2_500; n++) h.publish('task.token', { agent: n % 2 === 1 ? 'odd' : 'even', payload: { n } });
+    const got = await all.take(2_500);
+    expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
+    expect(ns(await odd.take(1_250))).toEqual(Array.from({ length: 1_250 }, (_, i) => 2 * i + 1));
+    expect(await gauge(h.deps.metrics.wsDropped)).toBe(0);
+  });
+
   it('after a reconnect with since, sends exactly the missed matching events, then live ones', async () => {
     const h = await start();
     const first = await connect(h, 'agents=alpha*');
