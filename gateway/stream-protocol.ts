@@ -127,6 +127,17 @@ function compileList(patterns: readonly string[] | undefined, globs: boolean): S
   };
 }
 
+/**
+ * Equal keys mean equal filters (the converse need not hold: a key only lets sockets share work).
+ * Absent and empty lists differ ("everything" vs "nothing"), hence null for absent.
+ */
+export function filterKey(spec: SubscriptionSpec): string {
+  return JSON.stringify([spec.agents ?? null, spec.types ?? null, spec.tasks ?? null]);
+}
+
+/** The key of MATCH_NOTHING (after unsubscribe); no spec has it. */
+export const NOTHING_KEY = 'nothing';
+
 export function compileFilter(spec: SubscriptionSpec): EventFilter {
   const agent = compileList(spec.agents, true);
   const type = compileList(spec.types, true);

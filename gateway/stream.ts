@@ -4,6 +4,11 @@
 // and serialises it once; every socket then reads that log through its own cursor:
 //   - a live socket is sent the new events that pass its filters once per event-loop turn: a burst
 //     of bus events (one NATS read holds hundreds) becomes one cork, hence one write, per socket;
+//   - a live socket with nothing of its own in flight (no control message waiting, no task it
+//     started, no replay) is moved onto a uWS topic shared by every socket with the same filters:
+//     each event is then published once per distinct filter and fanned out by uWS, not sent from
+//     JS once per socket. It goes back to direct sends before anything only it should get, and
+//     uWS writes what was published to it before its next direct send, so order is kept;
 //   - a socket replaying from `since` is paced: it is sent events while uWS holds less than half
 //     of WS_MAX_QUEUE_BYTES for it, and resumes on `drain` (or on the next event). Live events
 //     that arrive meanwhile are simply later entries of the same log, so replay turns into live
@@ -12,9 +17,10 @@
 // tagged with the seq it must follow, so a task.result never overtakes that task's events.
 //
 // Backpressure: uWS buffers what the kernel does not take (maxBackpressure is off so uWS never
-// drops silently). After each send, a socket holding more than WS_MAX_QUEUE_BYTES is closed with
-// 4008 "slow consumer" and aurora_ws_slow_consumers_closed_total grows; so is a replaying socket
-// whose next event has already left the replay window.
+// drops silently). After each send (for a topic socket: on the turn after each publish, once uWS
+// has written it), a socket holding more than WS_MAX_QUEUE_BYTES is closed with 4008 "slow
+// consumer" and aurora_ws_slow_consumers_closed_total grows; so is a replaying socket whose next
+// event has already left the replay window.
 //
 // uWS rules kept here: a socket is never touched after its close handler ran (`closed`), writes
 // to one socket are corked together, and end() is never called inside a cork.
@@ -42,6 +48,8 @@ import {
   MAX_TASKS_PER_SOCKET,
   SLOW_CONSUMER_REASON,
   compileFilter,
+  filterKey,
+  NOTHING_KEY,
   parseClientMessage,
   parseStreamQuery,
   serverMessage,
@@ -66,6 +74,11 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 const MAX_BATCH_EVENTS = 1024;
 
+/** Topics of filter groups are this plus a number; nothing else on the app publishes under it. */
+const TOPIC_PREFIX = 'aurora.stream/';
+/** Every socket's permanent topic, never published to (see toTopic). */
+const KEEP_TOPIC = 'aurora.stream/keep';
+
 /** Control messages a socket may have waiting (only a replaying socket queues any). */
 const MAX_PENDING_CONTROL = 256;
 
@@ -77,10 +90,28 @@ interface PendingControl {
   readonly endsTask: string | undefined;
 }
 
+/**
+ * Live sockets with the same filters share a uWS topic: an event they all want is published once
+ * and fanned out by uWS in C++, instead of one ws.send per socket from JS.
+ */
+interface FilterGroup {
+  readonly key: string;
+  readonly topic: string;
+  readonly filter: EventFilter;
+  members: number;
+}
+
 interface Client {
   readonly ws: WebSocket<UserData>;
   closed: boolean;
   filter: EventFilter;
+  /** The filters' group key (see filterKey). */
+  filterKey: string;
+  /**
+   * Set while the socket is fed through its group's topic (see toTopic); then it has no control
+   * message waiting, no task of its own and no replay, and its cursor follows each flush.
+   */
+  group: FilterGroup | undefined;
   /** Tasks started by this socket: their events reach it whatever its filters. */
   readonly ownTasks: Set<string>;
   /** Tasks started here still waiting for their reply. */
@@ -128,6 +159,60 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   let stopped = false;
 
   // ------------------------------------------------------------ sending
+
+  // ------------------------------------------------------------ topics
+
+  const groups = new Map<string, FilterGroup>();
+  let topicClients = 0;
+  let nextTopic = 0;
+  let boundCheck: ReturnType<typeof setImmediate> | undefined;
+
+  /**
+   * Moves a socket that only follows the live stream onto its group's topic. It stays subscribed
+   * to KEEP_TOPIC all its life: uWS frees a socket's pub/sub state, and with it what was published
+   * to it but not yet written, when it leaves its last topic.
+   */
+  const toTopic = (c: Client): void => {
+    if (c.group !== undefined || c.closed || c.replaying || c.pending.length > 0 || c.ownTasks.size > 0) return;
+    if (c.cursor !== log.lastSeq || batch.length > 0) return;
+    let g = groups.get(c.filterKey);
+    if (g === undefined) {
+      g = { key: c.filterKey, topic: `${TOPIC_PREFIX}${nextTopic++}`, filter: c.filter, members: 0 };
+      groups.set(g.key, g);
+    }
+    g.members++;
+    topicClients++;
+    c.group = g;
+    c.ws.subscribe(g.topic);
+  };
+
+  /**
+   * Back to per-socket sends, before anything only this socket gets (a control message, its own
+   * task's events, a replay, new filters). Published events uWS has not written yet stay queued
+   * for it and go out before its next direct send, so order is kept.
+   */
+  const toDirect = (c: Client): void => {
+    const g = c.group;
+    if (g === undefined) return;
+    c.group = undefined;
+    topicClients--;
+    if (--g.members === 0) groups.delete(g.key);
+    if (!c.closed) c.ws.unsubscribe(g.topic);
+  };
+
+  /**
+   * uWS writes published messages after the flush that published them, so a topic socket's queue
+   * bound is checked on the next turn, once they are written or buffered.
+   */
+  const checkTopicBounds = (): void => {
+    boundCheck = undefined;
+    if (stopped) return;
+    for (const c of clients) {
+      if (c.group !== undefined && !c.closed && c.ws.getBufferedAmount() > maxQueueBytes) dropSlowConsumer(c, 'queue_full');
+    }
+  };
+
+  // ------------------------------------------------------------ direct sends
 
   const wants = (c: Client, e: AuroraEvent): boolean =>
     c.filter.matches(e) || (e.task_id !== undefined && c.ownTasks.size > 0 && c.ownTasks.has(e.task_id));
@@ -191,7 +276,8 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   };
 
   const pump = (c: Client): void => {
-    if (c.closed) return;
+    // A topic socket is fed by flush; whoever needs to write to it directly calls toDirect first.
+    if (c.closed || c.group !== undefined) return;
     // A live socket with nothing queued skips the events it does not want without a cork: most
     // sockets of a filtered stream want few events.
     if (c.pending.length === 0 && !c.replaying) {
@@ -210,6 +296,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     });
     // Never inside the cork: end() runs the close handler at once.
     if (slow !== undefined) dropSlowConsumer(c, slow);
+    else toTopic(c);
   };
 
   /** Sends every socket what the batch holds for it. */
@@ -220,9 +307,18 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     }
     if (batch.length === 0) return;
     // Closing a slow consumer deletes it from `clients` mid-loop, which Set iteration allows.
-    for (const c of clients) pump(c);
+    for (const c of clients) pump(c); // direct sockets only
+    for (const entry of batch) {
+      for (const g of groups.values()) if (g.filter.matches(entry.event)) app.publish(g.topic, entry.wire, false);
+    }
     // Every live socket is now at lastSeq; a replaying one reads the log from here on.
     batch = [];
+    const last = log.lastSeq;
+    for (const c of clients) {
+      if (c.group !== undefined) c.cursor = last;
+      else toTopic(c);
+    }
+    if (topicClients > 0) boundCheck ??= setImmediate(checkTopicBounds);
   };
 
   const dropSlowConsumer = (c: Client, reason: SlowReason): void => {
@@ -246,6 +342,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
    */
   const enqueue = (c: Client, message: string, options: { afterEvents?: boolean; endsTask?: string } = {}): boolean => {
     if (c.closed) return false;
+    toDirect(c);
     if (c.pending.length >= MAX_PENDING_CONTROL) {
       dropSlowConsumer(c, 'control_backlog');
       return false;
@@ -267,6 +364,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
    * under the old ones, so they go out first. False when the socket was closed meanwhile.
    */
   const catchUp = (c: Client): boolean => {
+    toDirect(c);
     // A replaying socket is paced: what it has not been sent yet is not due under any filter.
     if (!c.replaying && c.cursor < log.lastSeq) pump(c);
     return !c.closed;
@@ -275,6 +373,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   const subscribe = (c: Client, op: SubscribeOp): void => {
     if (!catchUp(c)) return;
     c.filter = compileFilter(op);
+    c.filterKey = filterKey(op);
     if (op.since === undefined) {
       control(c, serverMessage.subscribed(log.lastSeq));
       return;
@@ -301,6 +400,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     }
     const taskId = newTaskId();
     c.running++;
+    toDirect(c); // its task's events reach it whatever its filters
     c.ownTasks.add(taskId);
     control(c, serverMessage.taskSubmitted(rid, taskId), { afterEvents: true });
     if (c.closed) return; // dropped for its backlog: nobody to run the task for
@@ -345,6 +445,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       case 'unsubscribe':
         if (!catchUp(c)) return;
         c.filter = MATCH_NOTHING;
+        c.filterKey = NOTHING_KEY;
         control(c, serverMessage.unsubscribed(log.lastSeq));
         return;
       case 'ping':
@@ -464,6 +565,8 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
         ws,
         closed: false,
         filter: MATCH_NOTHING,
+        filterKey: NOTHING_KEY,
+        group: undefined,
         ownTasks: new Set(),
         running: 0,
         cursor: log.lastSeq,
@@ -475,6 +578,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       };
       userData.client = c;
       clients.add(c);
+      ws.subscribe(KEEP_TOPIC);
       metrics.wsClients.inc();
       if (principal !== null) armExpiry(c, principal.expiresAtMs);
       if (c.canReadEvents) subscribe(c, userData.initial);
@@ -493,6 +597,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       if (c === undefined || c.closed) return;
       c.closed = true;
       clients.delete(c);
+      toDirect(c);
       c.pending.length = 0;
       c.ownTasks.clear();
       if (c.expiryTimer !== undefined) clearTimeout(c.expiryTimer);
@@ -506,6 +611,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       stopped = true;
       subscription.unsubscribe();
       if (flushTimer !== undefined) clearImmediate(flushTimer);
+      if (boundCheck !== undefined) clearImmediate(boundCheck);
       flushTimer = undefined;
       batch = [];
       for (const c of [...clients]) {

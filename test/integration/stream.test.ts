@@ -226,6 +226,31 @@ describe('WebSocket stream', () => {
     expect(await gauge(h.deps.metrics.wsDropped)).toBe(0);
   });
 
+  it('keeps every event, once and in order, while sockets sharing filters keep asking for replies', async () => {
+    // Each ping or subscribe takes the socket off the shared (topic) delivery and back on.
+    const h = await start();
+    const c = await connect(h, 'types=task.token');
+    const other = await connect(h, 'types=task.token');
+    for (let round = 0; round < 20; round++) {
+      for (let i = 1; i <= 10; i++) h.publish('task.token', { agent: 'a', payload: { n: round * 10 + i } });
+      c.send({ op: 'ping' });
+      if (round % 5 === 4) c.send({ op: 'subscribe', types: ['task.token'] });
+      if (round % 2 === 0) await h.settled();
+    }
+    let pongs = 0;
+    let lastSeen = false;
+    const got = await c.until((m) => {
+      if (m.type === 'pong') pongs++;
+      if (m.payload?.n === 200) lastSeen = true;
+      return pongs === 20 && lastSeen;
+    });
+    const events = got.filter((m) => m.type === 'task.token');
+    expect(events.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(ns(events)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(got.filter((m) => m.type === 'subscribed')).toHaveLength(4);
+    expect((await other.take(200)).map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
   it('after a reconnect with since, sends exactly the missed matching events, then live ones', async () => {
     const h = await start();
     const first = await connect(h, 'agents=alpha*');
