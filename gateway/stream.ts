@@ -160,6 +160,23 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
 
   // ------------------------------------------------------------ sending
 
+  /**
+   * Events appended since the sockets were last pumped, oldest first. Bus events are delivered
+   * once per loop turn (see flush) so that a socket gets one write for a whole burst, not one per
+   * event; the batch holds its entries itself, so a burst bigger than the replay window cannot
+   * overtake a live socket.
+   */
+  let batch: LoggedEvent[] = [];
+  let flushTimer: ReturnType<typeof setImmediate> | undefined;
+
+  const entryAt = (seq: number): LoggedEvent | undefined => {
+    if (batch.length > 0) {
+      const hit = batch[seq - batch[0]!.seq];
+      if (hit !== undefined) return hit;
+    }
+    return log.at(seq);
+  };
+
   // ------------------------------------------------------------ topics
 
   const groups = new Map<string, FilterGroup>();
@@ -217,22 +234,6 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   const wants = (c: Client, e: AuroraEvent): boolean =>
     c.filter.matches(e) || (e.task_id !== undefined && c.ownTasks.size > 0 && c.ownTasks.has(e.task_id));
 
-  /**
-   * Events appended since the sockets were last pumped, oldest first. Bus events are delivered
-   * once per loop turn (see flush) so that a socket gets one write for a whole burst, not one per
-   * event; the batch holds its entries itself, so a burst bigger than the replay window cannot
-   * overtake a live socket.
-   */
-  let batch: LoggedEvent[] = [];
-  let flushTimer: ReturnType<typeof setImmediate> | undefined;
-
-  const entryAt = (seq: number): LoggedEvent | undefined => {
-    if (batch.length > 0) {
-      const hit = batch[seq - batch[0]!.seq];
-      if (hit !== undefined) return hit;
-    }
-    return log.at(seq);
-  };
 
   /**
    * Writes what is due to one socket: control messages whose turn has come and events after its
