@@ -464,6 +464,21 @@ describe('WebSocket stream', () => {
     expect(await gauge(metrics.wsDropped)).toBe(1);
   });
 
+  it('closes a slow consumer on shared delivery after one burst, with no further events to trigger it', async () => {
+    const h = await start({ wsMaxQueueBytes: 256 * 1024, eventReplaySize: 16 });
+    const slow = await connect(h, 'types=task.token');
+    const healthy = await connect(h, 'types=agent.created');
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // Far more than kernel buffers hold (tens of MB at most), published in one go.
+    const blob = 'z'.repeat(64 * 1024);
+    for (let i = 0; i < 768; i++) h.publish('task.token', { agent: 'a', payload: { n: i, blob } });
+    h.publish('agent.created', { agent: 'after' });
+    expect(await healthy.next()).toMatchObject({ type: 'agent.created', agent: 'after' });
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect(await slow.closed).toEqual({ code: 4008, reason: 'slow consumer' });
+    expect(await gauge(h.deps.metrics.wsDropped)).toBe(1);
+  });
+
   it('close() unsubscribes from the bus and closes every socket with 1001', async () => {
     const h = await start();
     const a = await connect(h);
