@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { isAuroraError } from '../runtime/errors.js';
 import { newId } from '../runtime/ids.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
-import type { Logger } from '../runtime/logger.js';
+import type { LogFields, Logger } from '../runtime/logger.js';
 import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
 import { parseJsonBody } from './json-body.js';
@@ -73,6 +73,39 @@ function parseQuery(raw: string): { ok: true; query: Record<string, string> } | 
     query[k] = v;
   }
   return { ok: true, query };
+}
+
+/** The request's child logger, made on first use: most requests never log a line. */
+class RequestLogger implements Logger {
+  #child: Logger | undefined;
+  constructor(
+    private readonly parent: Logger,
+    private readonly requestId: string,
+  ) {}
+
+  private get log(): Logger {
+    return (this.#child ??= this.parent.child({ request_id: this.requestId }));
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.log.debug(msg, fields);
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    this.log.info(msg, fields);
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    this.log.warn(msg, fields);
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.log.error(msg, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return this.log.child(fields);
+  }
 }
 
 class ErrorResponse {
@@ -143,7 +176,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       // to handlers as deps.logger) rather than AsyncLocalStorage: no async-hook cost on every
       // promise, and no request id leaking onto lines of in-process runtime work the request merely
       // triggered. The runtime side is reached over the bus and logs without it.
-      const log = logger.child({ request_id: requestId });
+      const log: Logger = new RequestLogger(logger, requestId);
       // CORS now, RateLimit-* once counted: carried by whichever response this request ends with.
       const exchangeHeaders: Record<string, string> = cors?.responseHeaders(req.headers.origin) ?? {};
       const done = (status: number, body: string | Uint8Array, headers?: Readonly<Record<string, string>>) =>

@@ -36,23 +36,29 @@ export function createUwsApp(): TemplatedApp {
 }
 
 /** Copies what the dispatcher needs out of the uWS request; call synchronously in the handler. */
-export function copyRequest(req: HttpRequest): IncomingRequest {
+export function copyRequest(req: HttpRequest, remoteAddress?: string): IncomingRequest {
   const headers: Record<string, string> = {};
   req.forEach((key, value) => {
     const prev = headers[key];
     headers[key] = prev === undefined ? value : `${prev}, ${value}`;
   });
-  return {
-    method: req.getCaseSensitiveMethod().toUpperCase(),
-    url: req.getUrl(),
-    query: req.getQuery() ?? '',
-    headers,
-  };
+  const method = req.getCaseSensitiveMethod().toUpperCase();
+  const url = req.getUrl();
+  const query = req.getQuery() ?? '';
+  return remoteAddress === undefined ? { method, url, query, headers } : { method, url, query, headers, remoteAddress };
 }
 
+/** Status lines by code, built once each (a handful of codes ever occur). */
+const STATUS_LINES = new Map<number, string>();
+
 function statusLine(status: number): string {
-  const reason = STATUS_CODES[status];
-  return reason === undefined ? String(status) : `${status} ${reason}`;
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    const reason = STATUS_CODES[status];
+    line = reason === undefined ? String(status) : `${status} ${reason}`;
+    if (STATUS_LINES.size < 1_000) STATUS_LINES.set(status, line);
+  }
+  return line;
 }
 
 /** The declared body length: a number, null when none is declared, NaN when it is malformed. */
@@ -78,7 +84,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     logger.debug('client went away before its response', { request_id: requestId, answered });
   });
   // The peer address lives in the socket, which is gone once the response ends: copy it now.
-  const incoming: IncomingRequest = { ...copyRequest(req), remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString() };
+  const incoming = copyRequest(req, Buffer.from(res.getRemoteAddressAsText()).toString());
   const exchange = dispatcher.begin(incoming);
   requestId = exchange.requestId;
 
@@ -88,7 +94,8 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     answered = true;
     res.cork(() => {
       res.writeStatus(statusLine(out.status));
-      for (const [key, value] of Object.entries(out.headers)) res.writeHeader(key, value);
+      const headers = out.headers;
+      for (const key in headers) res.writeHeader(key, headers[key]!);
       const body = out.bytes ?? out.body;
       if (incoming.method === 'HEAD') {
         // uWS writes the body after a HEAD too, and the client then reads those bytes as the next
