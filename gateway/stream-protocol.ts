@@ -128,11 +128,14 @@ function compileList(patterns: readonly string[] | undefined, globs: boolean): S
 }
 
 /**
- * Equal keys mean equal filters (the converse need not hold: a key only lets sockets share work).
- * Absent and empty lists differ ("everything" vs "nothing"), hence null for absent.
+ * Equal keys mean equal filters, so sockets with equal keys can share one fan-out (the converse
+ * need not hold). Order and repeats within a list do not change a filter, so they do not change
+ * the key; absent and empty lists differ ("everything" vs "nothing"), hence null for absent.
  */
 export function filterKey(spec: SubscriptionSpec): string {
-  return JSON.stringify([spec.agents ?? null, spec.types ?? null, spec.tasks ?? null]);
+  const canonical = (list: readonly string[] | undefined): string[] | null =>
+    list === undefined ? null : [...new Set(list)].sort();
+  return JSON.stringify([canonical(spec.agents), canonical(spec.types), canonical(spec.tasks)]);
 }
 
 /** The key of MATCH_NOTHING (after unsubscribe); no spec has it. */

@@ -5,6 +5,7 @@ import { compileCodecs } from '../../gateway/schemas.js';
 import {
   MAX_FILTER_ENTRIES,
   compileFilter,
+  filterKey,
   globMatch,
   parseClientMessage,
   parseStreamQuery,
@@ -64,6 +65,15 @@ describe('compileFilter', () => {
 
   it('matches nothing with an empty list', () => {
     expect(compileFilter({ agents: [] }).matches(ev('task.token', 'a'))).toBe(false);
+  });
+});
+
+describe('filterKey', () => {
+  it('is equal for filters that differ only in order or repeats, and tells absent from empty lists', () => {
+    expect(filterKey({ agents: ['b', 'a', 'b'], types: ['task.token'] })).toBe(filterKey({ types: ['task.token'], agents: ['a', 'b'] }));
+    expect(filterKey({})).not.toBe(filterKey({ agents: [] }));
+    expect(filterKey({ agents: ['a'] })).not.toBe(filterKey({ tasks: ['a'] }));
+    expect(filterKey({ agents: ['a,b'] })).not.toBe(filterKey({ agents: ['a', 'b'] }));
   });
 });
 
