@@ -10,19 +10,19 @@
 // - nc.drain() does not wait for async callbacks; we drain our subscriptions, wait for our
 //   handlers, then drain the connection so their last replies still go out.
 // - The client writes its outbound buffer to the socket one microtask after the first publish,
-//   so a handler that publishes across several awaits (a task's events, then its reply) costs one
-//   socket write per hop. While a delivered message is being handled (its handler and the
-//   microtasks it starts, up to the next process.nextTick), publishes and replies are queued here
-//   and handed to the client together: one write per message handled. Outside a handler, publishes
-//   go out at once, as before. Anything that must stay ordered behind queued publishes (request,
-//   subscribe, flush, drain) hands the queue over first.
+//   so every callback that publishes (each HTTP request's bus request, each delivered message's
+//   events, each group commit's replies) would cost a socket write of its own; on this kind of
+//   host a write is tens of microseconds. So publishes, replies and requests are queued here and
+//   handed to the client together at the end of the event-loop turn (setImmediate: the poll phase
+//   does not block while one is pending, so nothing waits for I/O). A task's events and its reply
+//   (sent by the store's group commit, itself an immediate scheduled before ours) then share one
+//   write. Anything that must stay ordered behind queued publishes (subscribe, flush, drain)
+//   hands the queue over first.
 // - request() is not the client's: its RequestOne builds an Error (with a stack) per request even
 //   when it succeeds, arms its own timer and writes each request at its own microtask. Ours share
-//   one wildcard inbox subscription, and requests made outside a handler (the gateway's, one per
-//   HTTP request) join the outbound queue until the end of the event-loop turn (setImmediate), so
-//   all requests whose HTTP requests arrived together leave in one socket write. The server
-//   reports "no responders" to the inbox as an empty message with status 503 (the client
-//   announces headers and no_responders when it connects).
+//   one wildcard inbox subscription and join the same outbound queue. The server reports "no
+//   responders" to the inbox as an empty message with status 503 (the client announces headers
+//   and no_responders when it connects).
 import { redactUrl } from '../redact.js';
 import {
   ClosedConnectionError,
@@ -264,11 +264,7 @@ class NatsBus implements Bus {
     }
   }
 
-  /**
-   * Queues one message; false when it was dropped (disconnected, budget spent). A request
-   * (`reply` set) waits for the end of the turn so that requests made together leave together;
-   * anything else goes to the client at once unless a hand-over is already due.
-   */
+  /** Queues one message for the end-of-turn hand-over; false when it was dropped (disconnected, budget spent). */
   private send(subject: string, bytes: Uint8Array, reply: string | undefined): boolean {
     if (!this.connected) {
       if (this.bufferedWhileDownBytes + bytes.length > this.maxDisconnectedBufferBytes) {
@@ -280,10 +276,7 @@ class NatsBus implements Bus {
     this.outSubjects.push(subject);
     this.outPayloads.push(bytes);
     this.outReplies.push(reply);
-    if (this.handOverScheduled) return true;
-    if (reply === undefined) {
-      this.handOver();
-    } else {
+    if (!this.handOverScheduled) {
       this.handOverScheduled = true;
       setImmediate(this.handOverBound);
     }
@@ -337,11 +330,6 @@ class NatsBus implements Bus {
     }
     // The client reports "no reply subject" as an empty string.
     const reply = m.reply ? m.reply : undefined;
-    // Opens the batch window for what this handler publishes (see the header).
-    if (!this.handOverScheduled) {
-      this.handOverScheduled = true;
-      process.nextTick(this.handOverBound);
-    }
     let result: void | Promise<void>;
     try {
       result = handler(new NatsMessage(m.subject, data, reply, this));
