@@ -40,9 +40,7 @@ export interface Store {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-/** ~16 MiB of WAL at SQLite's default 4 KiB page before a checkpoint. */
-const WAL_AUTOCHECKPOINT_PAGES = 4_000;
-/** ~64 MiB: where a file database's connection checkpoints itself when the worker does not. */
+/** ~64 MiB of WAL (4 KiB pages): where the connection checkpoints itself when the worker does not. */
 const WAL_BACKSTOP_PAGES = 16_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How often the worker checkpoints: often enough that the backstop is never reached under load. */
@@ -143,14 +141,12 @@ export function openStore(options: StoreOptions): Store {
     // process crashes and only risks the last commits on power loss, for far fewer fsyncs.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // A checkpoint (copying the WAL into the database, with its fsyncs) runs inside whichever
-    // COMMIT crosses the threshold. Every task rewrites the same hot pages (index tails, agent
-    // rows), so a larger WAL checkpoints each of them once per many commits: at 1,000 pages (the
-    // default) checkpoints were a large part of commit time under load. A file database has them
-    // run by a worker (checkpointer.ts) and keeps this threshold, larger still, as the backstop.
-    // Bounded: the WAL grows to about that many pages and is cut back to WAL_SIZE_LIMIT_BYTES
-    // after a checkpoint.
-    db.pragma(`wal_autocheckpoint = ${inMemory ? WAL_AUTOCHECKPOINT_PAGES : WAL_BACKSTOP_PAGES}`);
+    // Left to SQLite, a checkpoint (copying the WAL into the database, with its fsyncs) runs inside
+    // whichever COMMIT crosses wal_autocheckpoint, on the event loop. A worker runs them instead
+    // (checkpointer.ts); this threshold is only the backstop. Bounded: the WAL grows to about that
+    // many pages and is cut back to WAL_SIZE_LIMIT_BYTES after a checkpoint. (An in-memory
+    // database has no WAL; the pragmas are no-ops there.)
+    db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     // Off by default in SQLite and per connection; tasks → agents relies on it.
     db.pragma('foreign_keys = ON');
