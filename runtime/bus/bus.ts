@@ -49,5 +49,7 @@ export function encode(data: unknown): Uint8Array {
 
 export function decode(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return null;
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  // The NATS client hands out slices of the socket's Buffers: read those without another view.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return JSON.parse(buf.toString('utf8'));
 }
