@@ -237,11 +237,12 @@ export function errorStatuses(route: Route, options: Pick<OpenApiOptions, 'acces
     // Undocumented route (the unit test fails on it): claim only what the dispatcher itself does.
     codes.add('internal');
   }
+  // A query parameter given twice is refused on every route, before its handler runs.
+  codes.add('invalid_request');
   if (route.body !== undefined) {
-    codes.add('invalid_request'); // invalid JSON, or a field the schema refuses
     codes.add('payload_too_large');
+    codes.add('request_timeout'); // the body did not arrive within BODY_READ_TIMEOUT_MS
   }
-  if (QUERY_PARAMETERS[routeKey(route)]) codes.add('invalid_request');
   // While draining for shutdown, the dispatcher refuses everything but reads.
   if (route.method !== 'GET') codes.add('unavailable');
   const needs = requirement(route, options);

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   agent_failed: { status: 409, retryable: false, expose: true },
   agent_stopped: { status: 409, retryable: false, expose: true },
   task_finished: { status: 409, retryable: false, expose: true },
+  request_timeout: { status: 408, retryable: true, expose: true },
   payload_too_large: { status: 413, retryable: false, expose: true },
   queue_full: { status: 429, retryable: true, expose: true },
   rate_limited: { status: 429, retryable: true, expose: true },
