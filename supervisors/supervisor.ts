@@ -824,9 +824,8 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     emit({ type: 'failed', supervisor: supervisorId, child: id, kind, reason, at: now });
   }
 
-  async function escalate(trigger: Entry | undefined, reason: string): Promise<void> {
-    if (state !== 'running') return;
-    state = 'failed';
+  /** Stops every child, last started first, cancelling pending restarts; each ends in `status`. */
+  async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
     cancelPlans();
     const snapshot = order.map((id) => entries.get(id)!);
     for (let i = snapshot.length - 1; i >= 0; i--) {
@@ -837,8 +836,14 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       const handle = entry.handle;
       entry.handle = undefined;
       if (handle !== undefined) await stopHandle(entry, handle);
-      setStatus(entry, 'failed');
+      setStatus(entry, status);
     }
+  }
+
+  async function escalate(trigger: Entry | undefined, reason: string): Promise<void> {
+    if (state !== 'running') return;
+    state = 'failed';
+    await stopEveryChild('failed');
     const escalation: SupervisorEscalation = {
       supervisor: supervisorId,
       child: trigger?.spec.id ?? supervisorId,
@@ -933,18 +938,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   async function stopAll(): Promise<void> {
     if (state === 'stopped') return;
     state = 'stopping';
-    cancelPlans();
-    const snapshot = order.map((id) => entries.get(id)!);
-    for (let i = snapshot.length - 1; i >= 0; i--) {
-      const entry = snapshot[i]!;
-      entry.gen++;
-      entry.pendingReason = undefined;
-      entry.crashedAt = NaN;
-      const handle = entry.handle;
-      entry.handle = undefined;
-      if (handle !== undefined) await stopHandle(entry, handle);
-      setStatus(entry, 'stopped');
-    }
+    await stopEveryChild('stopped');
     state = 'stopped';
     logger.info('supervisor stopped', { supervisor: supervisorId });
     endIncarnation({ reason: 'normal' });
