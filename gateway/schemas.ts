@@ -8,7 +8,7 @@
 // the process (a runtime that starts sending internals does not leak them).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import fastJson from 'fast-json-stringify';
-import { AGENT_NAME_PATTERN, AGENT_STATUSES, TASK_STATUSES } from '../actors/protocol.js';
+import { AGENT_NAME_PATTERN, AGENT_STATUSES, TASK_STATUSES, type TaskParameters } from '../actors/protocol.js';
 
 /** The agent kinds and providers the gateway accepts; unknown ones answer 400 by name. */
 export { AGENT_KIND_NAMES as AGENT_KINDS, PROVIDER_NAMES as PROVIDERS } from '../actors/protocol.js';
@@ -335,14 +335,7 @@ export interface ModelLoadBody {
 export interface TaskExecuteBody {
   agent: string;
   prompt: string;
-  parameters: {
-    system?: string;
-    temperature?: number;
-    max_tokens?: number;
-    seed?: number;
-    timeout_ms?: number;
-    retries?: number;
-  };
+  parameters: TaskParameters;
 }
 
 export interface TaskBatchBody {

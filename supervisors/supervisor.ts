@@ -828,16 +828,18 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
     cancelPlans();
     const snapshot = order.map((id) => entries.get(id)!);
-    for (let i = snapshot.length - 1; i >= 0; i--) {
-      const entry = snapshot[i]!;
-      entry.gen++;
-      entry.pendingReason = undefined;
-      entry.crashedAt = NaN;
-      const handle = entry.handle;
-      entry.handle = undefined;
-      if (handle !== undefined) await stopHandle(entry, handle);
-      setStatus(entry, status);
-    }
+    for (let i = snapshot.length - 1; i >= 0; i--) await stopEntry(snapshot[i]!, status);
+  }
+
+  /** Ends the child's incarnation (stale exit reports and pending restarts are ignored) and stops it. */
+  async function stopEntry(entry: Entry, status: 'failed' | 'stopped'): Promise<void> {
+    entry.gen++;
+    entry.pendingReason = undefined;
+    entry.crashedAt = NaN;
+    const handle = entry.handle;
+    entry.handle = undefined;
+    if (handle !== undefined) await stopHandle(entry, handle);
+    setStatus(entry, status);
   }
 
   async function escalate(trigger: Entry | undefined, reason: string): Promise<void> {
@@ -968,13 +970,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   async function stopChildCommand(id: string): Promise<void> {
     const entry = getEntry(id);
-    entry.gen++;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    const handle = entry.handle;
-    entry.handle = undefined;
-    if (handle !== undefined) await stopHandle(entry, handle);
-    setStatus(entry, 'stopped');
+    await stopEntry(entry, 'stopped');
     logger.info('child stopped', { supervisor: supervisorId, child: id, kind: entry.spec.kind });
   }
 

@@ -10,6 +10,29 @@ export interface BusMessage<T = unknown> {
   respond(data: unknown): void;
 }
 
+/** What a delivered message needs from its bus to answer. */
+export interface Replier {
+  sendReply(reply: string, data: unknown): void;
+}
+
+/** The message both buses hand to handlers. */
+export class DeliveredMessage implements BusMessage {
+  // Private so a handler that logs or serialises the message does not drag the bus along.
+  readonly #bus: Replier;
+  constructor(
+    readonly subject: string,
+    readonly data: unknown,
+    readonly reply: string | undefined,
+    bus: Replier,
+  ) {
+    this.#bus = bus;
+  }
+
+  respond(data: unknown): void {
+    if (this.reply !== undefined) this.#bus.sendReply(this.reply, data);
+  }
+}
+
 export type BusHandler = (msg: BusMessage) => void | Promise<void>;
 
 export interface SubscribeOptions {

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { AuroraError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
+  DeliveredMessage,
   type Bus,
   type BusHandler,
-  type BusMessage,
   type RequestOptions,
   type SubscribeOptions,
   type Subscription,
@@ -46,23 +46,6 @@ class MemorySubscription implements Subscription {
     if (this.closed) return;
     this.closed = true;
     this.#bus.removeSubscription(this);
-  }
-}
-
-class MemoryMessage implements BusMessage {
-  // Private so a handler that logs or serialises the message does not drag the bus along.
-  readonly #bus: MemoryBus;
-  constructor(
-    readonly subject: string,
-    readonly data: unknown,
-    readonly reply: string | undefined,
-    bus: MemoryBus,
-  ) {
-    this.#bus = bus;
-  }
-
-  respond(data: unknown): void {
-    if (this.reply !== undefined) this.#bus.sendReply(this.reply, data);
   }
 }
 
@@ -241,7 +224,7 @@ class MemoryBus implements Bus {
   private deliver(sub: MemorySubscription, d: Delivery): void {
     let result: void | Promise<void>;
     try {
-      result = sub.handler(new MemoryMessage(d.subject, JSON.parse(d.json), d.reply, this));
+      result = sub.handler(new DeliveredMessage(d.subject, JSON.parse(d.json), d.reply, this));
     } catch (err) {
       this.handlerFailed(sub.subject, err);
       return;

@@ -42,9 +42,9 @@ import { silentLogger, type Logger } from '../logger.js';
 import {
   decode,
   encode,
+  DeliveredMessage,
   type Bus,
   type BusHandler,
-  type BusMessage,
   type RequestOptions,
   type SubscribeOptions,
   type Subscription,
@@ -71,22 +71,6 @@ interface PendingRequest {
   resolve(value: unknown): void;
   reject(err: unknown): void;
   timer: NodeJS.Timeout;
-}
-
-class NatsMessage implements BusMessage {
-  readonly #bus: NatsBus;
-  constructor(
-    readonly subject: string,
-    readonly data: unknown,
-    readonly reply: string | undefined,
-    bus: NatsBus,
-  ) {
-    this.#bus = bus;
-  }
-
-  respond(data: unknown): void {
-    if (this.reply !== undefined) this.#bus.sendReply(this.reply, data);
-  }
 }
 
 class NatsBus implements Bus {
@@ -332,7 +316,7 @@ class NatsBus implements Bus {
     const reply = m.reply ? m.reply : undefined;
     let result: void | Promise<void>;
     try {
-      result = handler(new NatsMessage(m.subject, data, reply, this));
+      result = handler(new DeliveredMessage(m.subject, data, reply, this));
     } catch (err) {
       this.handlerFailed(pattern, err);
       return;
