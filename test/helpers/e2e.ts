@@ -3,7 +3,6 @@
 // way a user would. Nothing here reaches into the server's memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { describe } from 'vitest';
 import { CONFIG_FIELDS } from '../../runtime/config.js';
-import { describeWithService, NATS_URL, reachable, REDIS_URL } from './services.js';
+import { describeWithService, freePort, NATS_URL, reachable, REDIS_URL } from './services.js';
+
+export { freePort } from './services.js';
 
 export const AURORA_BIN = fileURLToPath(new URL('../../dist/bin/aurora.js', import.meta.url));
 export const STREAM_PATH = '/api/v1/stream';
@@ -197,19 +198,6 @@ export interface TempDir {
 export function tempDir(prefix = 'aurora-e2e-'): TempDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, file: (name) => join(path, name), remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---------------------------------------------------------------- HTTP

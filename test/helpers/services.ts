@@ -1,6 +1,6 @@
 // Integration suites need the real NATS and Redis. On a developer's machine without them the suite
 // says so loudly and skips; under CI=true a missing service is a failure, never a silent skip.
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
 
@@ -46,4 +46,17 @@ export async function describeWithService(name: string, url: string, title: stri
 /** A subject namespace of its own for each test file, so suites never see each other's messages. */
 export function uniqueNamespace(prefix = 't'): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+/** A local port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -13,7 +13,7 @@ import { loadConfig } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { call, serve, type RpcReply } from '../../runtime/rpc.js';
-import { describeWithService, NATS_URL, uniqueNamespace } from '../helpers/services.js';
+import { describeWithService, freePort, NATS_URL, uniqueNamespace } from '../helpers/services.js';
 
 const WAIT_MS = 5_000;
 
@@ -452,7 +452,7 @@ await describeWithService('NATS', NATS_URL, 'NATS bus', () => {
   });
 
   it("fails to start with 'unavailable' naming the URL when NATS cannot be reached", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const url = `nats://user:hunter2@127.0.0.1:${port}`;
     const err = await rejection(createNatsBus({ url, connectTimeoutMs: 2_000 }));
     expect(err.code).toBe('unavailable');
@@ -545,13 +545,4 @@ async function startProxy(target: URL): Promise<{ url: string; cut(): void; rest
         server.close(() => resolve());
       }),
   };
-}
-
-/** A local port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

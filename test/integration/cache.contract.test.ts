@@ -11,7 +11,7 @@ import { createManualClock } from '../../runtime/clock.js';
 import { loadConfig } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
-import { describeWithService, REDIS_URL, uniqueNamespace } from '../helpers/services.js';
+import { describeWithService, freePort, REDIS_URL, uniqueNamespace } from '../helpers/services.js';
 
 interface Harness {
   cache: Cache;
@@ -229,7 +229,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis cache', () => {
         return false;
       },
       async broken() {
-        return createRedisCache({ url: `redis://127.0.0.1:${await closedPort()}`, keyPrefix: `${filePrefix}:broken:` });
+        return createRedisCache({ url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: `${filePrefix}:broken:` });
       },
     };
   });
@@ -275,7 +275,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis cache', () => {
   });
 
   it("fails fast on a dead Redis instead of queueing, with 'unavailable'", async () => {
-    const cache = createRedisCache({ url: `redis://127.0.0.1:${await closedPort()}`, keyPrefix: 'x:' });
+    const cache = createRedisCache({ url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: 'x:' });
     try {
       const started = Date.now();
       expect((await rejection(cache.get('k'))).code).toBe('unavailable');
@@ -316,7 +316,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis cache', () => {
   });
 
   it("refuses to start with 'unavailable' when Redis cannot be reached", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await rejection(
       createCache(loadConfig({ env: { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` } }), silentLogger),
     );
@@ -370,13 +370,4 @@ async function startRelay(target: URL | undefined): Promise<{ url: string; freez
         server.close(() => resolve());
       }),
   };
-}
-
-/** A local port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

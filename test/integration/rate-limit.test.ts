@@ -5,7 +5,6 @@
 // (a private redis-server started and killed by the test).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRateLimitGate, FAIL_OPEN_LOG_INTERVAL_MS, RATE_LIMIT_WINDOW_MS, type RateLimitCaller } from '../../gateway/rate-limit.js';
@@ -23,7 +22,7 @@ import type { RateLimiter } from '../../runtime/rate-limit/rate-limiter.js';
 import { createRedisRateLimiter } from '../../runtime/rate-limit/redis.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects } from '../../runtime/subjects.js';
-import { describeWithService, REDIS_URL, uniqueNamespace } from '../helpers/services.js';
+import { describeWithService, freePort, REDIS_URL, uniqueNamespace } from '../helpers/services.js';
 
 const MINUTE = RATE_LIMIT_WINDOW_MS;
 const T0 = 1_800_000_000_000;
@@ -45,16 +44,6 @@ async function rejection(promise: Promise<unknown>): Promise<AuroraError> {
     return err as AuroraError;
   }
   throw new Error('expected a rejection');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 function limiterContract(makeHarness: () => Promise<Harness>): void {
