@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { AgentRecord } from '../actors/protocol.js';
 import { startAurora } from '../bin/aurora.js';
 import { createBus } from '../runtime/bus/index.js';
-import { loadConfig } from '../runtime/config.js';
+import { loadConfig, type Role } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { call } from '../runtime/rpc.js';
 import { createSubjects } from '../runtime/subjects.js';
@@ -20,6 +20,8 @@ import { serveChild } from './lib/child.js';
 
 export interface ServerOptions {
   bus: 'nats' | 'memory';
+  /** AURORA_ROLE; default all. A gateway creates no agents (`agents` must be 0). */
+  role?: Role;
   natsUrl: string;
   namespace: string;
   /** Agents bench-0 .. bench-(n-1), created before ready. */
@@ -41,6 +43,7 @@ await serveChild<ServerOptions>(async (o) => {
     overrides: {
       host: '127.0.0.1',
       port: 0,
+      role: o.role ?? 'all',
       natsUrl: o.bus === 'nats' ? o.natsUrl : undefined,
       databasePath: join(dir, 'aurora.db'),
       namespace: o.namespace,

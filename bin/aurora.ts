@@ -1,4 +1,5 @@
-// The composition root: config → bus → store → cache → providers → supervisor tree → gateway.
+// The composition root: config → bus → cache → (node role) store, providers, supervisor tree →
+// (gateway role) rate limiter, gateway. AURORA_ROLE=all runs both halves in one process.
 import { readFileSync } from 'node:fs';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { createBus } from '../runtime/bus/index.js';
@@ -13,6 +14,7 @@ import type { LlmProvider } from '../runtime/providers/llm.js';
 import { createOllamaProvider } from '../runtime/providers/ollama.js';
 import { createRateLimiter } from '../runtime/rate-limit/index.js';
 import { openStore } from '../runtime/store/index.js';
+import { createSubjects } from '../runtime/subjects.js';
 import { startRuntime } from '../supervisors/tree.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -38,38 +40,42 @@ export async function startAurora(config: Config, logger: Logger, options: Start
   try {
     const bus = await createBus(config, logger);
     lifecycle.onShutdown('bus', () => bus.drain());
-    const store = openStore({ path: config.databasePath });
-    lifecycle.onShutdown('store', () => store.close());
+    const runsActors = config.role !== 'gateway';
+    const runsApi = config.role !== 'node';
+    const store = runsActors ? openStore({ path: config.databasePath }) : undefined;
+    if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());
-    const rateLimiter = await createRateLimiter(config, logger);
+    const rateLimiter = runsApi ? await createRateLimiter(config, logger) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
-    const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close.
     let gateway: Gateway | undefined;
     lifecycle.onShutdown('gateway', () => gateway?.close(), 10_000);
 
-    const runtime = await startRuntime({
-      config,
-      bus,
-      store,
-      cache,
-      providers,
-      clock: systemClock,
-      rng: Math.random,
-      logger,
-      metrics,
-      onFatal: (reason) => {
-        logger.error('node cannot heal itself; exiting', { reason });
-        void lifecycle.shutdown().finally(() => process.exit(70));
-      },
-    });
-    lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
+    if (store !== undefined) {
+      const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
+      const runtime = await startRuntime({
+        config,
+        bus,
+        store,
+        cache,
+        providers,
+        clock: systemClock,
+        rng: Math.random,
+        logger,
+        metrics,
+        onFatal: (reason) => {
+          logger.error('node cannot heal itself; exiting', { reason });
+          void lifecycle.shutdown().finally(() => process.exit(70));
+        },
+      });
+      lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
+    }
 
     gateway = await startGateway({
       bus,
-      subjects: runtime.subjects,
+      subjects: createSubjects(config.namespace),
       config,
       metrics,
       logger,
@@ -79,14 +85,15 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       version: VERSION,
       host: config.host,
       port: config.port,
+      surface: runsApi ? 'api' : 'ops',
     });
     logger.info('aurora started', {
+      role: config.role,
       url: `http://${config.host}:${gateway.port}`,
       bus: bus.kind,
       cache: cache.kind,
       rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
-      database: config.databasePath,
-      ollama: config.ollamaHost,
+      ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
     });
     const started = gateway;
     return {

@@ -5,7 +5,7 @@ import type { GatewayDeps, GatewayLifecycle } from './deps.js';
 import { createDispatcher } from './dispatch.js';
 import { createDocsSite } from './docs-site.js';
 import { isRateLimitExempt } from './rate-limit.js';
-import { API_ROUTES } from './routes/index.js';
+import { API_ROUTES, OPS_ROUTES } from './routes/index.js';
 import { registerStream } from './stream.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
@@ -13,6 +13,11 @@ export interface GatewayOptions extends GatewayDeps {
   readonly host: string;
   /** 0 picks a free port; the one chosen is returned. */
   readonly port: number;
+  /**
+   * `api` (default): the REST API, the event stream and the docs. `ops`: only the probes and
+   * /metrics, for a process that hosts actors but leaves the API to separate gateways.
+   */
+  readonly surface?: 'api' | 'ops';
 }
 
 export interface Gateway {
@@ -27,11 +32,12 @@ export interface Gateway {
 const CLOSE_WAIT_MS = 5_000;
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { host, port, ...rest } = options;
+  const { host, port, surface = 'api', ...rest } = options;
+  const api = surface === 'api';
   const lifecycle: GatewayLifecycle = rest.lifecycle ?? { draining: false };
   const { config } = rest;
   // Built now, once: a missing docs package fails startup rather than a click on /docs.
-  const docs = config.docsEnabled
+  const docs = api && config.docsEnabled
     ? createDocsSite({
         version: rest.version,
         routes: API_ROUTES,
@@ -44,14 +50,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
   // One authenticator for REST and the stream, so they share one JWKS cache.
   const auth = createAuthenticator(deps.config, { logger: deps.logger });
-  const dispatcher = createDispatcher(deps, { auth });
-  const stream = registerStream(app, deps, { auth });
+  const dispatcher = createDispatcher(deps, { auth, ...(api ? {} : { routes: OPS_ROUTES }) });
+  const stream = api ? registerStream(app, deps, { auth }) : undefined;
   attachHttp(app, dispatcher, deps.logger);
   let listening;
   try {
     listening = await listen(app, host, port);
   } catch (err) {
-    stream.close();
+    stream?.close();
     throw err;
   }
   deps.logger.info('gateway listening', { host, port: listening.port });
@@ -76,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Answers still on their way (tasks ending in the grace period) are let out before the sockets close.
         const until = Date.now() + CLOSE_WAIT_MS;
         while (dispatcher.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-        stream.close();
+        stream?.close();
         server.close();
       })();
       return closing;

@@ -4,6 +4,14 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * What this process runs: `all` the gateway and an actor node together (the default), `gateway`
+ * only the HTTP/WS front, `node` only the supervisor tree, agents and store (serving just the
+ * probes and /metrics over HTTP). Split roles meet over NATS, so they need NATS_URL.
+ */
+export const ROLES = ['all', 'gateway', 'node'] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface SupervisionConfig {
   /** Restart intensity: at most this many restarts ... */
   readonly maxRestarts: number;
@@ -14,6 +22,7 @@ export interface SupervisionConfig {
 }
 
 export interface Config {
+  readonly role: Role;
   readonly port: number;
   readonly host: string;
   /** Unset: the in-process bus. */
@@ -228,6 +237,12 @@ const subjectToken = (raw: string): string => {
 
 /** Every environment variable Aurora reads, with its default. The README's table mirrors this list. */
 export const CONFIG_FIELDS = {
+  role: {
+    env: 'AURORA_ROLE',
+    parse: oneOf(ROLES),
+    fallback: 'all',
+    doc: '`all` (gateway and actor node in one process), `gateway` or `node`; the split roles meet over NATS and need NATS_URL',
+  },
   port: { env: 'PORT', parse: int(0, 65535), fallback: 8000, doc: 'HTTP and WebSocket port (0 picks a free one)' },
   host: { env: 'HOST', parse: str, fallback: '127.0.0.1', doc: 'Address the gateway binds' },
   natsUrl: {
@@ -487,6 +502,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const f = flat as Flat;
   const { supervision: supOverrides, ...rest } = options.overrides ?? {};
   const config: Config = {
+    role: f.role,
     port: f.port,
     host: f.host,
     natsUrl: f.natsUrl,
@@ -545,6 +561,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (config.jwtPublicKey !== undefined && config.jwtJwksUrl !== undefined) {
     problems.push('JWT_PUBLIC_KEY and JWT_JWKS_URL are exclusive: set one of them');
+  }
+  if (config.role !== 'all' && config.natsUrl === undefined && (env.NATS_URL ?? '') === '') {
+    problems.push(`AURORA_ROLE=${config.role} needs NATS_URL: the in-process bus cannot reach the other role's process`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -12,3 +12,6 @@ export const API_ROUTES: readonly Route[] = [...healthRoutes, ...agentRoutes, ..
 
 /** Everything the router serves: the API and the documentation of it, which the document leaves out. */
 export const ROUTES: readonly Route[] = [...API_ROUTES, ...docsRoutes];
+
+/** What an actor node without the API serves (AURORA_ROLE=node): its probes and its metrics. */
+export const OPS_ROUTES: readonly Route[] = [...healthRoutes, ...metricsRoutes];

@@ -75,6 +75,15 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.supervision)).toBe(true);
   });
 
+  it('runs gateway and node together by default, and refuses a split role without NATS to meet over', () => {
+    expect(loadConfig({ env: {} }).role).toBe('all');
+    expect(loadConfig({ env: { AURORA_ROLE: 'Gateway', NATS_URL: 'nats://127.0.0.1:4222' } }).role).toBe('gateway');
+    expect(() => loadConfig({ env: { AURORA_ROLE: 'node' } })).toThrow(/AURORA_ROLE=node needs NATS_URL/);
+    expect(() => loadConfig({ env: { AURORA_ROLE: 'worker', NATS_URL: 'nats://127.0.0.1:4222' } })).toThrow(
+      /AURORA_ROLE must be one of all, gateway, node/,
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ env: { NATS_URL: '', PORT: '' } })).toMatchObject({ natsUrl: undefined, port: 8000 });
   });
