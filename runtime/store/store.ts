@@ -67,7 +67,7 @@ let exitHookInstalled = false;
  * still throws to its caller (SQLite undoes only that statement); a failing COMMIT loses the
  * turn's writes and is reported through onCommitError.
  */
-function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void) {
+function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void, beforeCommit: () => void) {
   let open = false;
   let waiting: ((committed: boolean) => void)[] = [];
   const commit = (): void => {
@@ -77,6 +77,9 @@ function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void)
     let committed = db.open && db.inTransaction;
     if (committed) {
       try {
+        // Held-back writes belong to this turn: if one fails, the turn is not committed at all, so
+        // nobody is told of a task whose row does not exist.
+        beforeCommit();
         db.exec('COMMIT');
       } catch (err) {
         committed = false;
@@ -156,11 +159,20 @@ export function openStore(options: StoreOptions): Store {
     // Enforce the bound at once, in case the last run kept more or used a larger maxEvents.
     events.prune();
     const ping = db.prepare<[], number>('SELECT 1').pluck();
+    const tasks = createTaskRepository(db);
     const group = createGroupCommit(
       db,
       options.onCommitError ??
         ((err) => process.emitWarning(`SQLite group commit failed; writes of one turn were lost: ${String(err)}`)),
+      tasks.flushDeferred,
     );
+    const agents = createAgentRepository(db);
+    // The cascade must find the agent's tasks, held-back rows included.
+    const deleteAgent = agents.delete.bind(agents);
+    agents.delete = (name) => {
+      tasks.flushDeferred();
+      return deleteAgent(name);
+    };
     const checkpointer = inMemory
       ? null
       : startCheckpointer({
@@ -172,8 +184,8 @@ export function openStore(options: StoreOptions): Store {
         });
 
     return {
-      agents: batched(createAgentRepository(db), WRITES.agents, group.enter),
-      tasks: batched(createTaskRepository(db), WRITES.tasks, group.enter),
+      agents: batched(agents, WRITES.agents, group.enter),
+      tasks: batched<TaskRepository>(tasks, WRITES.tasks, group.enter),
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
       afterCommit: group.afterCommit,

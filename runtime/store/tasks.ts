@@ -60,6 +60,12 @@ export interface TaskRepository {
   failOrphans(reason: string, at: string): number;
 }
 
+/** What the store needs besides the repository: rows held back by insertRunning. */
+export interface DeferredTaskRows {
+  /** Writes every row insertRunning held back, as running; the store calls it before COMMIT and before an agent delete. */
+  flushDeferred(): void;
+}
+
 interface TaskRow {
   task_id: string;
   agent: string;
@@ -87,7 +93,7 @@ const COLUMNS =
 // strings from toISOString() sort as text in time order, so created_at needs no conversion.
 const NEWEST_FIRST = 'ORDER BY created_at DESC, rowid DESC LIMIT @limit';
 
-export function createTaskRepository(db: Database): TaskRepository {
+export function createTaskRepository(db: Database): TaskRepository & DeferredTaskRows {
   const insert = db.prepare<{ task_id: string; agent: string; prompt: string; parameters: string; created_at: string }>(
     `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at)
      VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at)`,
@@ -104,6 +110,30 @@ export function createTaskRepository(db: Database): TaskRepository {
         throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
       }
       throw err;
+    }
+  };
+  const insertCompleted = db.prepare<
+    Omit<TaskCompletion, 'timings'> & { task_id: string; agent: string; prompt: string; parameters: string; created_at: string; timings: string }
+  >(
+    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, result, model, provider, tokens_used, created_at,
+                        started_at, completed_at, duration_ms, timings)
+     VALUES (@task_id, @agent, @prompt, @parameters, 'completed', @result, @model, @provider, @tokens_used, @created_at,
+             @created_at, @completed_at, @duration_ms, @timings)`,
+  );
+  const agentExists = db.prepare<[string], number>('SELECT 1 FROM agents WHERE name = ?').pluck();
+
+  // A task that starts at once usually finishes before its turn's group commit (the row is
+  // inserted, then rewritten as completed, in the same transaction). So insertRunning holds the
+  // row back, and a completion that finds it still held writes the final row in one INSERT.
+  // Anything else that touches tasks (reads included) writes the held rows first, in the order
+  // they were inserted, so nobody can observe the difference.
+  const deferred = new Map<string, { req: TaskRequest; parameters: string; createdAt: string }>();
+  /** Writes held rows in insertion order, up to and excluding `until` when given (then it stays held). */
+  const flushDeferred = (until?: string): void => {
+    for (const [id, row] of deferred) {
+      if (id === until) return;
+      deferred.delete(id);
+      insertRow(insertRunning, row.req, row.parameters, row.createdAt);
     }
   };
   const markRunning = db.prepare<[string, string]>(
@@ -142,7 +172,9 @@ export function createTaskRepository(db: Database): TaskRepository {
   );
 
   return {
+    flushDeferred: () => flushDeferred(),
     insertQueued(req, createdAt) {
+      flushDeferred();
       const parameters = toJson(req.parameters);
       insertRow(insert, req, parameters, createdAt);
       return {
@@ -165,12 +197,37 @@ export function createTaskRepository(db: Database): TaskRepository {
       };
     },
     insertRunning(req, createdAt) {
-      insertRow(insertRunning, req, toJson(req.parameters), createdAt);
+      // The foreign key is checked now, as the INSERT would, so the caller still hears of a missing agent.
+      if (agentExists.get(req.agent) === undefined) throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`);
+      if (deferred.has(req.task_id)) throw new AuroraError('invalid_request', `Task ${req.task_id} already exists`);
+      deferred.set(req.task_id, { req, parameters: toJson(req.parameters), createdAt });
     },
     markRunning(id, startedAt) {
+      flushDeferred();
       return markRunning.run(startedAt, id).changes > 0;
     },
     complete(id, o) {
+      const held = deferred.get(id);
+      if (held !== undefined) {
+        flushDeferred(id);
+        deferred.delete(id);
+        insertCompleted.run({
+          task_id: id,
+          agent: held.req.agent,
+          prompt: held.req.prompt,
+          parameters: held.parameters,
+          created_at: held.createdAt,
+          result: o.result,
+          model: o.model,
+          provider: o.provider,
+          tokens_used: o.tokens_used,
+          completed_at: o.completed_at,
+          duration_ms: wholeMs(o.duration_ms),
+          timings: toJson(o.timings),
+        });
+        return true;
+      }
+      flushDeferred();
       return (
         complete.run({
           id,
@@ -185,6 +242,7 @@ export function createTaskRepository(db: Database): TaskRepository {
       );
     },
     fail(id, o) {
+      flushDeferred();
       return (
         fail.run({
           id,
@@ -197,6 +255,7 @@ export function createTaskRepository(db: Database): TaskRepository {
       );
     },
     get(id) {
+      flushDeferred();
       const row = get.get(id);
       return row && toRecord(row);
     },
@@ -204,6 +263,7 @@ export function createTaskRepository(db: Database): TaskRepository {
       if (!Number.isSafeInteger(limit) || limit < 1) {
         throw new AuroraError('invalid_request', `limit must be a positive integer, got ${limit}`);
       }
+      flushDeferred();
       const rows =
         agent !== undefined && status !== undefined
           ? listByBoth.all({ agent, status, limit })
@@ -215,6 +275,7 @@ export function createTaskRepository(db: Database): TaskRepository {
       return rows.map(toRecord);
     },
     failOrphans(reason, at) {
+      flushDeferred();
       return failOrphans.run({ reason, code: INTERRUPTED_ERROR_CODE, at }).changes;
     },
   };

@@ -532,6 +532,39 @@ describe('group commit', () => {
     expect(seen).toEqual(['durable']);
   });
 
+  it('writes a task that starts and completes within one turn as one committed row, and never hides it from a reader', async () => {
+    const store = storeAt(dbPath());
+    const other = raw(dbPath());
+    store.agents.insert(agentDef('alpha'), at(0));
+    store.agents.insert(agentDef('bravo'), at(0));
+    await new Promise<boolean>((resolve) => store.afterCommit(resolve));
+    const completion = { result: 'r', model: 'm', provider: 'ollama', tokens_used: 3, completed_at: at(2), duration_ms: 5, timings };
+    expect(() => store.tasks.insertRunning(taskReq('ghost-task', 'ghost'), at(1))).toThrow(/Agent ghost not found/);
+    store.tasks.insertRunning(taskReq('first', 'alpha'), at(1));
+    store.tasks.insertRunning(taskReq('second', 'alpha'), at(1));
+    store.tasks.insertRunning(taskReq('third', 'bravo'), at(1));
+    // Completing a later task first keeps the insertion order (rowid breaks created_at ties).
+    expect(store.tasks.complete('second', completion)).toBe(true);
+    // A read sees the held rows: running, or completed.
+    expect(store.tasks.get('first')).toMatchObject({ status: 'running', started_at: at(1) });
+    expect(store.tasks.list({ limit: 10 }).map((t) => [t.task_id, t.status])).toEqual([
+      ['third', 'running'],
+      ['second', 'completed'],
+      ['first', 'running'],
+    ]);
+    expect(store.tasks.complete('first', completion)).toBe(true);
+    store.tasks.insertRunning(taskReq('fourth', 'bravo'), at(1));
+    // Deleting the agent cascades to a row still held back.
+    expect(store.agents.delete('bravo')).toBe(true);
+    const committed = await new Promise<boolean>((resolve) => store.afterCommit(resolve));
+    expect(committed).toBe(true);
+    const rows = other.prepare('SELECT task_id, status, result, started_at FROM tasks ORDER BY rowid').all();
+    expect(rows).toEqual([
+      { task_id: 'first', status: 'completed', result: 'r', started_at: at(1) },
+      { task_id: 'second', status: 'completed', result: 'r', started_at: at(1) },
+    ]);
+  });
+
   it('runs afterCommit at once when nothing is pending', () => {
     const store = storeAt(dbPath());
     let ran = false;
