@@ -38,6 +38,18 @@ interface Pending {
   abandonedWith: AuroraError | null;
 }
 
+// Hosts whose status moved with a task start or end, announced once at the end of the turn. A
+// task that starts and ends within one turn leaves the agent as it was: no running/idle pair is
+// published for a state nobody could have acted on. Lifecycle changes (restarting, failed,
+// stopped, a fresh actor) are announced at once.
+const unsettled = new Set<AgentHost>();
+let settleScheduled = false;
+function announceUnsettled(): void {
+  settleScheduled = false;
+  for (const host of unsettled) host.announceStatus();
+  unsettled.clear();
+}
+
 export class AgentHost {
   private readonly queue: Pending[] = [];
   private current: Pending | null = null;
@@ -227,7 +239,7 @@ export class AgentHost {
       task_id: next.task.task_id,
       payload: { attempt: next.attempts },
     });
-    this.announce();
+    this.announceSoon();
     this.actor.send({ type: 'TASK', task: next.task });
   }
 
@@ -377,7 +389,7 @@ export class AgentHost {
       });
       this.acknowledge(pending, { ok: true, data: result });
     }
-    this.announce();
+    this.announceSoon();
     this.pump();
     if (!this.current && this.queue.length === 0 && this.idleWaiters.size > 0) {
       for (const wake of this.idleWaiters) wake();
@@ -392,6 +404,19 @@ export class AgentHost {
         committed ? reply : { ok: false, error: { code: 'internal', message: 'the task outcome could not be stored' } },
       ),
     );
+  }
+
+  /** Publishes agent.status now if the visible status differs from the last one published. */
+  announceStatus(): void {
+    this.announce();
+  }
+
+  private announceSoon(): void {
+    unsettled.add(this);
+    if (!settleScheduled) {
+      settleScheduled = true;
+      setImmediate(announceUnsettled);
+    }
   }
 
   /** Publishes agent.status when the visible status changed. */

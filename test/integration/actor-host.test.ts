@@ -1,0 +1,95 @@
+// The actor host between the mailbox, the XState actor, SQLite and the bus: what it publishes
+// about an agent's status. The LLM is the machine's injected capability, answered by the test.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromPromise } from 'xstate';
+import type { AuroraEvent, TaskResult } from '../../actors/protocol.js';
+import { llmMachine, type LlmInvocation } from '../../actors/llm/machine.js';
+import { createMemoryBus } from '../../runtime/bus/memory.js';
+import { systemClock } from '../../runtime/clock.js';
+import { createEventPublisher } from '../../runtime/events.js';
+import { silentLogger } from '../../runtime/logger.js';
+import { createMetrics } from '../../runtime/metrics.js';
+import type { LlmChatResult } from '../../runtime/providers/llm.js';
+import { openStore, type Store } from '../../runtime/store/index.js';
+import { createSubjects } from '../../runtime/subjects.js';
+import { AgentHost } from '../../supervisors/actor-host.js';
+
+const definition = { name: 'quick', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
+const answer = (text: string): LlmChatResult => ({
+  text,
+  model: 'llama2',
+  promptTokens: 1,
+  completionTokens: 1,
+  totalDurationMs: null,
+  loadDurationMs: null,
+  promptEvalDurationMs: null,
+  evalDurationMs: null,
+});
+const turn = () => new Promise((r) => setImmediate(r));
+/** A few loop turns: the status waits for the end of one, its delivery on the bus for the next. */
+const turns = async () => {
+  for (let i = 0; i < 3; i++) await turn();
+};
+
+describe('agent host status announcements', () => {
+  let store: Store;
+  afterEach(() => store?.close());
+
+  function harness() {
+    store = openStore({ path: ':memory:' });
+    store.agents.insert(definition, new Date().toISOString());
+    const bus = createMemoryBus();
+    const subjects = createSubjects('host_test');
+    const statuses: string[] = [];
+    bus.subscribe(subjects.eventsAll(), (m) => {
+      const e = m.data as AuroraEvent;
+      if (e.type === 'agent.status') statuses.push(String(e.payload.status));
+    });
+    const answers: ((r: LlmChatResult) => void)[] = [];
+    let instant: string | null = null;
+    const machine = llmMachine.provide({
+      actors: {
+        llm: fromPromise<LlmChatResult, LlmInvocation>(({ input }) =>
+          instant !== null ? Promise.resolve(answer(input.task.prompt)) : new Promise((resolve) => answers.push(resolve)),
+        ),
+      },
+    });
+    const host = new AgentHost(definition, {
+      machine,
+      store,
+      events: createEventPublisher(bus, subjects, systemClock),
+      metrics: createMetrics({ defaultMetrics: false }),
+      clock: systemClock,
+      logger: silentLogger,
+      mailboxSize: 8,
+      taskTimeoutMs: 10_000,
+    });
+    host.childSpec().start();
+    const submit = (prompt: string) =>
+      new Promise<TaskResult>((resolve, reject) =>
+        host.submit({ task_id: crypto.randomUUID(), agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
+      );
+    return { statuses, answers, submit, instantly: () => (instant = 'yes') };
+  }
+
+  it('announces running and idle around a task that spans turns', async () => {
+    const h = harness();
+    await turns();
+    const result = h.submit('slow');
+    await turns();
+    expect(h.statuses).toEqual(['idle', 'running']);
+    h.answers[0]!(answer('slow'));
+    expect((await result).result).toBe('slow');
+    await turns();
+    expect(h.statuses).toEqual(['idle', 'running', 'idle']);
+  });
+
+  it('announces nothing for a task that starts and ends within one turn: the agent never visibly left idle', async () => {
+    const h = harness();
+    h.instantly();
+    await turns();
+    expect((await h.submit('fast')).result).toBe('fast');
+    await turns();
+    expect(h.statuses).toEqual(['idle']);
+  });
+});
