@@ -170,6 +170,12 @@ async function withChildren<T>(starts: Array<() => Promise<Child>>, body: (child
 const auroraServer = (bus: 'nats' | 'memory', agents: number, execArgv: string[] = []) => () =>
   startChild('server', { bus, natsUrl: NATS_URL, namespace: namespace('a'), agents }, { execArgv, readyTimeoutMs: 300_000 });
 
+/** AURORA_ROLE=node and AURORA_ROLE=gateway as two processes sharing one namespace (split deployment). */
+const splitNamespace = namespace('s');
+const auroraNode = (agents: number) => () =>
+  startChild('server', { bus: 'nats', role: 'node', natsUrl: NATS_URL, namespace: splitNamespace, agents }, { readyTimeoutMs: 300_000 });
+const auroraGateway = () => startChild('server', { bus: 'nats', role: 'gateway', natsUrl: NATS_URL, namespace: splitNamespace, agents: 0 });
+
 // ---------------------------------------------------------------- scenarios
 
 type Scenario = () => Promise<Row[]>;
@@ -197,8 +203,10 @@ const natsExecute: Scenario = () => {
       () => startChild('yardsticks/nats-gateway', { natsUrl: NATS_URL, subject: `${subject}.c`, mode: 'careful' }),
       () => startChild('yardsticks/nats-responder', { natsUrl: NATS_URL, subject: `${subject}.n`, mode: 'naive' }),
       () => startChild('yardsticks/nats-gateway', { natsUrl: NATS_URL, subject: `${subject}.n`, mode: 'naive' }),
+      auroraNode(SIZES.agents),
+      auroraGateway,
     ],
-    async ([aurora, , careful, , naive]) => {
+    async ([aurora, , careful, , naive, , splitGateway]) => {
       const run = (port: unknown, connections: number, name: string) =>
         load({
           url: `http://127.0.0.1:${port}/api/v1/tasks/execute`,
@@ -213,10 +221,14 @@ const natsExecute: Scenario = () => {
         const a: LoadResult[] = [];
         const c: LoadResult[] = [];
         const n: LoadResult[] = [];
+        const split: LoadResult[] = [];
         for (let i = 0; i < SIZES.rounds; i++) {
           a.push(await run(aurora!.ready.port, connections, `aurora execute ${connections}c`));
           c.push(await run(careful!.ready.port, connections, `careful yardstick ${connections}c`));
-          if (connections === 64) n.push(await run(naive!.ready.port, connections, `naive yardstick ${connections}c`));
+          if (connections === 64) {
+            n.push(await run(naive!.ready.port, connections, `naive yardstick ${connections}c`));
+            split.push(await run(splitGateway!.ready.port, connections, `aurora gateway+node ${connections}c`));
+          }
         }
         const sc = '2 execute over NATS';
         const rps = (rs: LoadResult[]) => rs.map((r) => r.rps);
@@ -225,6 +237,7 @@ const natsExecute: Scenario = () => {
             { scenario: sc, metric: 'throughput, 64 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'careful uWS→NATS→responder', yardstick: rps(c), target: { kind: 'ratio_min', value: 0.5 } },
             { scenario: sc, metric: 'p99 latency, 64 conn', unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'careful', yardstick: c.map((r) => r.p99Ms), target: { kind: 'ratio_max', value: 2 } },
             { scenario: sc, metric: 'throughput vs naive, 64 conn', unit: 'req/s', aurora: rps(a), yardstickName: 'naive uWS→NATS→responder', yardstick: rps(n) },
+            { scenario: sc, metric: 'throughput, gateway and node as two processes, 64 conn', unit: 'req/s', aurora: rps(split), yardstickName: 'careful', yardstick: rps(c) },
           );
         } else if (connections === 1) {
           rows.push(
