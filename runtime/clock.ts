@@ -42,6 +42,19 @@ export function createManualClock(start = 0): Clock & { advance(ms: number): voi
   };
 }
 
+// Under load many timestamps fall in the same millisecond: its ISO string is made once.
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** The ISO-8601 form of `ms` (milliseconds since the epoch). */
+export function isoAt(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 export function isoNow(clock: Clock = systemClock): string {
-  return new Date(clock.now()).toISOString();
+  return isoAt(clock.now());
 }

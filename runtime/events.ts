@@ -1,7 +1,7 @@
 // Publishes AuroraEvents on their subjects. The one way runtime code tells the world what happened.
 import type { AuroraEvent, EventType } from '../actors/protocol.js';
 import type { Bus } from './bus/bus.js';
-import type { Clock } from './clock.js';
+import { isoAt, type Clock } from './clock.js';
 import type { EventKind, Subjects } from './subjects.js';
 
 export interface EventPublisher {
@@ -31,16 +31,6 @@ export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock)
       memo.set(type, { agent, subject });
     }
     return subject;
-  };
-  // Tokens arrive many per millisecond; the ISO string of a millisecond is made once.
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  const isoAt = (ms: number): string => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = new Date(ms).toISOString();
-    }
-    return lastIso;
   };
   return {
     publish(type, fields) {
