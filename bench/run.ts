@@ -261,25 +261,25 @@ const embeddedExecute: Scenario = () => {
   return withChildren(
     [auroraServer('memory', SIZES.agents), () => startChild('yardsticks/echo', {}), () => startChild('yardsticks/bare-task', { agents: SIZES.agents })],
     async ([aurora, echo, bare]) => {
-    const run = (port: unknown, name: string) =>
-      load({ url: `http://127.0.0.1:${port}/api/v1/tasks/execute`, method: 'POST', bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS }).then((r) =>
-        checkLoad(name, r),
-      );
-    const a: number[] = [];
-    const y: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < SIZES.rounds; i++) {
-      a.push((await run(aurora!.ready.port, 'aurora embedded execute')).rps);
-      y.push((await run(echo!.ready.port, 'bare JSON echo')).rps);
-      b.push((await run(bare!.ready.port, 'bare task pipeline')).rps);
-    }
-    const sc = '3 execute embedded';
-    return [
-      { scenario: sc, metric: 'throughput, 64 conn', unit: 'req/s', aurora: a, yardstickName: 'bare uWS JSON echo', yardstick: y, target: { kind: 'ratio_min', value: 0.25 } },
-      // The floor beside it: the same stack doing a task's mandatory work (actor + row), no Aurora.
-      { scenario: sc, metric: 'bare task pipeline (uWS + XState actor + SQLite row) vs JSON echo', unit: 'req/s', aurora: b, yardstickName: 'bare uWS JSON echo', yardstick: y },
-      { scenario: sc, metric: 'throughput vs the bare task pipeline', unit: 'req/s', aurora: a, yardstickName: 'bare task pipeline', yardstick: b },
-    ];
+      const run = (port: unknown, name: string) =>
+        load({ url: `http://127.0.0.1:${port}/api/v1/tasks/execute`, method: 'POST', bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS }).then((r) =>
+          checkLoad(name, r),
+        );
+      const a: number[] = [];
+      const y: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < SIZES.rounds; i++) {
+        a.push((await run(aurora!.ready.port, 'aurora embedded execute')).rps);
+        y.push((await run(echo!.ready.port, 'bare JSON echo')).rps);
+        b.push((await run(bare!.ready.port, 'bare task pipeline')).rps);
+      }
+      const sc = '3 execute embedded';
+      return [
+        { scenario: sc, metric: 'throughput, 64 conn', unit: 'req/s', aurora: a, yardstickName: 'bare uWS JSON echo', yardstick: y, target: { kind: 'ratio_min', value: 0.25 } },
+        // The floor beside it: the same stack doing a task's mandatory work (actor + row), no Aurora.
+        { scenario: sc, metric: 'bare task pipeline (uWS + XState actor + SQLite row) vs JSON echo', unit: 'req/s', aurora: b, yardstickName: 'bare uWS JSON echo', yardstick: y },
+        { scenario: sc, metric: 'throughput vs the bare task pipeline', unit: 'req/s', aurora: a, yardstickName: 'bare task pipeline', yardstick: b },
+      ];
     },
   );
 };
