@@ -38,6 +38,11 @@ export interface EventLog {
   at(seq: number): LoggedEvent | undefined;
   /** Everything with seq > `seq` still held, oldest first, or a gap indication. */
   since(seq: number): Replay;
+  /**
+   * Events stop arriving for a while (the gateway stopped listening): the window is emptied and
+   * one seq is skipped, so a cursor from before is told of a gap and one from after is not.
+   */
+  breakHere(): void;
 }
 
 /** The wire form of an event: seq first, then the AuroraEvent fields; absent fields are left out. */
@@ -75,9 +80,11 @@ export function createEventLog(capacity: number): EventLog {
   // Slot of seq s is (s - 1) % capacity; a slot is overwritten in place, nothing is ever shifted.
   const ring: (LoggedEvent | undefined)[] = new Array<LoggedEvent | undefined>(capacity).fill(undefined);
   let lastSeq = 0;
+  /** Nothing older than this is held (set by breakHere). */
+  let floor = 1;
 
   // With capacity 0 this is lastSeq + 1: the window is always empty.
-  const oldest = (): number => Math.max(1, lastSeq - capacity + 1);
+  const oldest = (): number => Math.max(floor, lastSeq - capacity + 1);
 
   const collect = (from: number): LoggedEvent[] => {
     const out: LoggedEvent[] = [];
@@ -109,6 +116,11 @@ export function createEventLog(capacity: number): EventLog {
       // seq > lastSeq: a cursor from the future, handed out by another (or an earlier) gateway process.
       if (seq <= lastSeq && seq + 1 >= oldestSeq) return { gap: false, events: collect(seq + 1) };
       return { gap: true, oldestSeq, events: collect(oldestSeq) };
+    },
+    breakHere() {
+      lastSeq += 1;
+      floor = lastSeq + 1;
+      ring.fill(undefined);
     },
   };
 }

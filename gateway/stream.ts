@@ -1,6 +1,6 @@
 // The WebSocket event stream at /api/v1/stream. The wire protocol is in stream-protocol.ts.
 //
-// One bus subscription (subjects.eventsAll()) feeds an EventLog that stamps each event with a seq
+// One bus subscription (subjects.eventsAll(), held while sockets are open) feeds an EventLog that stamps each event with a seq
 // and serialises it once; every socket then reads that log through its own cursor:
 //   - a live socket is sent the new events that pass its filters once per event-loop turn: a burst
 //     of bus events (one NATS read holds hundreds) becomes one cork, hence one write, per socket;
@@ -33,7 +33,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import type { AuroraEvent } from '../actors/protocol.js';
-import type { BusMessage } from '../runtime/bus/bus.js';
+import type { BusMessage, Subscription } from '../runtime/bus/bus.js';
 import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
@@ -482,7 +482,38 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     else flushTimer ??= setImmediate(flush);
   };
 
-  const subscription = bus.subscribe(subjects.eventsAll(), onBusEvent);
+  // Events are listened to only while someone may want them: from the first socket until
+  // STREAM_LINGER_MS after the last one closed (so reconnects replay exactly). A gateway nobody
+  // watches then receives and decodes no events at all.
+  let subscription: Subscription | undefined;
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  const listen = (): void => {
+    if (lingerTimer !== undefined) {
+      clearTimeout(lingerTimer);
+      lingerTimer = undefined;
+    }
+    if (subscription !== undefined || stopped) return;
+    subscription = bus.subscribe(subjects.eventsAll(), onBusEvent);
+    metrics.streamListening.set(1);
+  };
+  const stopListening = (): void => {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    if (subscription === undefined) return;
+    subscription.unsubscribe();
+    subscription = undefined;
+    metrics.streamListening.set(0);
+    // What arrives meanwhile is not recorded: cursors from before must hear of a gap.
+    log.breakHere();
+  };
+  const lingerAfterLastSocket = (): void => {
+    if (clients.size > 0 || subscription === undefined || lingerTimer !== undefined) return;
+    lingerTimer = setTimeout(() => {
+      lingerTimer = undefined;
+      if (clients.size === 0) stopListening();
+    }, config.streamLingerMs);
+    lingerTimer.unref?.();
+  };
 
   // ------------------------------------------------------------ auth
 
@@ -579,6 +610,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       };
       userData.client = c;
       clients.add(c);
+      listen();
       ws.subscribe(KEEP_TOPIC);
       metrics.wsClients.inc();
       if (principal !== null) armExpiry(c, principal.expiresAtMs);
@@ -603,6 +635,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       c.ownTasks.clear();
       if (c.expiryTimer !== undefined) clearTimeout(c.expiryTimer);
       metrics.wsClients.dec();
+      lingerAfterLastSocket();
     },
   });
 
@@ -610,7 +643,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     close() {
       if (stopped) return;
       stopped = true;
-      subscription.unsubscribe();
+      stopListening();
       if (flushTimer !== undefined) clearImmediate(flushTimer);
       if (boundCheck !== undefined) clearImmediate(boundCheck);
       flushTimer = undefined;

@@ -47,6 +47,8 @@ export interface Config {
   readonly maxJsonDepth: number;
   readonly batchMaxTasks: number;
   readonly eventReplaySize: number;
+  /** How long the gateway keeps listening to events (for replay) after its last WebSocket client left. */
+  readonly streamLingerMs: number;
   readonly wsMaxQueueBytes: number;
   readonly shutdownGraceMs: number;
   /** Bearer JWTs required on every route that names a scope (gateway/scopes.ts). */
@@ -360,6 +362,12 @@ export const CONFIG_FIELDS = {
     fallback: 10_000,
     doc: 'Events kept per gateway for WebSocket clients that reconnect',
   },
+  streamLingerMs: {
+    env: 'STREAM_LINGER_MS',
+    parse: int(0, 86_400_000),
+    fallback: 300_000,
+    doc: 'How long a gateway keeps recording events for replay after its last WebSocket client disconnects; with no client it does not listen to events at all',
+  },
   wsMaxQueueBytes: {
     env: 'WS_MAX_QUEUE_BYTES',
     parse: int(1024),
@@ -521,6 +529,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxJsonDepth: f.maxJsonDepth,
     batchMaxTasks: f.batchMaxTasks,
     eventReplaySize: f.eventReplaySize,
+    streamLingerMs: f.streamLingerMs,
     wsMaxQueueBytes: f.wsMaxQueueBytes,
     shutdownGraceMs: f.shutdownGraceMs,
     authEnabled: f.authEnabled,

@@ -14,6 +14,7 @@ export const METRIC_NAMES = {
   httpRequests: 'aurora_http_requests_total',
   httpDuration: 'aurora_http_request_duration_seconds',
   wsClients: 'aurora_ws_clients',
+  streamListening: 'aurora_stream_listening',
   wsDropped: 'aurora_ws_slow_consumers_closed_total',
   rateLimitFailOpen: 'aurora_rate_limit_fail_open_total',
 } as const;
@@ -89,6 +90,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Open WebSocket clients', registers }),
+    streamListening: new Gauge({
+      name: METRIC_NAMES.streamListening,
+      help: '1 while the gateway listens to agent events for its WebSocket clients (see STREAM_LINGER_MS)',
+      registers,
+    }),
     wsDropped: new Counter({
       name: METRIC_NAMES.wsDropped,
       help: 'WebSocket clients closed because they could not keep up',

@@ -89,7 +89,7 @@ class MemoryBus implements Bus {
 
   publish(subject: string, data: unknown): void {
     if (this.state === 'closed') throw closedError();
-    this.route(subject, encodeText(data), undefined);
+    this.route(subject, data, undefined);
   }
 
   request<T = unknown>(subject: string, data: unknown, options: RequestOptions): Promise<T> {
@@ -101,7 +101,7 @@ class MemoryBus implements Bus {
     const inbox = this.inboxPrefix + (this.inboxSeq++).toString(36);
     let delivered: number;
     try {
-      delivered = this.route(subject, encodeText(data), inbox);
+      delivered = this.route(subject, data, inbox);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -146,7 +146,7 @@ class MemoryBus implements Bus {
   sendReply(reply: string, data: unknown): void {
     // A reply racing a close has nobody left to read it; it must not throw inside a handler.
     if (this.state === 'closed') return;
-    this.route(reply, encodeText(data), undefined);
+    this.route(reply, data, undefined);
   }
 
   expire(inbox: string, subject: string, timeoutMs: number): void {
@@ -159,12 +159,15 @@ class MemoryBus implements Bus {
   /**
    * Queues one delivery per plain subscriber and one per queue group; returns how many
    * receivers matched (dropped deliveries included: like NATS, they end in a timeout, not in
-   * `no_responders`).
+   * `no_responders`). The message is encoded once, and only when someone receives it: a
+   * subject nobody listens to costs no JSON, as NATS would drop it.
    */
-  private route(subject: string, json: string, reply: string | undefined): number {
+  private route(subject: string, data: unknown, reply: string | undefined): number {
     let count = 0;
+    let json: string | undefined;
     const isInbox = subject.startsWith(INBOX_ROOT);
     if (isInbox && subject.startsWith(this.inboxPrefix) && this.pending.has(subject)) {
+      json = encodeText(data);
       this.enqueue(undefined, subject, json, reply);
       count++;
     }
@@ -175,6 +178,8 @@ class MemoryBus implements Bus {
     }
     // Inbox subjects are used once; caching them would only evict useful entries.
     const match = this.index.match(subject, !isInbox);
+    if (match.plain.length === 0 && match.groups.length === 0) return count;
+    json ??= encodeText(data);
     for (const sub of match.plain) this.enqueue(sub, subject, json, reply);
     for (const group of match.groups) {
       this.enqueue(group.members[group.next++ % group.members.length]!, subject, json, reply);

@@ -158,6 +158,15 @@ async function connect(h: Harness, query?: string): Promise<Client> {
   return c;
 }
 
+/** Polls a condition on the server (a metric) until it holds; fails after a few seconds. */
+async function until(pred: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const gauge = async (m: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> =>
   (await m.get()).values[0]?.value ?? 0;
 
@@ -168,6 +177,8 @@ const ns = (msgs: Msg[]) => msgs.map((m) => m.payload?.n);
 describe('WebSocket stream', () => {
   it('greets a new socket with the current seq and sends it every event by default', async () => {
     const h = await start();
+    // A socket watching something else keeps the gateway listening (see STREAM_LINGER_MS).
+    await connect(h, 'types=model.loaded');
     h.publish('agent.created', { agent: 'a', payload: { n: 1 } });
     await h.settled();
     const c = await Client.connect(h.url());
@@ -175,7 +186,7 @@ describe('WebSocket stream', () => {
     h.publish('task.token', { agent: 'a', task_id: 't', payload: { n: 2 } });
     const m = await c.next();
     expect(m).toEqual({ seq: 2, time: expect.any(String), type: 'task.token', agent: 'a', task_id: 't', payload: { n: 2 } });
-    expect(await gauge(h.deps.metrics.wsClients)).toBe(1);
+    expect(await gauge(h.deps.metrics.wsClients)).toBe(2);
   });
 
   it('filters by agent, type and task, with wildcards, from the URL or a subscribe op', async () => {
@@ -277,8 +288,39 @@ describe('WebSocket stream', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 
+  it('listens to no events while no socket is open: a first socket starts from what follows it', async () => {
+    const h = await start();
+    h.publish('agent.created', { agent: 'early', payload: {} });
+    await h.settled();
+    expect(await gauge(h.deps.metrics.streamListening)).toBe(0);
+    const c = await Client.connect(h.url('since=0'));
+    expect(await c.next()).toEqual({ type: 'subscribed', seq: 0 });
+    expect(await gauge(h.deps.metrics.streamListening)).toBe(1);
+    h.publish('agent.created', { agent: 'late', payload: {} });
+    expect(await c.next()).toMatchObject({ seq: 1, agent: 'late' });
+  });
+
+  it('stops listening STREAM_LINGER_MS after the last socket closed, and tells a returning client of the gap', async () => {
+    const h = await start({ streamLingerMs: 20 });
+    const first = await connect(h);
+    h.publish('task.token', { agent: 'a', payload: { n: 1 } });
+    const [seen] = await first.take(1);
+    first.ws.close();
+    await first.closed;
+    await until(async () => (await gauge(h.deps.metrics.streamListening)) === 0, 'the gateway to stop listening');
+    h.publish('task.token', { agent: 'a', payload: { n: 2 } }); // nobody records this one
+    await h.settled();
+    const back = await Client.connect(h.url(`since=${seen!.seq}`));
+    expect(await back.next()).toEqual({ type: 'subscribed', seq: 2 });
+    expect(await back.next()).toEqual({ type: 'replay.gap', oldest_seq: 3 });
+    h.publish('task.token', { agent: 'a', payload: { n: 3 } });
+    expect(await back.next()).toMatchObject({ seq: 3, payload: { n: 3 } });
+  });
+
   it('turns a replay into the live stream with no gap and no duplicate while events keep coming', async () => {
     const h = await start();
+    // A socket watching something else keeps the gateway listening (see STREAM_LINGER_MS).
+    await connect(h, 'types=model.loaded');
     for (let n = 1; n <= 300; n++) h.publish('task.token', { agent: 'a', payload: { n } });
     await h.settled();
     const c = await Client.connect(h.url('since=0'));
@@ -303,6 +345,8 @@ describe('WebSocket stream', () => {
   it('paces a long replay by the socket drain instead of closing the client', async () => {
     // 12 MB of replay against a 64 KiB queue bound: more than the kernel buffers take at once.
     const h = await start({ eventReplaySize: 5000, wsMaxQueueBytes: 64 * 1024 });
+    // A socket watching something else keeps the gateway listening (see STREAM_LINGER_MS).
+    await connect(h, 'types=model.loaded');
     const blob = 'x'.repeat(4096);
     for (let n = 1; n <= 3000; n++) h.publish('task.token', { agent: 'a', payload: { n, blob } });
     await h.settled();
@@ -315,6 +359,8 @@ describe('WebSocket stream', () => {
 
   it('tells a client whose since is older than the window about the gap, then sends what remains', async () => {
     const h = await start({ eventReplaySize: 5 });
+    // A socket watching something else keeps the gateway listening (see STREAM_LINGER_MS).
+    await connect(h, 'types=model.loaded');
     for (let n = 1; n <= 10; n++) h.publish('task.token', { agent: 'a', payload: { n } });
     await h.settled();
     const c = await Client.connect(h.url('since=2'));
@@ -363,6 +409,8 @@ describe('WebSocket stream', () => {
       for (const token of ['a', 'b']) h.publish('task.token', { agent: 'writer', task_id: req.task_id, payload: { token } });
       return taskResult(req, 'ab');
     });
+    // A socket watching something else keeps the gateway listening (see STREAM_LINGER_MS).
+    await connect(h, 'types=model.loaded');
     const blob = 'z'.repeat(4096);
     for (let n = 1; n <= 2000; n++) h.publish('agent.status', { agent: 'other', payload: { n, blob } });
     await h.settled();

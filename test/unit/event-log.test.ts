@@ -103,6 +103,21 @@ describe('event log', () => {
     expect(log.since(1)).toEqual({ gap: true, oldestSeq: 3, events: [] });
   });
 
+  it('after a break, tells a cursor from before of the gap, and not a cursor handed out after it', () => {
+    const log = createEventLog(10);
+    for (let n = 1; n <= 3; n++) log.append(ev(n));
+    log.breakHere();
+    expect(log.lastSeq).toBe(4);
+    expect(log.at(3)).toBeUndefined();
+    expect(log.since(3)).toEqual({ gap: true, oldestSeq: 5, events: [] });
+    expect(log.since(4)).toEqual({ gap: false, events: [] });
+    expect(log.append(ev(5)).seq).toBe(5);
+    expect(seqs(log.since(4).events)).toEqual([5]);
+    const afterGap = log.since(0);
+    expect(afterGap.gap).toBe(true);
+    expect(seqs(afterGap.events)).toEqual([5]);
+  });
+
   it('rejects a negative or fractional cursor and a bad capacity', () => {
     const log = createEventLog(2);
     expect(() => log.since(-1)).toThrow(RangeError);
