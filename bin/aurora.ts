@@ -1,5 +1,6 @@
-// The composition root: config → bus → cache → (node role) store, providers, supervisor tree →
-// (gateway role) rate limiter, gateway. AURORA_ROLE=all runs both halves in one process.
+// The composition root: config → bus → store → cache → rate limiter → supervisor tree → gateway.
+// AURORA_ROLE=node leaves out the rate limiter and serves only probes and /metrics over HTTP;
+// AURORA_ROLE=gateway leaves out the store and the supervisor tree; `all` runs everything.
 import { readFileSync } from 'node:fs';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { createBus } from '../runtime/bus/index.js';
