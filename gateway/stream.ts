@@ -38,9 +38,11 @@ import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
 import type { GatewayDeps } from './deps.js';
+import { acceptRequestId, REQUEST_ID_HEADER } from './dispatch.js';
 import { createEventLog, type LoggedEvent } from './event-log.js';
 import { compileCodecs } from './schemas.js';
 import { grants, type Requirement } from './scopes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { runTask } from './service-client.js';
 import {
   CLOSE_CODES,
@@ -517,9 +519,18 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
 
   // ------------------------------------------------------------ auth
 
-  const refuse = (res: HttpResponse, status: number, detail: string, headers: Readonly<Record<string, string>> = {}): void => {
+  /** An upgrade answered with an HTTP error: the same security headers and request id as any REST answer. */
+  const refuse = (
+    res: HttpResponse,
+    requestId: string,
+    status: number,
+    detail: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): void => {
     res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`.trim()).writeHeader('content-type', 'application/json');
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.writeHeader(name, value);
     for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+    res.writeHeader(REQUEST_ID_HEADER, requestId);
     res.end(JSON.stringify({ detail }));
   };
 
@@ -547,15 +558,14 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+      const requestId = acceptRequestId(req.getHeader(REQUEST_ID_HEADER) || undefined);
       if (stopped) {
-        res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ detail: 'server is shutting down' }));
+        refuse(res, requestId, 503, 'server is shutting down');
         return;
       }
       const query = parseStreamQuery(req.getQuery() ?? '');
       if (!query.ok) {
-        res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ detail: query.detail }));
+        refuse(res, requestId, 400, query.detail);
         return;
       }
       // Copied now: `req` dies with this callback, and the token check may await a JWKS fetch.
@@ -579,15 +589,15 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       const answer = (outcome: AuthOutcome): void => {
         if (aborted) return;
         res.cork(() => {
-          if (stopped) refuse(res, 503, 'server is shutting down');
-          else if (!outcome.ok) refuse(res, outcome.status, outcome.detail, outcome.headers);
+          if (stopped) refuse(res, requestId, 503, 'server is shutting down');
+          else if (!outcome.ok) refuse(res, requestId, outcome.status, outcome.detail, outcome.headers);
           else res.upgrade<UserData>({ initial, client: undefined, principal: outcome.principal }, key, protocol, extensions, context);
         });
       };
       auth.check(credentials, STREAM_REQUIREMENT).then(answer, (err: unknown) => {
         // check() never rejects; reaching this is a bug in it, answered like any defect.
         logger.error('WebSocket token check failed', { err });
-        if (!aborted) res.cork(() => refuse(res, 500, 'Internal server error'));
+        if (!aborted) res.cork(() => refuse(res, requestId, 500, 'Internal server error'));
       });
     },
     open: (ws) => {

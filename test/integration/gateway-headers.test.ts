@@ -2,6 +2,7 @@
 // preflights and simple requests, 429s with their RateLimit-* headers, health probes exempt, and
 // the request id on every log line. A few socket-free checks through the dispatcher cover what
 // the route table does not offer (a route overriding the CSP, a handler's own log line).
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRecord } from '../../actors/protocol.js';
 import type { GatewayDeps } from '../../gateway/deps.js';
@@ -123,6 +124,21 @@ describe('security headers', () => {
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       await res.arrayBuffer();
     }
+  });
+
+  it('are on a refused WebSocket upgrade too, with the request id the client sent', async () => {
+    const refused = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream?since=soon`, { headers: { 'x-request-id': 'ws-trace-7' } });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        ws.terminate();
+      });
+      ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      ws.once('error', () => {});
+    });
+    expect(refused.status).toBe(400);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(refused.headers[name], name).toBe(value);
+    expect(refused.headers['x-request-id']).toBe('ws-trace-7');
   });
 
   it('are on health probes too', async () => {
