@@ -1,7 +1,8 @@
 // The WebSocket event stream at /api/v1/stream. The wire protocol is in stream-protocol.ts.
 //
-// One bus subscription (subjects.eventsAll(), held while sockets are open) feeds an EventLog that stamps each event with a seq
-// and serialises it once; every socket then reads that log through its own cursor:
+// One bus subscription (subjects.eventsAll(), held while sockets are open; see `listen`) feeds an
+// EventLog that stamps each event with a seq and serialises it once; every socket then reads that
+// log through its own cursor:
 //   - a live socket is sent the new events that pass its filters once per event-loop turn: a burst
 //     of bus events (one NATS read holds hundreds) becomes one cork, hence one write, per socket;
 //   - a live socket with nothing of its own in flight (no control message waiting, no task it
@@ -486,7 +487,9 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
 
   // Events are listened to only while someone may want them: from the first socket until
   // STREAM_LINGER_MS after the last one closed (so reconnects replay exactly). A gateway nobody
-  // watches then receives and decodes no events at all.
+  // watches then receives and decodes no events at all. Over NATS the new subscription reaches the
+  // server before anything this gateway sends afterwards (one connection, in order), so the events
+  // of a task a client starts after connecting are never missed.
   let subscription: Subscription | undefined;
   let lingerTimer: ReturnType<typeof setTimeout> | undefined;
   const listen = (): void => {
