@@ -100,7 +100,9 @@ await describeModes('WebSocket stream', (mode) => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(events.at(-1)!.payload).toMatchObject({ tokens_used: expect.any(Number), duration_ms: expect.any(Number) });
-    // The agent's status changes ride the same stream.
+    // The agent's status changes ride the same stream (each announced at the end of its loop turn,
+    // so `idle` may follow task.completed by a delivery).
+    await ws.next((m) => m.type === 'agent.status' && m.payload.status === 'idle', 'agent.status idle');
     const statuses = ws.events.filter((e) => e.type === 'agent.status').map((e) => e.payload.status);
     expect(statuses).toEqual(expect.arrayContaining(['running', 'idle']));
 
