@@ -1,5 +1,6 @@
 // The Bus port. Both implementations (NATS and in-process) encode every message to bytes and
 // decode it on delivery, so what works in one process also works across machines.
+import type { Logger } from '../logger.js';
 
 export interface BusMessage<T = unknown> {
   readonly subject: string;
@@ -34,6 +35,49 @@ export class DeliveredMessage implements BusMessage {
 }
 
 export type BusHandler = (msg: BusMessage) => void | Promise<void>;
+
+/**
+ * How both buses call handlers: a handler that throws, or whose promise rejects, is logged and the
+ * bus carries on; handlers still running are counted so drain() can wait for them, and `onSettled`
+ * is told each time one of them ends.
+ */
+export class HandlerRunner {
+  inFlight = 0;
+  constructor(
+    private readonly logger: Logger,
+    private readonly onSettled: () => void,
+  ) {}
+
+  /** `subject`: what the log line names, the subscription's pattern. */
+  run(handler: BusHandler, msg: BusMessage, subject: string): void {
+    let result: void | Promise<void>;
+    try {
+      result = handler(msg);
+    } catch (err) {
+      this.failed(subject, err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      this.inFlight++;
+      void this.track(result, subject);
+    }
+  }
+
+  private async track(result: Promise<void>, subject: string): Promise<void> {
+    try {
+      await result;
+    } catch (err) {
+      this.failed(subject, err);
+    } finally {
+      this.inFlight--;
+      this.onSettled();
+    }
+  }
+
+  private failed(subject: string, err: unknown): void {
+    this.logger.error('bus handler failed', { subject, err });
+  }
+}
 
 export interface SubscribeOptions {
   /** Members of one queue group share the messages: each goes to exactly one of them. */

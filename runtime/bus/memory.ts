@@ -7,6 +7,7 @@ import { AuroraError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
   DeliveredMessage,
+  HandlerRunner,
   type Bus,
   type BusHandler,
   type RequestOptions,
@@ -72,7 +73,7 @@ class MemoryBus implements Bus {
   private scheduled = false;
   private batchRunning = false;
   private flushWaiters: (() => void)[] = [];
-  private inFlight = 0;
+  private readonly handlers: HandlerRunner;
   private dropped = 0;
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
@@ -85,7 +86,9 @@ class MemoryBus implements Bus {
     private readonly maxPending: number,
     private readonly drainTimeoutMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.handlers = new HandlerRunner(logger, () => this.checkIdle());
+  }
 
   publish(subject: string, data: unknown): void {
     if (this.state === 'closed') throw closedError();
@@ -227,27 +230,7 @@ class MemoryBus implements Bus {
   }
 
   private deliver(sub: MemorySubscription, d: Delivery): void {
-    let result: void | Promise<void>;
-    try {
-      result = sub.handler(new DeliveredMessage(d.subject, JSON.parse(d.json), d.reply, this));
-    } catch (err) {
-      this.handlerFailed(sub.subject, err);
-      return;
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      this.inFlight++;
-      void this.track(result, sub.subject);
-    }
-  }
-
-  private async track(result: Promise<void>, subject: string): Promise<void> {
-    try {
-      await result;
-    } catch (err) {
-      this.handlerFailed(subject, err);
-    } finally {
-      this.handlerSettled();
-    }
+    this.handlers.run(sub.handler, new DeliveredMessage(d.subject, JSON.parse(d.json), d.reply, this), sub.subject);
   }
 
   private deliverReply(d: Delivery): void {
@@ -262,17 +245,8 @@ class MemoryBus implements Bus {
     }
   }
 
-  private handlerFailed(subject: string, err: unknown): void {
-    this.logger.error('bus handler failed', { subject, err });
-  }
-
-  private handlerSettled(): void {
-    this.inFlight--;
-    this.checkIdle();
-  }
-
   private checkIdle(): void {
-    if (this.idleWaiter !== undefined && this.inFlight === 0 && this.queue.length === 0 && !this.batchRunning) {
+    if (this.idleWaiter !== undefined && this.handlers.inFlight === 0 && this.queue.length === 0 && !this.batchRunning) {
       const w = this.idleWaiter;
       this.idleWaiter = undefined;
       w();
@@ -294,7 +268,7 @@ class MemoryBus implements Bus {
     this.idleWaiter = undefined;
     if (!finished) {
       this.logger.warn('bus drain timed out; closing with handlers still running', {
-        inFlight: this.inFlight,
+        inFlight: this.handlers.inFlight,
         queued: this.queue.length,
         drainTimeoutMs: this.drainTimeoutMs,
       });

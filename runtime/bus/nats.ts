@@ -43,6 +43,7 @@ import {
   decode,
   encode,
   DeliveredMessage,
+  HandlerRunner,
   type Bus,
   type BusHandler,
   type RequestOptions,
@@ -79,7 +80,7 @@ class NatsBus implements Bus {
   private connected = true;
   private bufferedWhileDownBytes = 0;
   private droppedWhileDown = 0;
-  private inFlight = 0;
+  private readonly handlers: HandlerRunner;
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
   private readonly subs = new Set<NatsSubscription>();
@@ -101,6 +102,9 @@ class NatsBus implements Bus {
     private readonly drainTimeoutMs: number,
     private readonly maxDisconnectedBufferBytes: number,
   ) {
+    this.handlers = new HandlerRunner(logger, () => {
+      if (this.handlers.inFlight === 0 && this.idleWaiter !== undefined) this.idleWaiter();
+    });
     this.inboxSub = nc.subscribe(`${this.inbox}*`, {
       callback: (err, msg) => {
         if (err !== null) this.logger.error('NATS inbox subscription failed', { err });
@@ -314,32 +318,7 @@ class NatsBus implements Bus {
     }
     // The client reports "no reply subject" as an empty string.
     const reply = m.reply ? m.reply : undefined;
-    let result: void | Promise<void>;
-    try {
-      result = handler(new DeliveredMessage(m.subject, data, reply, this));
-    } catch (err) {
-      this.handlerFailed(pattern, err);
-      return;
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      this.inFlight++;
-      void this.track(result, pattern);
-    }
-  }
-
-  private async track(result: Promise<void>, subject: string): Promise<void> {
-    try {
-      await result;
-    } catch (err) {
-      this.handlerFailed(subject, err);
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0 && this.idleWaiter !== undefined) this.idleWaiter();
-    }
-  }
-
-  private handlerFailed(subject: string, err: unknown): void {
-    this.logger.error('bus handler failed', { subject, err });
+    this.handlers.run(handler, new DeliveredMessage(m.subject, data, reply, this), pattern);
   }
 
   private async watchStatus(): Promise<void> {
@@ -385,7 +364,7 @@ class NatsBus implements Bus {
     await withDeadline(Promise.allSettled([...this.subs].map((s) => s.drain())), deadline);
     // 2. Let running handlers finish; they may still publish and reply.
     const idle =
-      this.inFlight === 0 ||
+      this.handlers.inFlight === 0 ||
       (await withDeadline(
         new Promise<true>((resolve) => {
           this.idleWaiter = () => resolve(true);
@@ -395,7 +374,7 @@ class NatsBus implements Bus {
     this.idleWaiter = undefined;
     if (idle !== true) {
       this.logger.warn('bus drain timed out; closing with handlers still running', {
-        inFlight: this.inFlight,
+        inFlight: this.handlers.inFlight,
         drainTimeoutMs: this.drainTimeoutMs,
       });
     }

@@ -17,17 +17,8 @@ export interface AgentRepository {
   touchLastRun(name: string, at: string): boolean;
 }
 
-interface AgentRow {
-  name: string;
-  agent_type: string;
-  model_name: string;
-  provider: string;
-  description: string;
-  config: string;
-  status: AgentStatus;
-  created_at: string;
-  last_run: string | null;
-}
+/** An agent as stored: the record with its config still as JSON text. */
+type AgentRow = Omit<AgentRecord, 'config'> & { config: string };
 
 const COLUMNS = 'name, agent_type, model_name, provider, description, config, status, created_at, last_run';
 

@@ -66,24 +66,8 @@ export interface DeferredTaskRows {
   flushDeferred(): void;
 }
 
-interface TaskRow {
-  task_id: string;
-  agent: string;
-  prompt: string;
-  parameters: string;
-  status: TaskStatus;
-  result: string | null;
-  error: string | null;
-  error_code: string | null;
-  model: string | null;
-  provider: string | null;
-  tokens_used: number | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  duration_ms: number | null;
-  timings: string | null;
-}
+/** A task as stored: the record with its JSON columns still as text. */
+type TaskRow = Omit<TaskRecord, 'parameters' | 'timings'> & { parameters: string; timings: string | null };
 
 const COLUMNS =
   'task_id, agent, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
@@ -113,7 +97,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
     }
   };
   const insertCompleted = db.prepare<
-    Omit<TaskCompletion, 'timings'> & { task_id: string; agent: string; prompt: string; parameters: string; created_at: string; timings: string }
+    CompletionColumns & { task_id: string; agent: string; prompt: string; parameters: string; created_at: string }
   >(
     `INSERT INTO tasks (task_id, agent, prompt, parameters, status, result, model, provider, tokens_used, created_at,
                         started_at, completed_at, duration_ms, timings)
@@ -139,7 +123,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
   const markRunning = db.prepare<[string, string]>(
     `UPDATE tasks SET status = 'running', started_at = ? WHERE task_id = ? AND status IN ('queued', 'running')`,
   );
-  const complete = db.prepare<Omit<TaskCompletion, 'timings'> & { id: string; timings: string }>(
+  const complete = db.prepare<CompletionColumns & { id: string }>(
     `UPDATE tasks
      SET status = 'completed', result = @result, model = @model, provider = @provider, tokens_used = @tokens_used,
          completed_at = @completed_at, duration_ms = @duration_ms, timings = @timings
@@ -217,29 +201,12 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
           prompt: held.req.prompt,
           parameters: held.parameters,
           created_at: held.createdAt,
-          result: o.result,
-          model: o.model,
-          provider: o.provider,
-          tokens_used: o.tokens_used,
-          completed_at: o.completed_at,
-          duration_ms: wholeMs(o.duration_ms),
-          timings: toJson(o.timings),
+          ...completionColumns(o),
         });
         return true;
       }
       flushDeferred();
-      return (
-        complete.run({
-          id,
-          result: o.result,
-          model: o.model,
-          provider: o.provider,
-          tokens_used: o.tokens_used,
-          completed_at: o.completed_at,
-          duration_ms: wholeMs(o.duration_ms),
-          timings: toJson(o.timings),
-        }).changes > 0
-      );
+      return complete.run({ id, ...completionColumns(o) }).changes > 0;
     },
     fail(id, o) {
       flushDeferred();
@@ -285,6 +252,21 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
 // nobody needs at millisecond resolution.
 function wholeMs(ms: number): number {
   return Math.round(ms);
+}
+
+type CompletionColumns = Omit<TaskCompletion, 'timings'> & { timings: string };
+
+/** A completion as the columns it writes. */
+function completionColumns(o: TaskCompletion): CompletionColumns {
+  return {
+    result: o.result,
+    model: o.model,
+    provider: o.provider,
+    tokens_used: o.tokens_used,
+    completed_at: o.completed_at,
+    duration_ms: wholeMs(o.duration_ms),
+    timings: toJson(o.timings),
+  };
 }
 
 function toRecord(row: TaskRow): TaskRecord {
