@@ -39,8 +39,26 @@ export interface Exchange {
   bodyTimedOut(): OutgoingResponse;
 }
 
+/**
+ * A route whose answer never varies (Route.constant), answered synchronously without the request
+ * pipeline: no body, no auth, no rate limit, nothing to await. Same headers and metrics as the
+ * pipeline would give it.
+ */
+export interface ConstantAnswer {
+  /** The route's path; a constant route has no parameters. */
+  readonly path: string;
+  /**
+   * The response to a GET of `path` with these request details (uWS hands '' for an absent header
+   * and an empty query), or null when the request needs the pipeline after all: a query string
+   * (which the pipeline validates) or an Origin while CORS is configured.
+   */
+  answer(requestIdHeader: string, origin: string, query: string): OutgoingResponse | null;
+}
+
 export interface Dispatcher {
   readonly router: Router;
+  /** Routes that may be answered without begin()/run(): only those open to anyone and never rate limited. */
+  readonly constantAnswers: readonly ConstantAnswer[];
   /** How long the adapter waits for a whole request body before answering `bodyTimedOut()`. */
   readonly bodyReadTimeoutMs: number;
   /** Requests begun whose response has not been produced yet. */
@@ -162,8 +180,29 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     return codecs.serialize('Error', { detail });
   }
 
+  const constantAnswers: ConstantAnswer[] = [];
+  for (const route of router.routes) {
+    const answer = route.constant;
+    if (answer === undefined || route.method !== 'GET' || route.path.includes(':')) continue;
+    if (requirementOf(route, config).kind !== 'open') continue;
+    if (rateLimit !== undefined && !isRateLimitExempt(route.path)) continue;
+    const schema = route.responses[answer.status];
+    if (schema === undefined) throw new Error(`Route GET ${route.path} declares no schema for status ${answer.status}`);
+    const body = codecs.serialize(schema, answer.body);
+    constantAnswers.push({
+      path: route.path,
+      answer(requestIdHeader, origin, query) {
+        if (query !== '' || (cors !== undefined && origin !== '')) return null;
+        const startedAt = performance.now();
+        const requestId = acceptRequestId(requestIdHeader === '' ? undefined : requestIdHeader);
+        return finish('GET', route.path, startedAt, requestId, answer.status, body, answer.headers);
+      },
+    });
+  }
+
   return {
     router,
+    constantAnswers,
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     inFlight: () => inFlight,
     begin(req) {

@@ -4,7 +4,7 @@
 // templates match, the one whose first differing segment is literal wins ('/tasks/execute' over
 // '/tasks/:id'). HEAD is answered by the GET route (uWS leaves the body out). The template, never
 // the raw path, is what labels metrics.
-import type { Handler, HttpMethod } from './http.js';
+import type { Handler, HandlerResponse, HttpMethod } from './http.js';
 import type { RequestSchemaName, ResponseSchemaName } from './schemas.js';
 import type { RouteAccess } from './scopes.js';
 
@@ -22,11 +22,22 @@ export interface Route<B = unknown> extends RouteAccess {
   /** Response schema per success status. Error responses always use the Error schema. */
   readonly responses: Readonly<Partial<Record<number, ResponseSchemaName>>>;
   readonly summary?: string;
+  /**
+   * The answer this route always gives, whoever asks and whatever the process is doing. Such a
+   * route may be answered without the per-request pipeline (see Dispatcher.constantAnswers).
+   */
+  readonly constant?: HandlerResponse;
 }
 
 /** Erases a route's body type so routes with different bodies share one table. */
 export function route<B>(r: Route<B>): Route {
   return r as unknown as Route;
+}
+
+/** A route that always answers `answer` (a probe): its handler and its `constant` are the same. */
+export function constantRoute(r: Omit<Route, 'handler' | 'constant'> & { answer: HandlerResponse }): Route {
+  const { answer, ...rest } = r;
+  return { ...rest, constant: answer, handler: async () => answer };
 }
 
 type Segment = { kind: 'literal'; value: string } | { kind: 'param'; name: string };

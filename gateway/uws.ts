@@ -70,7 +70,37 @@ function declaredLength(headers: IncomingRequest['headers']): number | null {
 
 /** Sends every HTTP request on `app` through `dispatcher`. */
 export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, logger: Logger): void {
+  for (const constant of dispatcher.constantAnswers) {
+    // Answered before this callback returns, so no onAborted and no copy of the request. uWS
+    // routes only the exact path here; a trailing slash, HEAD, or a yield goes to the pipeline.
+    app.get(constant.path, (res, req) => {
+      const out = constant.answer(req.getHeader('x-request-id'), req.getHeader('origin'), req.getQuery() ?? '');
+      if (out === null) {
+        req.setYield(true);
+        return;
+      }
+      res.cork(() => writeResponse(res, out, 'GET', false));
+    });
+  }
   app.any('/*', (res, req) => serveHttp(res, req, dispatcher, logger));
+}
+
+/** Writes a whole response; call inside `cork`. `close` ends the connection after it. */
+function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string, close: boolean): void {
+  res.writeStatus(statusLine(out.status));
+  const headers = out.headers;
+  for (const key in headers) res.writeHeader(key, headers[key]!);
+  const body = out.bytes ?? out.body;
+  if (method === 'HEAD') {
+    // uWS writes the body after a HEAD too, and the client then reads those bytes as the next
+    // response on the connection. The GET's length is announced by hand: this uWS build closes
+    // the connection, unanswered, when given any argument to endWithoutBody. A HEAD never reads
+    // a body, so `close` (only set when one is left unread) does not arise here.
+    res.writeHeader('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+    res.endWithoutBody();
+  } else {
+    res.end(body, close);
+  }
 }
 
 function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, logger: Logger): void {
@@ -92,22 +122,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   const send = (out: OutgoingResponse, close = false): void => {
     if (aborted || answered) return;
     answered = true;
-    res.cork(() => {
-      res.writeStatus(statusLine(out.status));
-      const headers = out.headers;
-      for (const key in headers) res.writeHeader(key, headers[key]!);
-      const body = out.bytes ?? out.body;
-      if (incoming.method === 'HEAD') {
-        // uWS writes the body after a HEAD too, and the client then reads those bytes as the next
-        // response on the connection. The GET's length is announced by hand: this uWS build closes
-        // the connection, unanswered, when given any argument to endWithoutBody. A HEAD never reads
-        // a body, so `close` (only set when one is left unread) does not arise here.
-        res.writeHeader('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
-        res.endWithoutBody();
-      } else {
-        res.end(body, close);
-      }
-    });
+    res.cork(() => writeResponse(res, out, incoming.method, close));
   };
 
   const run = (body: Uint8Array | null): void => {

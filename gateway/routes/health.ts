@@ -4,7 +4,7 @@
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerResponse } from '../http.js';
-import { route, type Route } from '../router.js';
+import { constantRoute, route, type Route } from '../router.js';
 import { ask } from '../service-client.js';
 
 export const SERVICE_NAME = 'aurora-pro-ai';
@@ -75,10 +75,6 @@ const health = async (): Promise<HandlerResponse> => ({
   body: { status: 'healthy', timestamp: new Date().toISOString(), service: SERVICE_NAME },
 });
 
-const live = async (): Promise<HandlerResponse> => ({ status: 200, body: { status: 'alive' } });
-
-/** The gateway answers only once it listens, so reaching this handler means startup is done. */
-const startup = async (): Promise<HandlerResponse> => ({ status: 200, body: { status: 'started' } });
 
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
   const checks = await readiness(deps);
@@ -97,11 +93,18 @@ const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse>
 export const healthRoutes: readonly Route[] = [
   route({ method: 'GET', path: '/', handler: root, responses: { 200: 'Root' }, summary: 'Service name and version' }),
   route({ method: 'GET', path: '/health/', handler: health, responses: { 200: 'Health' }, summary: 'Basic health' }),
-  route({ method: 'GET', path: '/health/live', handler: live, responses: { 200: 'Status' }, summary: 'Liveness probe' }),
-  route({
+  constantRoute({
+    method: 'GET',
+    path: '/health/live',
+    answer: { status: 200, body: { status: 'alive' } },
+    responses: { 200: 'Status' },
+    summary: 'Liveness probe',
+  }),
+  // The gateway answers only once it listens, so any answer at all means startup is done.
+  constantRoute({
     method: 'GET',
     path: '/health/startup',
-    handler: startup,
+    answer: { status: 200, body: { status: 'started' } },
     responses: { 200: 'Status' },
     summary: 'Startup probe',
   }),

@@ -246,6 +246,17 @@ describe('rate limiting on the wire', () => {
     expectSecurityHeaders(refused);
   });
 
+  it('gives a constant probe its CORS headers when the page sends an Origin', async () => {
+    const res = await client()('/health/live', { headers: { origin: ALLOWED } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(res.headers.get('vary')).toContain('Origin');
+    expectSecurityHeaders(res);
+    const plain = await client()('/health/live');
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    expectSecurityHeaders(plain);
+  });
+
   it('keeps health probes open to a client that is over its limit, and never counts them', async () => {
     const send = client();
     for (let i = 0; i < LIMIT; i++) await (await send('/api/v1/agents')).arrayBuffer();

@@ -194,6 +194,29 @@ describe('gateway over uWebSockets.js', () => {
     expect(text).not.toContain('route="/api/v1/agents/wire-agent"');
   });
 
+  it('answers a constant probe outside the pipeline exactly as the pipeline would', async () => {
+    const before = await metrics.registry.metrics();
+    const countOf = (text: string) =>
+      Number(/aurora_http_requests_total\{method="GET",route="\/health\/live",status="200"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const direct = await fetch(`${base}/health/live`, { headers: { 'x-request-id': 'probe-1' } });
+    // The trailing slash is not the path uWS routes to the constant answer: it takes the pipeline.
+    const piped = await fetch(`${base}/health/live/`, { headers: { 'x-request-id': 'probe-2' } });
+    expect(direct.status).toBe(200);
+    expect(await direct.text()).toBe(await piped.text());
+    const headersOf = (res: Response) => [...res.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id');
+    expect(headersOf(direct)).toEqual(headersOf(piped));
+    expect(direct.headers.get('x-request-id')).toBe('probe-1');
+    // An id the gateway will not carry is replaced, as everywhere else.
+    const minted = (await fetch(`${base}/health/live`, { headers: { 'x-request-id': 'bad id!' } })).headers.get('x-request-id');
+    expect(minted).toMatch(/^[0-9a-f-]{36}$/);
+    // A query goes to the pipeline, which refuses a parameter given twice.
+    const polluted = await fetch(`${base}/health/live?a=1&a=2`);
+    expect(polluted.status).toBe(400);
+    expect(await polluted.json()).toEqual({ detail: 'Query parameter "a" is given more than once' });
+    // Counted under its route like any request: two constant answers and one through the pipeline.
+    expect(countOf(await metrics.registry.metrics()) - countOf(before)).toBe(3);
+  });
+
   it('refuses connections once closed', async () => {
     const other = await startGateway({
       host: '127.0.0.1',

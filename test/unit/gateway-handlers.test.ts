@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentRecord, LoadedModel, TaskRecord, TaskRequest, TaskResult } from '../../actors/protocol.js';
 import type { GatewayDeps } from '../../gateway/deps.js';
 import { createDispatcher, type Dispatcher } from '../../gateway/dispatch.js';
+import { constantRoute } from '../../gateway/router.js';
 import { ROUTES } from '../../gateway/routes/index.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
@@ -240,6 +241,28 @@ describe('routing', () => {
     expect((await send('GET', '/api/v1/agents/a%2Eb')).body.name).toBe('a.b');
     const bad = await send('GET', '/api/v1/agents/%E0%A4%A');
     expect(bad).toMatchObject({ status: 400, body: { detail: 'Invalid percent-encoding in path' } });
+  });
+});
+
+describe('constant answers', () => {
+  it('offers the probes that never vary, with the body and headers the pipeline gives them', async () => {
+    expect(dispatcher.constantAnswers.map((c) => c.path)).toEqual(['/health/live', '/health/startup']);
+    const live = dispatcher.constantAnswers[0]!;
+    const out = live.answer('req-7', '', '')!;
+    const piped = await dispatcher.begin({ method: 'GET', url: '/health/live', query: '', headers: { 'x-request-id': 'req-7' } }).run(null);
+    expect(out).toEqual(piped);
+    expect(JSON.parse(out.body)).toEqual({ status: 'alive' });
+    // A query string is the pipeline's to validate.
+    expect(live.answer('', '', 'a=1')).toBeNull();
+  });
+
+  it('leaves a constant route that needs a token to the pipeline', () => {
+    config = loadConfig({ env: {}, overrides: { authEnabled: true, jwtSecret: 'x'.repeat(32) } });
+    const routes = [
+      constantRoute({ method: 'GET', path: '/open', answer: { status: 200, body: { status: 'a' } }, responses: { 200: 'Status' } }),
+      constantRoute({ method: 'GET', path: '/scoped', scope: 'agents:read', answer: { status: 200, body: { status: 'b' } }, responses: { 200: 'Status' } }),
+    ];
+    expect(createDispatcher(makeDeps(), { routes }).constantAnswers.map((c) => c.path)).toEqual(['/open']);
   });
 });
 
