@@ -345,13 +345,39 @@ const restart: Scenario = () =>
     },
   );
 
+/** V8 flags of the scale servers; the second set adds the young-generation knob the README offers. */
+const SCALE_FLAGS = ['--expose-gc', '--max-old-space-size=8192'];
+const YOUNG_GENERATION_FLAG = '--max-semi-space-size=64';
+
+interface ScaleRound {
+  rate: number;
+  perAgentKb: number;
+  executeRps: number;
+  /** Resident memory right after the load, before any forced GC. */
+  rssAfterLoadMb: number;
+}
+
 const scale: Scenario = async () => {
   const subject = `${namespace('y')}.echo`;
   const bodies = taskBodies(SIZES.agents, 'scale-');
-  const rate: number[] = [];
-  const perAgentKb: number[] = [];
-  const executeA: number[] = [];
+  const plain: ScaleRound[] = [];
+  const young: ScaleRound[] = [];
   const executeY: number[] = [];
+  const opts = { method: 'POST' as const, bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS };
+  const measure = (execArgv: string[]): Promise<ScaleRound> =>
+    withChildren([auroraServer('nats', 0, execArgv)], async ([aurora]) => {
+      const s = await aurora!.ask<{ ms: number; rssBefore: number; rssAfter: number }>(
+        { cmd: 'spawn', count: SIZES.scaleAgents, prefix: 'scale-', concurrency: 256 },
+        600_000,
+      );
+      const run = checkLoad('aurora execute, all alive', await load({ ...opts, url: `http://127.0.0.1:${aurora!.ready.port}/api/v1/tasks/execute` }));
+      return {
+        rate: (SIZES.scaleAgents / s.ms) * 1000,
+        perAgentKb: (s.rssAfter - s.rssBefore) / SIZES.scaleAgents / 1024,
+        executeRps: run.rps,
+        rssAfterLoadMb: rssBytes(aurora!.pid) / 1024 / 1024,
+      };
+    });
   await withChildren(
     [
       () => startChild('yardsticks/nats-responder', { natsUrl: NATS_URL, subject, mode: 'careful' }),
@@ -359,25 +385,22 @@ const scale: Scenario = async () => {
     ],
     async ([, careful]) => {
       for (let i = 0; i < SIZES.rounds; i++) {
-        await withChildren([auroraServer('nats', 0, ['--expose-gc', '--max-old-space-size=8192'])], async ([aurora]) => {
-          const s = await aurora!.ask<{ ms: number; rssBefore: number; rssAfter: number }>(
-            { cmd: 'spawn', count: SIZES.scaleAgents, prefix: 'scale-', concurrency: 256 },
-            600_000,
-          );
-          rate.push((SIZES.scaleAgents / s.ms) * 1000);
-          perAgentKb.push((s.rssAfter - s.rssBefore) / SIZES.scaleAgents / 1024);
-          const opts = { method: 'POST' as const, bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS };
-          executeA.push(checkLoad('aurora execute, all alive', await load({ ...opts, url: `http://127.0.0.1:${aurora!.ready.port}/api/v1/tasks/execute` })).rps);
-          executeY.push(checkLoad('careful yardstick', await load({ ...opts, url: `http://127.0.0.1:${careful!.ready.port}/api/v1/tasks/execute` })).rps);
-        });
+        plain.push(await measure(SCALE_FLAGS));
+        executeY.push(checkLoad('careful yardstick', await load({ ...opts, url: `http://127.0.0.1:${careful!.ready.port}/api/v1/tasks/execute` })).rps);
+        young.push(await measure([...SCALE_FLAGS, YOUNG_GENERATION_FLAG]));
       }
     },
   );
   const sc = `6 scale (${SIZES.scaleAgents.toLocaleString('en-US')} agents)`;
+  const knob = `with ${YOUNG_GENERATION_FLAG}`;
   return [
-    { scenario: sc, metric: 'spawn rate', unit: 'agents/s', aurora: rate, target: { kind: 'min', value: 10_000 } },
-    { scenario: sc, metric: 'resident memory per agent', unit: 'KB', aurora: perAgentKb, target: { kind: 'max', value: 10 } },
-    { scenario: sc, metric: 'execute over NATS with all alive, 64 conn', unit: 'req/s', aurora: executeA, yardstickName: 'careful uWS→NATS→responder', yardstick: executeY, target: { kind: 'ratio_min', value: 0.5 } },
+    { scenario: sc, metric: 'spawn rate', unit: 'agents/s', aurora: plain.map((r) => r.rate), target: { kind: 'min', value: 10_000 } },
+    { scenario: sc, metric: 'resident memory per agent', unit: 'KB', aurora: plain.map((r) => r.perAgentKb), target: { kind: 'max', value: 10 } },
+    { scenario: sc, metric: 'execute over NATS with all alive, 64 conn', unit: 'req/s', aurora: plain.map((r) => r.executeRps), yardstickName: 'careful uWS→NATS→responder', yardstick: executeY, target: { kind: 'ratio_min', value: 0.5 } },
+    { scenario: sc, metric: 'resident memory right after that load', unit: 'MB', aurora: plain.map((r) => r.rssAfterLoadMb) },
+    { scenario: sc, metric: `execute over NATS with all alive, ${knob} (README), 64 conn`, unit: 'req/s', aurora: young.map((r) => r.executeRps), yardstickName: 'careful', yardstick: executeY },
+    { scenario: sc, metric: `resident memory per agent, ${knob}`, unit: 'KB', aurora: young.map((r) => r.perAgentKb) },
+    { scenario: sc, metric: `resident memory right after that load, ${knob}`, unit: 'MB', aurora: young.map((r) => r.rssAfterLoadMb) },
   ];
 };
 

@@ -75,7 +75,6 @@ const health = async (): Promise<HandlerResponse> => ({
   body: { status: 'healthy', timestamp: new Date().toISOString(), service: SERVICE_NAME },
 });
 
-
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
   const checks = await readiness(deps);
   const timestamp = new Date().toISOString();
