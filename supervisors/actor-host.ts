@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import type { AgentDefinition, AgentStatus, Reply, TaskRequest, TaskResult, TaskStatus } from '../actors/protocol.js';
-import type { LlmEmitted } from '../actors/llm/machine.js';
+import type { LlmCall } from '../actors/catalog.js';
+import type { LlmEmitted, LlmEvent, LlmInvocation } from '../actors/llm/machine.js';
 import type { LlmChatResult } from '../runtime/providers/llm.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
 import { AuroraError, describe, toErrorPayload } from '../runtime/errors.js';
@@ -18,6 +19,8 @@ import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 
 export interface AgentHostDeps {
   machine: AnyStateMachine;
+  /** Performs the calls the machine asks for (`llm.call`). */
+  perform: LlmCall;
   store: Store;
   events: EventPublisher;
   metrics: Metrics;
@@ -54,6 +57,8 @@ export class AgentHost {
   private readonly queue: Pending[] = [];
   private current: Pending | null = null;
   private actor: AnyActorRef | null = null;
+  /** The call in flight for the actor's running task; null once answered or abandoned. */
+  private call: { readonly taskId: string; readonly controller: AbortController } | null = null;
   private exitListener: ((exit: ChildExit) => void) | null = null;
   private lifecycle: 'starting' | 'up' | 'restarting' | 'failed' | 'stopped' = 'starting';
   private published: AgentStatus | null = null;
@@ -194,6 +199,7 @@ export class AgentHost {
 
   private spawn(): ChildHandle {
     const actor = createActor(this.deps.machine, { input: { definition: this.definition } });
+    actor.on('llm.call', (e: LlmEmitted) => e.type === 'llm.call' && this.perform(actor, e.call));
     actor.on('task.done', (e: LlmEmitted) => e.type === 'task.done' && this.onDone(e.taskId, e.output));
     actor.on('task.error', (e: LlmEmitted) => e.type === 'task.error' && this.onTaskError(e.taskId, e.error));
     actor.on('task.cancelled', (e: LlmEmitted) => e.type === 'task.cancelled' && this.onCancelled(e.taskId));
@@ -215,7 +221,10 @@ export class AgentHost {
     this.pump();
     return {
       stop: async () => {
-        if (this.actor === actor) this.actor = null;
+        if (this.actor === actor) {
+          this.actor = null;
+          this.abortCall();
+        }
         actor.stop();
       },
       onExit: (listener) => {
@@ -243,6 +252,36 @@ export class AgentHost {
     this.actor.send({ type: 'TASK', task: next.task });
   }
 
+  /** Performs the call the actor asked for and answers it, unless the call was abandoned meanwhile. */
+  private perform(actor: AnyActorRef, call: LlmInvocation): void {
+    this.abortCall();
+    const running = { taskId: call.task.task_id, controller: new AbortController() };
+    this.call = running;
+    const answer = (event: LlmEvent): void => {
+      if (this.call !== running) return;
+      this.call = null;
+      if (this.actor === actor) actor.send(event);
+    };
+    let result: Promise<LlmChatResult>;
+    try {
+      result = this.deps.perform(call, running.controller.signal);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (output) => answer({ type: 'llm.done', taskId: running.taskId, output }),
+      (error: unknown) => answer({ type: 'llm.failed', taskId: running.taskId, error }),
+    );
+  }
+
+  /** Abandons the call in flight: its signal aborts (closing its HTTP request) and its answer is ignored. */
+  private abortCall(): void {
+    const running = this.call;
+    if (!running) return;
+    this.call = null;
+    running.controller.abort();
+  }
+
   private onDone(taskId: string, output: LlmChatResult): void {
     const pending = this.takeCurrent(taskId);
     if (pending) this.finish(pending, output);
@@ -254,6 +293,7 @@ export class AgentHost {
   }
 
   private onCancelled(taskId: string): void {
+    if (this.call?.taskId === taskId) this.abortCall();
     const pending = this.takeCurrent(taskId);
     if (pending) this.finish(pending, pending.abandonedWith ?? new AuroraError('task_cancelled', `Task ${taskId} was cancelled`));
   }
@@ -275,7 +315,7 @@ export class AgentHost {
     this.finish(pending, err);
   }
 
-  /** Asks the actor to drop the running task; leaving `running` aborts the LLM request. */
+  /** Asks the actor to drop the running task; when it does (task.cancelled), the call is aborted. */
   private abandon(pending: Pending, err: AuroraError): void {
     pending.abandonedWith = err;
     if (this.actor) this.actor.send({ type: 'CANCEL', taskId: pending.task.task_id });
@@ -289,6 +329,7 @@ export class AgentHost {
   private onCrash(actor: AnyActorRef, error: unknown): void {
     if (this.actor !== actor) return;
     this.actor = null;
+    this.abortCall();
     const reason = describe(error);
     const pending = this.current;
     this.current = null;
@@ -312,7 +353,10 @@ export class AgentHost {
   }
 
   private onExit(actor: AnyActorRef, exit: ChildExit): void {
-    if (this.actor === actor) this.actor = null;
+    if (this.actor === actor) {
+      this.actor = null;
+      this.abortCall();
+    }
     this.exitListener?.(exit);
   }
 

@@ -1,8 +1,7 @@
 // The registry service: creates, lists, deletes and restarts agents, and routes each agent's
 // task and cancel messages to its host. It answers on the bus only.
-import type { AnyStateMachine } from 'xstate';
 import type { AgentDefinition, AgentRecord, ServiceProtocol, TaskRequest } from '../actors/protocol.js';
-import { AGENT_KINDS, isAgentKind } from '../actors/catalog.js';
+import { AGENT_KINDS, isAgentKind, type KindRuntime } from '../actors/catalog.js';
 import type { Bus, BusMessage, Subscription } from '../runtime/bus/bus.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
@@ -27,8 +26,8 @@ export interface AgentRegistryDeps {
   config: Config;
   /** The agents supervisor: every agent's actor is its child. */
   supervisor: Supervisor;
-  /** One machine per agent kind, already given its capabilities. */
-  machines: Readonly<Record<string, AnyStateMachine>>;
+  /** Each agent kind's machine and its calls, bound to this node's capabilities. */
+  kinds: Readonly<Record<string, KindRuntime>>;
 }
 
 type Op<K extends keyof ServiceProtocol> = ServiceProtocol[K];
@@ -59,10 +58,11 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
   };
 
   function spawn(definition: AgentDefinition): AgentHost {
-    const machine = deps.machines[definition.agent_type];
-    if (!machine) throw new AuroraError('invalid_request', `Unknown agent_type: ${definition.agent_type}`);
+    const kind = deps.kinds[definition.agent_type];
+    if (!kind) throw new AuroraError('invalid_request', `Unknown agent_type: ${definition.agent_type}`);
     const host = new AgentHost(definition, {
-      machine,
+      machine: kind.machine,
+      perform: kind.perform,
       store,
       events,
       metrics: deps.metrics,

@@ -4,8 +4,7 @@
 //   ├── registry        service: agents, tasks, health on the bus
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
-import type { AnyStateMachine } from 'xstate';
-import { AGENT_KINDS, type Capabilities } from '../actors/catalog.js';
+import { AGENT_KINDS, type Capabilities, type KindRuntime } from '../actors/catalog.js';
 import type { EventType, HealthReport } from '../actors/protocol.js';
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
 import type { Cache } from '../runtime/cache/cache.js';
@@ -75,8 +74,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     llmProviders: deps.providers,
     onToken: (agent, taskId, token, index) => events.publish('task.token', { agent, task_id: taskId, payload: { token, index } }),
   };
-  const machines: Record<string, AnyStateMachine> = {};
-  for (const [kind, spec] of Object.entries(AGENT_KINDS)) machines[kind] = spec.machine(caps);
+  const kinds: Record<string, KindRuntime> = {};
+  for (const [name, kind] of Object.entries(AGENT_KINDS)) kinds[name] = { machine: kind.machine, perform: kind.perform(caps) };
 
   let registry: AgentRegistry | undefined;
   const onEvent = (event: SupervisorEvent) => {
@@ -97,7 +96,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     { id: 'agents', policy: { strategy: 'one_for_one', ...config.supervision }, budget: 'per_child' },
     supervisorDeps,
   );
-  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, machines });
+  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, kinds });
   const models = createModelManager({
     bus,
     subjects,

@@ -60,7 +60,8 @@ await serveChild<{ agents: number }>(async (o) => {
     for (const answer of run) answer();
   };
 
-  const machine = AGENT_KINDS.llm.machine({ llmProviders: { ollama: createInstantProvider() }, onToken: () => {} });
+  const { machine } = AGENT_KINDS.llm;
+  const perform = AGENT_KINDS.llm.perform({ llmProviders: { ollama: createInstantProvider() }, onToken: () => {} });
   interface Agent {
     actor: AnyActorRef;
     current: Waiting | null;
@@ -91,6 +92,12 @@ await serveChild<{ agents: number }>(async (o) => {
     if (known !== undefined) return known;
     const definition = { name, agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
     const a: Agent = { actor: createActor(machine, { input: { definition } }), current: null, queue: [] };
+    // The machine asks for its call; a call that can be cancelled carries an abort signal.
+    a.actor.on('llm.call', (e: LlmEmitted) => {
+      if (e.type !== 'llm.call') return;
+      const taskId = e.call.task.task_id;
+      void perform(e.call, new AbortController().signal).then((output) => a.actor.send({ type: 'llm.done', taskId, output }));
+    });
     a.actor.on('task.done', (e: LlmEmitted) => {
       if (e.type !== 'task.done' || a.current === null) return;
       finish(a.current, e.taskId, e.output);

@@ -3,12 +3,11 @@
 import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
 import { AGENT_KINDS } from '../../actors/catalog.js';
-import { createInstantProvider } from '../instant-provider.js';
 import { serveChild } from '../lib/child.js';
 import { percentiles, Samples } from '../lib/stats.js';
 
 await serveChild<Record<string, never>>(async () => {
-  const machine = AGENT_KINDS.llm.machine({ llmProviders: { ollama: createInstantProvider() }, onToken: () => {} });
+  const { machine } = AGENT_KINDS.llm;
   const definition = { name: 'raw', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
   return {
     commands: {

@@ -1,9 +1,9 @@
 // The actor host between the mailbox, the XState actor, SQLite and the bus: what it publishes
-// about an agent's status. The LLM is the machine's injected capability, answered by the test.
+// about an agent's status, and how it performs the calls its machine asks for. The LLM call is
+// the host's injected `perform`, answered by the test.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromPromise } from 'xstate';
 import type { AuroraEvent, TaskResult } from '../../actors/protocol.js';
-import { llmMachine, type LlmInvocation } from '../../actors/llm/machine.js';
+import { llmMachine } from '../../actors/llm/machine.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { systemClock } from '../../runtime/clock.js';
 import { createEventPublisher } from '../../runtime/events.js';
@@ -46,16 +46,14 @@ describe('agent host status announcements', () => {
       if (e.type === 'agent.status') statuses.push(String(e.payload.status));
     });
     const answers: ((r: LlmChatResult) => void)[] = [];
+    const signals: AbortSignal[] = [];
     let instant: string | null = null;
-    const machine = llmMachine.provide({
-      actors: {
-        llm: fromPromise<LlmChatResult, LlmInvocation>(({ input }) =>
-          instant !== null ? Promise.resolve(answer(input.task.prompt)) : new Promise((resolve) => answers.push(resolve)),
-        ),
-      },
-    });
     const host = new AgentHost(definition, {
-      machine,
+      machine: llmMachine,
+      perform: (call, signal) => {
+        signals.push(signal);
+        return instant !== null ? Promise.resolve(answer(call.task.prompt)) : new Promise((resolve) => answers.push(resolve));
+      },
       store,
       events: createEventPublisher(bus, subjects, systemClock),
       metrics: createMetrics({ defaultMetrics: false }),
@@ -65,11 +63,11 @@ describe('agent host status announcements', () => {
       taskTimeoutMs: 10_000,
     });
     host.childSpec().start();
-    const submit = (prompt: string) =>
+    const submit = (prompt: string, taskId: string = crypto.randomUUID()) =>
       new Promise<TaskResult>((resolve, reject) =>
-        host.submit({ task_id: crypto.randomUUID(), agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
+        host.submit({ task_id: taskId, agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
       );
-    return { statuses, answers, submit, instantly: () => (instant = 'yes') };
+    return { host, statuses, answers, signals, submit, instantly: () => (instant = 'yes') };
   }
 
   it('announces running and idle around a task that spans turns', async () => {
@@ -91,5 +89,70 @@ describe('agent host status announcements', () => {
     expect((await h.submit('fast')).result).toBe('fast');
     await turns();
     expect(h.statuses).toEqual(['idle']);
+  });
+});
+
+describe('agent host calls', () => {
+  let store: Store;
+  afterEach(() => store?.close());
+
+  function harness() {
+    store = openStore({ path: ':memory:' });
+    store.agents.insert(definition, new Date().toISOString());
+    const bus = createMemoryBus();
+    const answers: ((r: LlmChatResult) => void)[] = [];
+    const signals: AbortSignal[] = [];
+    const host = new AgentHost(definition, {
+      machine: llmMachine,
+      perform: (_call, signal) => {
+        signals.push(signal);
+        return new Promise((resolve) => answers.push(resolve));
+      },
+      store,
+      events: createEventPublisher(bus, createSubjects('host_calls'), systemClock),
+      metrics: createMetrics({ defaultMetrics: false }),
+      clock: systemClock,
+      logger: silentLogger,
+      mailboxSize: 8,
+      taskTimeoutMs: 10_000,
+    });
+    host.childSpec().start();
+    const submit = (prompt: string, taskId: string) =>
+      new Promise<{ ok: boolean; text?: string; code?: string }>((resolve) =>
+        host.submit({ task_id: taskId, agent: 'quick', prompt, parameters: {} }, (r) =>
+          resolve(r.ok ? { ok: true, text: r.data.result } : { ok: false, code: r.error.code }),
+        ),
+      );
+    return { host, answers, signals, submit };
+  }
+
+  it('aborts the call of a cancelled task and ignores its late answer; the next task gets its own', async () => {
+    const h = harness();
+    const first = h.submit('one', 'task-1');
+    expect(h.signals).toHaveLength(1);
+    expect(h.host.cancel('task-1')).toBe('cancelled');
+    expect(h.signals[0]!.aborted).toBe(true);
+    expect(await first).toEqual({ ok: false, code: 'task_cancelled' });
+    const second = h.submit('two', 'task-2');
+    h.answers[0]!(answer('late answer of task-1'));
+    await turns();
+    expect(h.host.status).toBe('running');
+    h.answers[1]!(answer('two'));
+    expect(await second).toEqual({ ok: true, text: 'two' });
+    expect(h.signals[1]!.aborted).toBe(false);
+  });
+
+  it('aborts the call in flight when the actor crashes, and when the supervisor stops it', async () => {
+    const h = harness();
+    const crashed = h.submit('doomed', 'task-1');
+    h.host.injectFault();
+    expect(h.signals[0]!.aborted).toBe(true);
+    expect(await crashed).toEqual({ ok: false, code: 'agent_crashed' });
+    // The supervisor would start a fresh actor; here the test does.
+    const next = await h.host.childSpec().start();
+    void h.submit('stopped mid-call', 'task-2');
+    expect(h.signals[1]!.aborted).toBe(false);
+    await next.stop();
+    expect(h.signals[1]!.aborted).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
-// The llm machine on its own, with its `llm` capability replaced by a controllable promise:
-// these are the machine's transitions, not an external service.
+// The llm machine on its own: it asks for calls with `llm.call` and the test answers them the way
+// its host would, with `llm.done` / `llm.failed`. These are the machine's decisions, not I/O.
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise } from 'xstate';
+import { createActor } from 'xstate';
 import { llmMachine, type LlmEmitted, type LlmInvocation } from '../../actors/llm/machine.js';
 import type { TaskRequest } from '../../actors/protocol.js';
 import { AuroraError } from '../../runtime/errors.js';
@@ -21,33 +21,29 @@ const output = (text: string): LlmChatResult => ({
 });
 
 function harness() {
-  const calls: { input: LlmInvocation; signal: AbortSignal; resolve(v: LlmChatResult): void; reject(e: unknown): void }[] = [];
-  const machine = llmMachine.provide({
-    actors: {
-      llm: fromPromise<LlmChatResult, LlmInvocation>(
-        ({ input, signal }) => new Promise((resolve, reject) => calls.push({ input, signal, resolve, reject })),
-      ),
-    },
-  });
-  const actor = createActor(machine, { input: { definition } });
+  const actor = createActor(llmMachine, { input: { definition } });
+  const calls: LlmInvocation[] = [];
+  actor.on('llm.call', (e) => calls.push(e.call));
   const emitted: LlmEmitted[] = [];
   for (const type of ['task.done', 'task.error', 'task.cancelled'] as const) actor.on(type, (e) => emitted.push(e));
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
-  return { actor, calls, emitted, errors };
+  const done = (taskId: string, text: string) => actor.send({ type: 'llm.done', taskId, output: output(text) });
+  const failed = (taskId: string, error: unknown) => actor.send({ type: 'llm.failed', taskId, error });
+  return { actor, calls, emitted, errors, done, failed };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('llm machine', () => {
   it('starts idle, runs a task, emits its output and returns to idle', async () => {
-    const { actor, calls, emitted } = harness();
+    const { actor, calls, emitted, done } = harness();
     expect(actor.getSnapshot().value).toBe('idle');
     actor.send({ type: 'TASK', task: task('t1') });
     expect(actor.getSnapshot().value).toBe('running');
-    expect(calls[0]!.input.task.task_id).toBe('t1');
-    calls[0]!.resolve(output('hello'));
+    expect(calls).toEqual([{ definition, task: task('t1') }]);
+    done('t1', 'hello');
     await settle();
     expect(emitted).toEqual([{ type: 'task.done', taskId: 't1', output: output('hello') }]);
     expect(actor.getSnapshot().value).toBe('idle');
@@ -62,18 +58,18 @@ describe('llm machine', () => {
   });
 
   it('an expected failure (AuroraError) ends the task and the machine stays usable', async () => {
-    const { actor, calls, emitted } = harness();
+    const { actor, emitted, failed } = harness();
     actor.send({ type: 'TASK', task: task('t1') });
-    calls[0]!.reject(new AuroraError('llm_error', 'boom'));
+    failed('t1', new AuroraError('llm_error', 'boom'));
     await settle();
     expect(emitted[0]).toMatchObject({ type: 'task.error', taskId: 't1' });
     expect(actor.getSnapshot().value).toBe('idle');
   });
 
   it('a defect moves the machine to failed, which its supervisor reads as a crash', async () => {
-    const { actor, calls } = harness();
+    const { actor, failed } = harness();
     actor.send({ type: 'TASK', task: task('t1') });
-    calls[0]!.reject(new TypeError('bad stream'));
+    failed('t1', new TypeError('bad stream'));
     await settle();
     const snap = actor.getSnapshot();
     expect(snap.value).toBe('failed');
@@ -81,15 +77,29 @@ describe('llm machine', () => {
     expect(snap.context.failure).toBeInstanceOf(TypeError);
   });
 
-  it('cancelling the running task aborts the capability signal and emits task.cancelled', () => {
-    const { actor, calls, emitted } = harness();
+  it('cancelling the running task emits task.cancelled (its host then aborts the call)', () => {
+    const { actor, emitted } = harness();
     actor.send({ type: 'TASK', task: task('t1') });
     actor.send({ type: 'CANCEL', taskId: 'other' });
-    expect(calls[0]!.signal.aborted).toBe(false);
+    expect(actor.getSnapshot().value).toBe('running');
     actor.send({ type: 'CANCEL', taskId: 't1' });
-    expect(calls[0]!.signal.aborted).toBe(true);
     expect(emitted).toEqual([{ type: 'task.cancelled', taskId: 't1' }]);
     expect(actor.getSnapshot().value).toBe('idle');
+  });
+
+  it('ignores answers for a task it is not running: a late answer cannot end the next task or fail the machine', () => {
+    const { actor, calls, emitted, done, failed } = harness();
+    actor.send({ type: 'TASK', task: task('t1') });
+    actor.send({ type: 'CANCEL', taskId: 't1' });
+    done('t1', 'late');
+    actor.send({ type: 'TASK', task: task('t2') });
+    done('t1', 'late');
+    failed('t1', new TypeError('late defect'));
+    expect(actor.getSnapshot().value).toBe('running');
+    expect(calls.map((c) => c.task.task_id)).toEqual(['t1', 't2']);
+    done('t2', 'mine');
+    expect(emitted.map((e) => e.type)).toEqual(['task.cancelled', 'task.done']);
+    expect(emitted[1]).toMatchObject({ taskId: 't2', output: { text: 'mine' } });
   });
 
   it('a FAULT makes the actor throw, in any state', () => {
