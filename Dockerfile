@@ -6,4 +6,5 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 ENV HOST=0.0.0.0
 EXPOSE 8000
-CMD ["node", "dist/bin/aurora.js"]
+# The same Node flags as `npm start` (see README, Benchmarks).
+CMD ["node", "--max-semi-space-size=64", "dist/bin/aurora.js"]
