@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 describe('start command', () => {
   it('gives npm start a larger young generation, and the Dockerfile the same flags', () => {
     const flags = startFlags(ROOT);
-    expect(flags).toContain('--max-semi-space-size=64');
+    expect(flags).toContain('--max-semi-space-size=32');
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'));
     expect(cmd, 'Dockerfile CMD').not.toBeNull();
     expect(JSON.parse(cmd![1]!)).toEqual(['node', ...flags, 'dist/bin/aurora.js']);
