@@ -46,14 +46,11 @@ describe('agent host status announcements', () => {
       if (e.type === 'agent.status') statuses.push(String(e.payload.status));
     });
     const answers: ((r: LlmChatResult) => void)[] = [];
-    const signals: AbortSignal[] = [];
     let instant: string | null = null;
     const host = new AgentHost(definition, {
       machine: llmMachine,
-      perform: (call, signal) => {
-        signals.push(signal);
-        return instant !== null ? Promise.resolve(answer(call.task.prompt)) : new Promise((resolve) => answers.push(resolve));
-      },
+      perform: (call) =>
+        instant !== null ? Promise.resolve(answer(call.task.prompt)) : new Promise((resolve) => answers.push(resolve)),
       store,
       events: createEventPublisher(bus, subjects, systemClock),
       metrics: createMetrics({ defaultMetrics: false }),
@@ -63,11 +60,11 @@ describe('agent host status announcements', () => {
       taskTimeoutMs: 10_000,
     });
     host.childSpec().start();
-    const submit = (prompt: string, taskId: string = crypto.randomUUID()) =>
+    const submit = (prompt: string) =>
       new Promise<TaskResult>((resolve, reject) =>
-        host.submit({ task_id: taskId, agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
+        host.submit({ task_id: crypto.randomUUID(), agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
       );
-    return { host, statuses, answers, signals, submit, instantly: () => (instant = 'yes') };
+    return { statuses, answers, submit, instantly: () => (instant = 'yes') };
   }
 
   it('announces running and idle around a task that spans turns', async () => {
