@@ -15,6 +15,7 @@ import { runChild, startChild, type Child } from './lib/child.js';
 import { startFlags } from './lib/start-flags.js';
 import { spread, type Spread } from './lib/stats.js';
 import type { LoadOptions, LoadResult } from './load.js';
+import type { ServerOptions } from './server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -171,23 +172,23 @@ async function withChildren<T>(starts: Array<() => Promise<Child>>, body: (child
 /** Node flags of `npm start`: every Aurora process of the suite runs with them. */
 const START_FLAGS = startFlags(ROOT);
 
-const auroraServer = (bus: 'nats' | 'memory', agents: number, execArgv: string[] = [], nodeFlags = START_FLAGS) => () =>
-  startChild(
-    'server',
-    { bus, natsUrl: NATS_URL, namespace: namespace('a'), agents },
-    { execArgv: [...nodeFlags, ...execArgv], readyTimeoutMs: 300_000 },
-  );
+/** An Aurora process of the suite (bench/server.ts), started with `npm start`'s flags unless told otherwise. */
+const aurora =
+  (o: Omit<ServerOptions, 'natsUrl' | 'namespace'> & { namespace?: string }, execArgv: string[] = [], nodeFlags = START_FLAGS) =>
+  () =>
+    startChild(
+      'server',
+      { natsUrl: NATS_URL, namespace: namespace('a'), ...o },
+      { execArgv: [...nodeFlags, ...execArgv], readyTimeoutMs: 300_000 },
+    );
+
+const auroraServer = (bus: 'nats' | 'memory', agents: number, execArgv: string[] = [], nodeFlags = START_FLAGS) =>
+  aurora({ bus, agents }, execArgv, nodeFlags);
 
 /** AURORA_ROLE=node and AURORA_ROLE=gateway as two processes sharing one namespace (split deployment). */
 const splitNamespace = namespace('s');
-const auroraNode = (agents: number) => () =>
-  startChild(
-    'server',
-    { bus: 'nats', role: 'node', natsUrl: NATS_URL, namespace: splitNamespace, agents },
-    { execArgv: START_FLAGS, readyTimeoutMs: 300_000 },
-  );
-const auroraGateway = () =>
-  startChild('server', { bus: 'nats', role: 'gateway', natsUrl: NATS_URL, namespace: splitNamespace, agents: 0 }, { execArgv: START_FLAGS });
+const auroraNode = (agents: number) => aurora({ bus: 'nats', role: 'node', namespace: splitNamespace, agents });
+const auroraGateway = aurora({ bus: 'nats', role: 'gateway', namespace: splitNamespace, agents: 0 });
 
 // ---------------------------------------------------------------- scenarios
 

@@ -3,7 +3,9 @@
 // the host's injected `perform`, answered by the test.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuroraEvent, TaskResult } from '../../actors/protocol.js';
+import type { LlmCall } from '../../actors/catalog.js';
 import { llmMachine } from '../../actors/llm/machine.js';
+import type { Bus } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { systemClock } from '../../runtime/clock.js';
 import { createEventPublisher } from '../../runtime/events.js';
@@ -11,7 +13,7 @@ import { silentLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import type { LlmChatResult } from '../../runtime/providers/llm.js';
 import { openStore, type Store } from '../../runtime/store/index.js';
-import { createSubjects } from '../../runtime/subjects.js';
+import { createSubjects, type Subjects } from '../../runtime/subjects.js';
 import { AgentHost } from '../../supervisors/actor-host.js';
 
 const definition = { name: 'quick', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
@@ -31,13 +33,33 @@ const turns = async () => {
   for (let i = 0; i < 3; i++) await turn();
 };
 
-describe('agent host status announcements', () => {
-  let store: Store;
-  afterEach(() => store?.close());
+let store: Store | undefined;
+afterEach(() => {
+  store?.close();
+  store = undefined;
+});
 
+/** A started host for `definition` on a fresh in-memory store, its calls answered by `perform`. */
+function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): AgentHost {
+  store = openStore({ path: ':memory:' });
+  store.agents.insert(definition, new Date().toISOString());
+  const host = new AgentHost(definition, {
+    machine: llmMachine,
+    perform,
+    store,
+    events: createEventPublisher(events.bus, events.subjects, systemClock),
+    metrics: createMetrics({ defaultMetrics: false }),
+    clock: systemClock,
+    logger: silentLogger,
+    mailboxSize: 8,
+    taskTimeoutMs: 10_000,
+  });
+  host.childSpec().start();
+  return host;
+}
+
+describe('agent host status announcements', () => {
   function harness() {
-    store = openStore({ path: ':memory:' });
-    store.agents.insert(definition, new Date().toISOString());
     const bus = createMemoryBus();
     const subjects = createSubjects('host_test');
     const statuses: string[] = [];
@@ -47,19 +69,10 @@ describe('agent host status announcements', () => {
     });
     const answers: ((r: LlmChatResult) => void)[] = [];
     let instant: string | null = null;
-    const host = new AgentHost(definition, {
-      machine: llmMachine,
-      perform: (call) =>
-        instant !== null ? Promise.resolve(answer(call.task.prompt)) : new Promise((resolve) => answers.push(resolve)),
-      store,
-      events: createEventPublisher(bus, subjects, systemClock),
-      metrics: createMetrics({ defaultMetrics: false }),
-      clock: systemClock,
-      logger: silentLogger,
-      mailboxSize: 8,
-      taskTimeoutMs: 10_000,
-    });
-    host.childSpec().start();
+    const host = startHost(
+      (call) => (instant !== null ? Promise.resolve(answer(call.task.prompt)) : new Promise((resolve) => answers.push(resolve))),
+      { bus, subjects },
+    );
     const submit = (prompt: string) =>
       new Promise<TaskResult>((resolve, reject) =>
         host.submit({ task_id: crypto.randomUUID(), agent: 'quick', prompt, parameters: {} }, (r) => (r.ok ? resolve(r.data) : reject(r.error))),
@@ -90,30 +103,16 @@ describe('agent host status announcements', () => {
 });
 
 describe('agent host calls', () => {
-  let store: Store;
-  afterEach(() => store?.close());
-
   function harness() {
-    store = openStore({ path: ':memory:' });
-    store.agents.insert(definition, new Date().toISOString());
-    const bus = createMemoryBus();
     const answers: ((r: LlmChatResult) => void)[] = [];
     const signals: AbortSignal[] = [];
-    const host = new AgentHost(definition, {
-      machine: llmMachine,
-      perform: (_call, signal) => {
+    const host = startHost(
+      (_call, signal) => {
         signals.push(signal);
         return new Promise((resolve) => answers.push(resolve));
       },
-      store,
-      events: createEventPublisher(bus, createSubjects('host_calls'), systemClock),
-      metrics: createMetrics({ defaultMetrics: false }),
-      clock: systemClock,
-      logger: silentLogger,
-      mailboxSize: 8,
-      taskTimeoutMs: 10_000,
-    });
-    host.childSpec().start();
+      { bus: createMemoryBus(), subjects: createSubjects('host_calls') },
+    );
     const submit = (prompt: string, taskId: string) =>
       new Promise<{ ok: boolean; text?: string; code?: string }>((resolve) =>
         host.submit({ task_id: taskId, agent: 'quick', prompt, parameters: {} }, (r) =>
