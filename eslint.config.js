@@ -1,0 +1,119 @@
+// Lint is part of `npm test`: it keeps the dependency direction of the architecture true
+// (gateway → runtime; supervisors → actors → runtime; runtime → nothing of ours), forbids import
+// cycles, gives each third-party library one home, routes time through runtime/clock.ts, and
+// catches promises nobody awaits.
+import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+/** Library → the only folders that may import it. */
+const LIBRARY_HOMES = [
+  { names: ['@nats-io/*'], home: 'runtime/bus' },
+  { names: ['better-sqlite3'], home: 'runtime/store' },
+  { names: ['ioredis'], home: 'runtime/cache' },
+  { names: ['ollama', 'puppeteer-core'], home: 'runtime/providers' },
+  { names: ['prom-client'], home: 'runtime/metrics' },
+  { names: ['uWebSockets.js', 'jose'], home: 'gateway' },
+  { names: ['xstate'], home: 'actors, supervisors' },
+];
+
+/** Our top-level folders each layer must not import. */
+const LAYERS = {
+  runtime: ['actors', 'supervisors', 'gateway', 'bin'],
+  actors: ['supervisors', 'gateway', 'bin'],
+  supervisors: ['gateway', 'bin'],
+  gateway: ['actors', 'supervisors', 'bin'],
+};
+
+const SOURCE_FOLDERS = ['runtime', 'actors', 'supervisors', 'gateway'];
+
+function folderPatterns(folder, forbidden) {
+  // Every relative depth a file of `folder` could use to reach a sibling top-level folder.
+  const depths = ['../', '../../', '../../../', '../../../../'];
+  return forbidden.map((target) => ({
+    group: depths.map((d) => `${d}${target}/**`),
+    message: `${folder}/ may not import ${target}/ (see the dependency direction in README's architecture section).`,
+  }));
+}
+
+/** Libraries whose home is not `place` (a folder such as 'gateway' or 'runtime/bus'). */
+function libraryPatterns(place) {
+  const atHome = (home) => home === place || place.startsWith(`${home}/`);
+  return LIBRARY_HOMES.filter((lib) => !lib.home.split(', ').some(atHome)).map((lib) => ({
+    group: lib.names,
+    message: `${lib.names.join(', ')} lives in ${lib.home}/ only.`,
+  }));
+}
+
+function restrictedImports(files, layer, place) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...folderPatterns(layer, LAYERS[layer] ?? []), ...libraryPatterns(place)] }],
+    },
+  };
+}
+
+const TIME_GLOBALS = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate'].map(
+  (name) => ({ name, message: 'Schedule through the injected Clock (runtime/clock.ts).' }),
+);
+const TIME_PROPERTIES = [
+  { object: 'Date', property: 'now', message: 'Read time through the injected Clock (runtime/clock.ts).' },
+  { object: 'performance', property: 'now', message: 'Read time through the injected Clock (clock.monotonic()).' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', '.ci/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  ...SOURCE_FOLDERS.map((folder) => restrictedImports([`${folder}/**/*.ts`], folder, folder)),
+  // Inside runtime/, each library's own subfolder may use it (later blocks override earlier ones).
+  ...LIBRARY_HOMES.filter((lib) => lib.home.startsWith('runtime/')).map((lib) =>
+    restrictedImports([`${lib.home}/**/*.ts`, `${lib.home}.ts`], 'runtime', lib.home),
+  ),
+  // The protocol is the bottom of the house: it imports nothing of ours outside itself.
+  {
+    files: ['runtime/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../**'], message: 'runtime/protocol/ imports nothing of ours outside itself.' },
+            ...libraryPatterns('runtime/protocol'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['runtime/**/*.ts', 'supervisors/**/*.ts', 'gateway/**/*.ts'],
+    ignores: ['runtime/clock.ts'],
+    rules: {
+      'no-restricted-globals': ['error', ...TIME_GLOBALS],
+      'no-restricted-properties': ['error', ...TIME_PROPERTIES],
+    },
+  },
+);
