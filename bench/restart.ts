@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { AGENT_KINDS } from '../actors/catalog.js';
 import { createMemoryBus } from '../runtime/bus/memory.js';
 import { createMemoryCache } from '../runtime/cache/memory.js';
 import { systemClock } from '../runtime/clock.js';
@@ -40,6 +41,7 @@ await serveChild<{ namespace: string }>(async (o) => {
     store,
     cache: createMemoryCache(),
     providers: { ollama: createInstantProvider() },
+    kinds: AGENT_KINDS,
     clock: systemClock,
     rng: Math.random,
     logger,

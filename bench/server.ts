@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AgentRecord } from '../actors/protocol.js';
+import type { AgentRecord } from '../runtime/protocol/index.js';
 import { startAurora } from '../bin/aurora.js';
 import { createBus } from '../runtime/bus/index.js';
 import { loadConfig, type Role } from '../runtime/config.js';

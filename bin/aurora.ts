@@ -2,6 +2,8 @@
 // AURORA_ROLE=node leaves out the rate limiter and serves only probes and /metrics over HTTP;
 // AURORA_ROLE=gateway leaves out the store and the supervisor tree; `all` runs everything.
 import { readFileSync } from 'node:fs';
+import { AGENT_KINDS } from '../actors/catalog.js';
+import { describeKind, type AgentKind } from '../actors/kind.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { createBus } from '../runtime/bus/index.js';
 import { createCache } from '../runtime/cache/index.js';
@@ -18,7 +20,19 @@ import { openStore } from '../runtime/store/index.js';
 import { createSubjects } from '../runtime/subjects.js';
 import { startRuntime } from '../supervisors/tree.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** package.json's version, found from dist/bin/ (the build) or bin/ (tests importing the source). */
+function readVersion(): string {
+  for (const relative of ['../../package.json', '../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name: string; version: string }).version;
+    } catch {
+      // not at this depth
+    }
+  }
+  throw new Error('package.json not found next to the program');
+}
+
+const VERSION = readVersion();
 
 export interface Aurora {
   readonly config: Config;
@@ -33,11 +47,14 @@ export interface StartOptions {
    * benchmark harness) passes this; `main()` never does, so production always talks to Ollama.
    */
   readonly providers?: Readonly<Record<string, LlmProvider>>;
+  /** Agent kinds, replacing actors/catalog.ts (tests add kinds of their own this way). */
+  readonly kinds?: readonly AgentKind[];
 }
 
 export async function startAurora(config: Config, logger: Logger, options: StartOptions = {}): Promise<Aurora> {
   const lifecycle = createLifecycle(logger);
   const metrics = createMetrics();
+  const kinds = options.kinds ?? AGENT_KINDS;
   try {
     const bus = await createBus(config, logger);
     lifecycle.onShutdown('bus', () => bus.drain());
@@ -62,6 +79,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
         store,
         cache,
         providers,
+        kinds,
         clock: systemClock,
         rng: Math.random,
         logger,
@@ -78,6 +96,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       bus,
       subjects: createSubjects(config.namespace),
       config,
+      kinds: kinds.map(describeKind),
       metrics,
       logger,
       cache,

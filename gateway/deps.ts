@@ -6,6 +6,7 @@ import type { Cache } from '../runtime/cache/cache.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
+import type { AgentKindDescriptor } from '../runtime/protocol/index.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
 import type { DocsSite } from './docs-site.js';
@@ -14,6 +15,8 @@ export interface GatewayDeps {
   readonly bus: Bus;
   readonly subjects: Subjects;
   readonly config: Config;
+  /** The agent kinds served (names, providers, config schemas, event types); never their machines. */
+  readonly kinds: readonly AgentKindDescriptor[];
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Only `ping()` is used, by the readiness probe. */

@@ -4,7 +4,7 @@
 // Sequence numbers are per gateway process: they start at 1 when the process starts, grow by one
 // per event this gateway received from the bus, and mean nothing to another gateway or to a
 // restarted one. A client resumes with `since` = the last seq it saw, on the same gateway.
-import type { AuroraEvent } from '../actors/protocol.js';
+import type { AuroraEvent } from '../runtime/protocol/index.js';
 
 /**
  * One event as the stream sends it. `wire` is the complete message, serialised and UTF-8 encoded

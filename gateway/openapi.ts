@@ -9,11 +9,12 @@
 // as they are (`type: ['string', 'null']`, `const`). 3.0 would need them rewritten (`nullable`),
 // and the document would then describe schemas that are not the ones that run.
 import { STATUS_CODES } from 'node:http';
-import { AGENT_NAME_PATTERN, EVENT_TYPES, TASK_STATUSES } from '../actors/protocol.js';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
+import { AGENT_NAME_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
 import { RETRY_AFTER_SECONDS, REQUEST_ID_HEADER } from './dispatch.js';
 import type { Route } from './router.js';
-import { LIMITS, PROVIDERS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
+import { eventTypes, providerNames } from './kinds.js';
+import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
 import { CLOSE_CODES, MAX_TASKS_PER_SOCKET } from './stream-protocol.js';
 import { STREAM_PATH } from './stream.js';
@@ -79,6 +80,8 @@ export interface OpenApiOptions {
   readonly access: AccessSettings;
   /** Whether the rate limiter counts requests to this route; always false when it is off. */
   readonly rateLimited: (route: Route) => boolean;
+  /** The agent kinds served: their providers, config schemas and event types are documented. */
+  readonly kinds: readonly AgentKindDescriptor[];
 }
 
 /** `GET /api/v1/agents/:name`: the key of a route in the tables below. */
@@ -112,7 +115,8 @@ const providerParam: Omit<Parameter, 'in'> = {
   name: 'provider',
   required: false,
   description: 'LLM provider of the model',
-  schema: { type: 'string', enum: PROVIDERS, default: 'ollama' },
+  // The enum is the providers of the kinds served, filled in per document (see operation()).
+  schema: { type: 'string', default: 'ollama' },
 };
 
 /** Query parameters each handler reads (gateway/routes/params.ts checks them; a bad value is 400). */
@@ -288,7 +292,13 @@ function operation(route: Route, options: OpenApiOptions): Operation {
         schema: { type: 'string', minLength: 1 },
       }),
     ),
-    ...(QUERY_PARAMETERS[key] ?? []).map((p): Parameter => ({ ...p, in: 'query' })),
+    ...(QUERY_PARAMETERS[key] ?? []).map(
+      (p): Parameter => ({
+        ...p,
+        in: 'query',
+        ...(p.name === 'provider' && { schema: { ...p.schema, enum: providerNames(options.kinds) } }),
+      }),
+    ),
   ];
 
   const responses: Record<string, ResponseObject> = {};
@@ -317,7 +327,7 @@ function operation(route: Route, options: OpenApiOptions): Operation {
   };
 }
 
-function describeStream(): string {
+function describeStream(kinds: readonly AgentKindDescriptor[]): string {
   const closeCodes = Object.entries(CLOSE_CODES)
     .map(([name, code]) => `\`${code}\` ${name}`)
     .join(', ');
@@ -334,10 +344,35 @@ function describeStream(): string {
     `- \`{"op":"execute","agent":"...","prompt":"...","parameters":{...},"request_id":"..."}\`: run a task (validated like \`TaskExecuteRequest\`; at most ${MAX_TASKS_PER_SOCKET} running per socket).`,
     `- \`{"op":"ping"}\``,
     ``,
-    `Server messages: events \`{"seq","time","type","agent","task_id","payload"}\` with \`type\` one of ${EVENT_TYPES.map((t) => `\`${t}\``).join(', ')};`,
+    `Server messages: events \`{"seq","time","type","agent","task_id","payload"}\` with \`type\` one of ${eventTypes(kinds).map((t) => `\`${t}\``).join(', ')};`,
     `and control messages \`subscribed\`, \`unsubscribed\`, \`replay.gap\`, \`pong\`, \`task.submitted\`, \`task.result\`, \`task.error\`, \`error\`.`,
     ``,
     `Close codes: ${closeCodes}.`,
+  ].join('\n');
+}
+
+/** Each kind with its `config` schema, which the registry validates an agent's config against. */
+function describeKinds(kinds: readonly AgentKindDescriptor[]): string {
+  const sections = kinds.map((k) =>
+    [
+      `### \`${k.name}\``,
+      ``,
+      `${k.description}. Providers: ${k.providers.map((p) => `\`${p}\``).join(', ')}.` +
+        (k.events.length > 0 ? ` Events of its own: ${k.events.map((e) => `\`${e}\``).join(', ')}.` : ''),
+      ``,
+      '`config` schema:',
+      '',
+      '```json',
+      JSON.stringify(k.configSchema, null, 2),
+      '```',
+    ].join('\n'),
+  );
+  return [
+    `## Agent kinds`,
+    ``,
+    `An agent's \`agent_type\` selects its kind; its \`config\` is validated against that kind's schema.`,
+    ``,
+    ...sections,
   ].join('\n');
 }
 
@@ -359,7 +394,9 @@ function describeApi(options: OpenApiOptions): string {
     ``,
     describeScopes(),
     ``,
-    describeStream(),
+    describeStream(options.kinds),
+    ``,
+    describeKinds(options.kinds),
   ].join('\n');
 }
 

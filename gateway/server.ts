@@ -43,6 +43,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         routes: API_ROUTES,
         access: config,
         rateLimited: (route) => config.rateLimitEnabled && !isRateLimitExempt(route.path),
+        kinds: rest.kinds,
       })
     : undefined;
   const deps: GatewayDeps = { ...rest, lifecycle, ...(docs ? { docs } : {}) };

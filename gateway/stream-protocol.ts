@@ -35,9 +35,14 @@
 //
 // Close codes: see CLOSE_CODES below (1001 shutdown, 1003 binary frame, 1009 message too big,
 // 4008 slow consumer).
-import { EVENT_TYPES, type AuroraEvent, type TaskParameters, type TaskResult } from '../actors/protocol.js';
 import type { ErrorCode } from '../runtime/errors.js';
-import type { TaskExecuteBody } from './schemas.js';
+import {
+  CORE_EVENT_TYPES,
+  type AuroraEvent,
+  type TaskExecuteBody,
+  type TaskParameters,
+  type TaskResult,
+} from '../runtime/protocol/index.js';
 
 /** Entries per filter list. */
 export const MAX_FILTER_ENTRIES = 256;
@@ -200,11 +205,11 @@ function stringList(value: unknown, field: string): string[] | undefined {
 }
 
 /** A types pattern that matches no event type is a typo; saying so beats a silent, empty stream. */
-function checkTypes(types: readonly string[] | undefined): void {
+function checkTypes(types: readonly string[] | undefined, eventTypes: readonly string[]): void {
   if (types === undefined) return;
   for (const t of types) {
-    if (!EVENT_TYPES.some((known) => globMatch(t, known))) {
-      throw new Invalid(`types entry "${t}" matches no event type (known: ${EVENT_TYPES.join(', ')})`);
+    if (!eventTypes.some((known) => globMatch(t, known))) {
+      throw new Invalid(`types entry "${t}" matches no event type (known: ${eventTypes.join(', ')})`);
     }
   }
 }
@@ -217,13 +222,13 @@ function sinceValue(value: unknown): number | undefined {
   return value;
 }
 
-function parseSubscribe(msg: Record<string, unknown>): SubscribeOp {
+function parseSubscribe(msg: Record<string, unknown>, eventTypes: readonly string[]): SubscribeOp {
   onlyFields(msg, SUBSCRIBE_FIELDS, 'subscribe');
   const op: SubscribeOp = { op: 'subscribe' };
   const agents = stringList(msg.agents, 'agents');
   const types = stringList(msg.types, 'types');
   const tasks = stringList(msg.tasks, 'tasks');
-  checkTypes(types);
+  checkTypes(types, eventTypes);
   const since = sinceValue(msg.since);
   if (agents !== undefined) op.agents = agents;
   if (types !== undefined) op.types = types;
@@ -250,8 +255,15 @@ function parseExecute(msg: Record<string, unknown>, validateTask: TaskValidator)
   return op;
 }
 
-/** Parses one text frame. Never throws: a bad message becomes a detail for an error message. */
-export function parseClientMessage(text: string, validateTask: TaskValidator): Parsed<ClientOp> {
+/**
+ * Parses one text frame. Never throws: a bad message becomes a detail for an error message.
+ * `eventTypes`: every type a subscription may name (the core ones and those of the kinds served).
+ */
+export function parseClientMessage(
+  text: string,
+  validateTask: TaskValidator,
+  eventTypes: readonly string[] = CORE_EVENT_TYPES,
+): Parsed<ClientOp> {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -272,7 +284,7 @@ export function parseClientMessage(text: string, validateTask: TaskValidator): P
   try {
     switch (op as (typeof OPS)[number]) {
       case 'subscribe':
-        return { ok: true, value: parseSubscribe(msg) };
+        return { ok: true, value: parseSubscribe(msg, eventTypes) };
       case 'execute':
         return { ok: true, value: parseExecute(msg, validateTask) };
       case 'unsubscribe':
@@ -289,7 +301,7 @@ export function parseClientMessage(text: string, validateTask: TaskValidator): P
 }
 
 /** The initial subscription from the upgrade URL's query string (without the leading '?'). */
-export function parseStreamQuery(query: string): Parsed<SubscribeOp> {
+export function parseStreamQuery(query: string, eventTypes: readonly string[] = CORE_EVENT_TYPES): Parsed<SubscribeOp> {
   const params = new URLSearchParams(query);
   const list = (name: string): string[] | undefined => {
     const raw = params.getAll(name);
@@ -307,7 +319,7 @@ export function parseStreamQuery(query: string): Parsed<SubscribeOp> {
     msg.since = Number(since);
   }
   try {
-    return { ok: true, value: parseSubscribe(msg) };
+    return { ok: true, value: parseSubscribe(msg, eventTypes) };
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, detail: err.message };
     throw err;

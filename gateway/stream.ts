@@ -33,7 +33,7 @@
 // socket is closed with 4401 "token expired" when its token runs out.
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
-import type { AuroraEvent } from '../actors/protocol.js';
+import type { AuroraEvent } from '../runtime/protocol/index.js';
 import type { BusMessage, Subscription } from '../runtime/bus/bus.js';
 import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
@@ -41,6 +41,7 @@ import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome,
 import type { GatewayDeps } from './deps.js';
 import { acceptRequestId, REQUEST_ID_HEADER } from './dispatch.js';
 import { createEventLog, type LoggedEvent } from './event-log.js';
+import { eventTypes } from './kinds.js';
 import { compileCodecs } from './schemas.js';
 import { grants, type Requirement } from './scopes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -159,6 +160,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   const codecs = compileCodecs();
   const auth = options.auth ?? createAuthenticator(config, { logger });
   const validateTask: TaskValidator = (body) => codecs.validate('TaskExecuteRequest', body);
+  const knownTypes = eventTypes(deps.kinds);
   let stopped = false;
 
   // ------------------------------------------------------------ sending
@@ -432,7 +434,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       return;
     }
     // The ArrayBuffer is only valid during this call: it is decoded right away.
-    const parsed = parseClientMessage(Buffer.from(data).toString('utf8'), validateTask);
+    const parsed = parseClientMessage(Buffer.from(data).toString('utf8'), validateTask, knownTypes);
     if (!parsed.ok) {
       control(c, serverMessage.error(parsed.detail, parsed.request_id));
       return;
@@ -566,7 +568,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
         refuse(res, requestId, 503, 'server is shutting down');
         return;
       }
-      const query = parseStreamQuery(req.getQuery() ?? '');
+      const query = parseStreamQuery(req.getQuery() ?? '', knownTypes);
       if (!query.ok) {
         refuse(res, requestId, 400, query.detail);
         return;

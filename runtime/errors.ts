@@ -62,7 +62,7 @@ export class AuroraError extends Error {
     return { code: this.code, message: ERROR_CODES[this.code].expose ? this.message : 'Internal server error' };
   }
 
-  static fromPayload(payload: ErrorPayload): AuroraError {
+  static fromPayload(payload: { code: string; message: string }): AuroraError {
     const code = isErrorCode(payload.code) ? payload.code : 'internal';
     return new AuroraError(code, payload.message);
   }

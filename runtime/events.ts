@@ -1,11 +1,12 @@
 // Publishes AuroraEvents on their subjects. The one way runtime code tells the world what happened.
-import type { AuroraEvent, EventType } from '../actors/protocol.js';
 import type { Bus } from './bus/bus.js';
 import { isoAt, type Clock } from './clock.js';
-import type { EventKind, Subjects } from './subjects.js';
+import type { AuroraEvent } from './protocol/index.js';
+import type { Subjects } from './subjects.js';
 
 export interface EventPublisher {
-  publish(type: EventType, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown> }): void;
+  /** `type`: a core event type or one an agent kind declares (`<kind>.<name>`). */
+  publish(type: string, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown> }): void;
 }
 
 /** The subject of one event type, remembered for the agent it was last built for. */
@@ -17,13 +18,13 @@ interface SubjectMemo {
 export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock): EventPublisher {
   // A streaming task publishes one task.token per token, all for the same agent: its subject is
   // built once per run of tokens instead of once per token. One entry per event type (a fixed
-  // set), so this never grows with the number of agents.
-  const memo = new Map<EventType, SubjectMemo>();
-  const subjectOf = (type: EventType, agent: string | undefined): string => {
+  // set: the core types and those the kinds declare), so this never grows with the number of agents.
+  const memo = new Map<string, SubjectMemo>();
+  const subjectOf = (type: string, agent: string | undefined): string => {
     const hit = memo.get(type);
     if (hit !== undefined && hit.agent === agent) return hit.subject;
     const dot = type.indexOf('.');
-    const subject = subjects.event(type.slice(0, dot) as EventKind, type.slice(dot + 1), agent);
+    const subject = subjects.event(type.slice(0, dot), type.slice(dot + 1), agent);
     if (hit !== undefined) {
       hit.agent = agent;
       hit.subject = subject;

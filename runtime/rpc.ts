@@ -1,14 +1,13 @@
 // Request/reply with errors as values: every reply is an envelope, so an AuroraError thrown by a
 // service reaches the caller with its code and message, on one machine or across NATS.
 import type { Bus, BusMessage, Subscription } from './bus/bus.js';
-import { AuroraError, toErrorPayload, type ErrorPayload } from './errors.js';
+import { AuroraError, toErrorPayload } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { ReplyOf, Reply, RequestOf, ServiceKey } from './protocol/index.js';
+import type { Subjects } from './subjects.js';
 
-/**
- * The reply envelope. Same shape as `Reply<T>` in actors/protocol.ts (a test keeps the two
- * equal); declared here because runtime/ depends on nothing of ours.
- */
-export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorPayload };
+/** The reply envelope of runtime/protocol, under the name this module has always exported. */
+export type RpcReply<T> = Reply<T>;
 
 export interface ServeOptions {
   /** Instances serving the same subject in one queue group share the requests. */
@@ -67,4 +66,26 @@ function isReply(value: unknown): value is RpcReply<unknown> {
     typeof v.error.code === 'string' &&
     typeof v.error.message === 'string'
   );
+}
+
+/** Serves one service operation of runtime/protocol/operations.ts on its subject, typed by the table. */
+export function serveOperation<K extends ServiceKey>(
+  bus: Bus,
+  subjects: Subjects,
+  key: K,
+  handler: (req: RequestOf<K>, msg: BusMessage) => ReplyOf<K> | Promise<ReplyOf<K>>,
+  options: ServeOptions = {},
+): Subscription {
+  return serve<RequestOf<K>, ReplyOf<K>>(bus, subjects.service(key), handler, options);
+}
+
+/** Asks one service operation and returns its reply; a service's error is rethrown as AuroraError. */
+export function callOperation<K extends ServiceKey>(
+  bus: Bus,
+  subjects: Subjects,
+  key: K,
+  data: RequestOf<K>,
+  timeoutMs: number,
+): Promise<ReplyOf<K>> {
+  return call<ReplyOf<K>>(bus, subjects.service(key), data, timeoutMs);
 }

@@ -1,10 +1,12 @@
-// Every bus subject is built here; no subject literal appears anywhere else.
+// Every bus subject is built here; no subject literal appears anywhere else. Service subjects are
+// the operation keys of runtime/protocol/operations.ts under the namespace.
 //
 // Agent names may contain '.', which NATS reads as a token separator, so a name becomes one
 // subject token by mapping '.' to '~' (names cannot contain '~', so the mapping is reversible).
+import type { AgentOperation, OperationOf, ServiceKey, ServiceName } from './protocol/index.js';
 
-export const EVENT_KINDS = ['agent', 'task', 'supervisor', 'model'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+/** The first word of an event type (`task` of `task.completed`): a subject token. */
+export type EventKind = string;
 
 export function nameToken(name: string): string {
   return name.replaceAll('.', '~');
@@ -18,26 +20,29 @@ export function createSubjects(namespace: string) {
   const ns = namespace;
   return {
     namespace: ns,
+    /** Request/reply subject of a service operation. */
+    service: (key: ServiceKey) => `${ns}.${key}`,
+    /** An operation on one agent, served by the node hosting it: `<ns>.agent.<token>.<op>`. */
+    agent: (name: string, op: AgentOperation) => `${ns}.agent.${nameToken(name)}.${op}`,
     /** Request: run one task on an agent. Served by the node hosting that agent. */
     agentTask: (agent: string) => `${ns}.agent.${nameToken(agent)}.task`,
     agentCancel: (agent: string) => `${ns}.agent.${nameToken(agent)}.cancel`,
-    agentStatus: (agent: string) => `${ns}.agent.${nameToken(agent)}.status`,
     /** Wildcard an agent node listens on for every agent it may host. */
     agentAny: () => `${ns}.agent.*.*`,
     /** Registry service: create, get, list, delete, restart agents. */
-    registry: (op: 'create' | 'get' | 'list' | 'delete' | 'restart' | 'fault') => `${ns}.registry.${op}`,
+    registry: (op: OperationOf<'registry'>) => `${ns}.registry.${op}`,
     /** Model manager service. */
-    models: (op: 'list' | 'load' | 'unload' | 'status' | 'installed') => `${ns}.models.${op}`,
+    models: (op: OperationOf<'models'>) => `${ns}.models.${op}`,
     /** Task history and cancellation by id. */
-    tasks: (op: 'get' | 'list' | 'cancel') => `${ns}.tasks.${op}`,
+    tasks: (op: OperationOf<'tasks'>) => `${ns}.tasks.${op}`,
     /** Health of the runtime side (store, provider) as seen by the node. */
     health: () => `${ns}.health.check`,
-    /** Events: <ns>.events.<kind>.<agent token or '_'>.<type> */
-    event: (kind: EventKind, type: string, agent?: string) =>
-      `${ns}.events.${kind}.${agent === undefined ? '_' : nameToken(agent)}.${type}`,
+    /** Events: `<ns>.events.<kind>.<agent token or '_'>.<name>` for the event type `<kind>.<name>`. */
+    event: (kind: string, name: string, agent?: string) =>
+      `${ns}.events.${kind}.${agent === undefined ? '_' : nameToken(agent)}.${name}`,
     eventsAll: () => `${ns}.events.>`,
     /** Queue group of a service: its instances on every node share the requests. */
-    queue: (service: 'registry' | 'models' | 'health') => `${ns}-${service}`,
+    queue: (service: ServiceName | 'registry') => `${ns}-${service}`,
   } as const;
 }
 

@@ -1,26 +1,26 @@
-// The only place an agent's actor meets the store and the bus.
+// The only place an agent's actor meets the store and the bus, for every agent kind.
 //
 // The host owns the agent's mailbox, so queued tasks survive a restart of the actor: a crash
-// costs the task in flight (or retries it when the task asked for retries), never the queue.
+// costs the tasks in flight (or retries them when they asked for retries), never the queue.
 // The actor itself is the supervised child: start() spawns a fresh one, a crash ends it.
-import { performance } from 'node:perf_hooks';
-import { createActor, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import type { AgentDefinition, AgentStatus, Reply, TaskRequest, TaskResult, TaskStatus } from '../actors/protocol.js';
-import type { LlmCall } from '../actors/catalog.js';
-import type { LlmEmitted, LlmEvent, LlmInvocation } from '../actors/llm/machine.js';
-import type { LlmChatResult } from '../runtime/providers/llm.js';
-import { isoNow, type Clock } from '../runtime/clock.js';
+// The host speaks the kind protocol of actors/kind.ts: it sends TASK while the agent has a free
+// slot, performs the effects the machine asks for with the node's capabilities, and records what
+// the machine says of each task.
+import { createActor, type AnyActorRef } from 'xstate';
+import type { AgentKind, CapabilityTable, EffectContext, HostEvent, MachineEmitted } from '../actors/kind.js';
+import { isoNow, type Clock, type Timer } from '../runtime/clock.js';
 import { AuroraError, describe, toErrorPayload } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
+import type { AgentDefinition, AgentStatus, Reply, TaskOutcome, TaskRequest, TaskResult, TaskStatus } from '../runtime/protocol/index.js';
 import type { Store } from '../runtime/store/index.js';
 import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 
 export interface AgentHostDeps {
-  machine: AnyStateMachine;
-  /** Performs the calls the machine asks for (`llm.call`). */
-  perform: LlmCall;
+  kind: Pick<AgentKind, 'machine' | 'events' | 'slots'>;
+  /** The node's capabilities; the host performs the machine's effects with them. */
+  capabilities: CapabilityTable;
   store: Store;
   events: EventPublisher;
   metrics: Metrics;
@@ -36,9 +36,16 @@ interface Pending {
   acceptedAt: number;
   startedAt: number;
   attempts: number;
-  deadline: { cancel(): void };
+  deadline: Timer;
   /** Set when the host asked the actor to abandon this task; says how the task ends. */
   abandonedWith: AuroraError | null;
+  /** Index of the next streamed token of this task, across all its effects. */
+  tokens: number;
+}
+
+interface Effect {
+  readonly taskId: string;
+  readonly controller: AbortController;
 }
 
 // Hosts whose status moved with a task start or end, announced once at the end of the turn. A
@@ -55,21 +62,27 @@ function announceUnsettled(): void {
 
 export class AgentHost {
   private readonly queue: Pending[] = [];
-  private current: Pending | null = null;
+  /** Tasks the actor is running, in start order. */
+  private readonly running = new Map<string, Pending>();
   private actor: AnyActorRef | null = null;
-  /** The call in flight for the actor's running task; null once answered or abandoned. */
-  private call: { readonly taskId: string; readonly controller: AbortController } | null = null;
+  /** Effects in flight for the actor's running tasks, by effect id; removed once answered or abandoned. */
+  private readonly effects = new Map<string, Effect>();
   private exitListener: ((exit: ChildExit) => void) | null = null;
   private lifecycle: 'starting' | 'up' | 'restarting' | 'failed' | 'stopped' = 'starting';
   private published: AgentStatus | null = null;
   private mailboxClosed = false;
   private readonly idleWaiters = new Set<() => void>();
   private logger: Logger | null = null;
+  private readonly slots: number;
+  private readonly declaredEvents: ReadonlySet<string>;
 
   constructor(
     readonly definition: AgentDefinition,
     private readonly deps: AgentHostDeps,
-  ) {}
+  ) {
+    this.slots = Math.max(1, deps.kind.slots?.(definition) ?? 1);
+    this.declaredEvents = new Set(deps.kind.events);
+  }
 
   /** Made on first use: most agents never log, and one node may host 100,000 of them. */
   private get log(): Logger {
@@ -83,14 +96,15 @@ export class AgentHost {
   get status(): AgentStatus {
     switch (this.lifecycle) {
       case 'up':
-        return this.current ? 'running' : 'idle';
+        return this.running.size > 0 ? 'running' : 'idle';
       // A new agent waits for its first actor only while the supervisor finishes other work;
       // tasks sent meanwhile queue as they would for an idle agent.
       case 'starting':
         return 'idle';
       case 'restarting':
         return 'restarting';
-      default:
+      case 'failed':
+      case 'stopped':
         return this.lifecycle;
     }
   }
@@ -119,20 +133,22 @@ export class AgentHost {
     if (this.queue.length >= this.deps.mailboxSize) {
       throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
     }
-    // An idle agent with an empty mailbox starts the task in this same call: its row is written
-    // as running straight away, one statement instead of queued-then-running.
-    const startsNow = this.lifecycle === 'up' && this.current === null && this.actor !== null && this.queue.length === 0;
-    if (startsNow) this.deps.store.tasks.insertRunning(task, isoNow(this.deps.clock));
-    else this.deps.store.tasks.insertQueued(task, isoNow(this.deps.clock));
+    const { clock, store } = this.deps;
+    // An agent with a free slot and an empty mailbox starts the task in this same call: its row is
+    // written as running straight away, one statement instead of queued-then-running.
+    const startsNow = this.canStart() && this.queue.length === 0;
+    if (startsNow) store.tasks.insertRunning(task, isoNow(clock));
+    else store.tasks.insertQueued(task, isoNow(clock));
     const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
     const pending: Pending = {
       task,
       reply,
-      acceptedAt: performance.now(),
+      acceptedAt: clock.monotonic(),
       startedAt: 0,
       attempts: 0,
       abandonedWith: null,
-      deadline: this.deps.clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
+      tokens: 0,
+      deadline: clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
     };
     this.queue.push(pending);
     this.deps.metrics.mailboxDepth.inc();
@@ -143,8 +159,9 @@ export class AgentHost {
   /** Aborts a queued or running task of this agent. Undefined when the task is not here. */
   cancel(taskId: string): TaskStatus | undefined {
     const err = new AuroraError('task_cancelled', `Task ${taskId} was cancelled`);
-    if (this.current?.task.task_id === taskId) {
-      this.abandon(this.current, err);
+    const running = this.running.get(taskId);
+    if (running) {
+      this.abandon(running, err);
       return 'cancelled';
     }
     const index = this.queue.findIndex((p) => p.task.task_id === taskId);
@@ -158,7 +175,7 @@ export class AgentHost {
   /** Fault injection: makes the actor throw, exactly like a defect would. */
   injectFault(): void {
     if (!this.actor) throw new AuroraError('agent_failed', `Agent ${this.name} has no running actor to crash`);
-    this.actor.send({ type: 'FAULT', reason: 'fault injection' });
+    this.send({ type: 'FAULT', reason: 'fault injection' });
   }
 
   /** The supervisor spent this agent's restart budget: it stays `failed` until an operator restarts it. */
@@ -183,7 +200,7 @@ export class AgentHost {
 
   /** Resolves true once the mailbox is empty and nothing runs, false if timeoutMs passes first. */
   settle(timeoutMs: number): Promise<boolean> {
-    if (!this.current && this.queue.length === 0) return Promise.resolve(true);
+    if (this.running.size === 0 && this.queue.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = this.deps.clock.setTimeout(() => {
         this.idleWaiters.delete(done);
@@ -197,12 +214,17 @@ export class AgentHost {
     });
   }
 
+  private canStart(): boolean {
+    return this.lifecycle === 'up' && this.actor !== null && this.running.size < this.slots;
+  }
+
+  private send(event: HostEvent): void {
+    this.actor?.send(event);
+  }
+
   private spawn(): ChildHandle {
-    const actor = createActor(this.deps.machine, { input: { definition: this.definition } });
-    actor.on('llm.call', (e: LlmEmitted) => e.type === 'llm.call' && this.perform(actor, e.call));
-    actor.on('task.done', (e: LlmEmitted) => e.type === 'task.done' && this.onDone(e.taskId, e.output));
-    actor.on('task.error', (e: LlmEmitted) => e.type === 'task.error' && this.onTaskError(e.taskId, e.error));
-    actor.on('task.cancelled', (e: LlmEmitted) => e.type === 'task.cancelled' && this.onCancelled(e.taskId));
+    const actor = createActor(this.deps.kind.machine, { input: { definition: this.definition } });
+    actor.on('*', (e: MachineEmitted) => this.onEmitted(actor, e));
     actor.subscribe({
       next: (snapshot) => {
         if (snapshot.status !== 'done' || this.actor !== actor) return;
@@ -223,7 +245,7 @@ export class AgentHost {
       stop: async () => {
         if (this.actor === actor) {
           this.actor = null;
-          this.abortCall();
+          this.abortEffects();
         }
         actor.stop();
       },
@@ -233,81 +255,122 @@ export class AgentHost {
     };
   }
 
-  /** Starts the next queued task if the actor is free; `rowRunning`: its row was inserted as running. */
-  private pump(rowRunning = false): void {
-    if (this.lifecycle !== 'up' || this.current || !this.actor) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.deps.metrics.mailboxDepth.dec();
-    this.current = next;
-    next.startedAt = performance.now();
-    next.attempts += 1;
-    if (!rowRunning) this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
-    this.deps.events.publish('task.started', {
-      agent: this.name,
-      task_id: next.task.task_id,
-      payload: { attempt: next.attempts },
-    });
-    this.announceSoon();
-    this.actor.send({ type: 'TASK', task: next.task });
+  private onEmitted(actor: AnyActorRef, e: MachineEmitted): void {
+    switch (e.type) {
+      case 'effect':
+        return this.perform(actor, e.effectId, e.taskId, e.capability, e.input);
+      case 'task.done':
+        return this.onDone(e.taskId, e.output);
+      case 'task.error':
+        return this.onTaskError(e.taskId, e.error);
+      case 'task.cancelled':
+        return this.onCancelled(e.taskId);
+      case 'task.event':
+        return this.onKindEvent(e.taskId, e.event, e.payload);
+    }
   }
 
-  /** Performs the call the actor asked for and answers it, unless the call was abandoned meanwhile. */
-  private perform(actor: AnyActorRef, call: LlmInvocation): void {
-    this.abortCall();
-    const running = { taskId: call.task.task_id, controller: new AbortController() };
-    this.call = running;
-    const answer = (event: LlmEvent): void => {
-      if (this.call !== running) return;
-      this.call = null;
+  /** Starts queued tasks while a slot is free; `rowRunning`: the first one's row was inserted as running. */
+  private pump(rowRunning = false): void {
+    while (this.canStart()) {
+      const next = this.queue.shift();
+      if (!next) return;
+      this.deps.metrics.mailboxDepth.dec();
+      this.running.set(next.task.task_id, next);
+      next.startedAt = this.deps.clock.monotonic();
+      next.attempts += 1;
+      if (!rowRunning) this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
+      rowRunning = false;
+      this.deps.events.publish('task.started', {
+        agent: this.name,
+        task_id: next.task.task_id,
+        payload: { attempt: next.attempts },
+      });
+      this.announceSoon();
+      this.send({ type: 'TASK', task: next.task });
+    }
+  }
+
+  /** Performs one effect the actor asked for and answers it, unless it was abandoned meanwhile. */
+  private perform(actor: AnyActorRef, effectId: string, taskId: string, capability: string, input: unknown): void {
+    this.effects.get(effectId)?.controller.abort();
+    const effect: Effect = { taskId, controller: new AbortController() };
+    this.effects.set(effectId, effect);
+    const answer = (event: HostEvent): void => {
+      if (this.effects.get(effectId) !== effect) return;
+      this.effects.delete(effectId);
       if (this.actor === actor) actor.send(event);
     };
-    let result: Promise<LlmChatResult>;
+    const pending = this.running.get(taskId);
+    const ctx: EffectContext = {
+      agent: this.definition,
+      taskId,
+      signal: effect.controller.signal,
+      token: (text) => {
+        const index = pending === undefined ? 0 : pending.tokens++;
+        this.deps.events.publish('task.token', { agent: this.name, task_id: taskId, payload: { token: text, index } });
+      },
+    };
+    let result: Promise<unknown>;
     try {
-      result = this.deps.perform(call, running.controller.signal);
+      const perform = this.deps.capabilities[capability];
+      if (perform === undefined) throw new Error(`No capability named ${capability} on this node`);
+      result = perform(input, ctx);
     } catch (err) {
       result = Promise.reject(err);
     }
     result.then(
-      (output) => answer({ type: 'llm.done', taskId: running.taskId, output }),
-      (error: unknown) => answer({ type: 'llm.failed', taskId: running.taskId, error }),
+      (output) => answer({ type: 'effect.done', effectId, taskId, output }),
+      (error: unknown) => answer({ type: 'effect.failed', effectId, taskId, error }),
     );
   }
 
-  /** Abandons the call in flight: its signal aborts (closing its HTTP request) and its answer is ignored. */
-  private abortCall(): void {
-    const running = this.call;
-    if (!running) return;
-    this.call = null;
-    running.controller.abort();
+  /** Abandons effects in flight (all, or one task's): their signals abort and their answers are ignored. */
+  private abortEffects(taskId?: string): void {
+    for (const [id, effect] of this.effects) {
+      if (taskId !== undefined && effect.taskId !== taskId) continue;
+      this.effects.delete(id);
+      effect.controller.abort();
+    }
   }
 
-  private onDone(taskId: string, output: LlmChatResult): void {
-    const pending = this.takeCurrent(taskId);
+  private onDone(taskId: string, output: TaskOutcome): void {
+    const pending = this.takeRunning(taskId);
     if (pending) this.finish(pending, output);
   }
 
   private onTaskError(taskId: string, error: AuroraError): void {
-    const pending = this.takeCurrent(taskId);
+    const pending = this.takeRunning(taskId);
     if (pending) this.finish(pending, pending.abandonedWith ?? error);
   }
 
   private onCancelled(taskId: string): void {
-    if (this.call?.taskId === taskId) this.abortCall();
-    const pending = this.takeCurrent(taskId);
+    const pending = this.takeRunning(taskId);
     if (pending) this.finish(pending, pending.abandonedWith ?? new AuroraError('task_cancelled', `Task ${taskId} was cancelled`));
   }
 
-  private takeCurrent(taskId: string): Pending | null {
-    const pending = this.current;
-    if (!pending || pending.task.task_id !== taskId) return null;
-    this.current = null;
+  private onKindEvent(taskId: string, event: string, payload: Record<string, unknown>): void {
+    if (!this.declaredEvents.has(event)) {
+      // A machine publishing what its kind does not declare is a bug in the kind; clients filter on
+      // declared types, so the event is dropped rather than sent where nobody expects it.
+      this.log.error('machine emitted an undeclared event type; dropped', { event, task_id: taskId });
+      return;
+    }
+    this.deps.events.publish(event, { agent: this.name, task_id: taskId, payload });
+  }
+
+  /** Removes a running task; whatever it still had in flight is aborted. */
+  private takeRunning(taskId: string): Pending | null {
+    const pending = this.running.get(taskId);
+    if (!pending) return null;
+    this.running.delete(taskId);
+    if (this.effects.size > 0) this.abortEffects(taskId);
     return pending;
   }
 
   private onDeadline(pending: Pending, timeoutMs: number): void {
     const err = new AuroraError('timeout', `Task ${pending.task.task_id} timed out after ${timeoutMs} ms`);
-    if (this.current === pending) return this.abandon(pending, err);
+    if (this.running.get(pending.task.task_id) === pending) return this.abandon(pending, err);
     const index = this.queue.indexOf(pending);
     if (index < 0) return;
     this.queue.splice(index, 1);
@@ -315,13 +378,14 @@ export class AgentHost {
     this.finish(pending, err);
   }
 
-  /** Asks the actor to drop the running task; when it does (task.cancelled), the call is aborted. */
+  /** Asks the actor to drop a running task; when it does (task.cancelled), its effects are aborted. */
   private abandon(pending: Pending, err: AuroraError): void {
     pending.abandonedWith = err;
-    if (this.actor) this.actor.send({ type: 'CANCEL', taskId: pending.task.task_id });
+    const taskId = pending.task.task_id;
+    if (this.actor) this.send({ type: 'CANCEL', taskId });
     // No actor (restarting): nothing runs the task any more, so it ends now.
-    if (this.current === pending && !this.actor) {
-      this.current = null;
+    if (!this.actor && this.running.get(taskId) === pending) {
+      this.running.delete(taskId);
       this.finish(pending, err);
     }
   }
@@ -329,15 +393,16 @@ export class AgentHost {
   private onCrash(actor: AnyActorRef, error: unknown): void {
     if (this.actor !== actor) return;
     this.actor = null;
-    this.abortCall();
+    this.abortEffects();
     const reason = describe(error);
-    const pending = this.current;
-    this.current = null;
-    if (pending) {
+    const crashed = [...this.running.values()];
+    this.running.clear();
+    // Retried tasks go back to the front of the mailbox in the order they started.
+    const retried: Pending[] = [];
+    for (const pending of crashed) {
       const retries = pending.task.parameters.retries ?? 0;
       if (!pending.abandonedWith && pending.attempts <= retries) {
-        this.queue.unshift(pending);
-        this.deps.metrics.mailboxDepth.inc();
+        retried.push(pending);
       } else {
         this.finish(
           pending,
@@ -345,6 +410,10 @@ export class AgentHost {
             new AuroraError('agent_crashed', `Agent ${this.name} crashed while running task ${pending.task.task_id}: ${reason}`),
         );
       }
+    }
+    if (retried.length > 0) {
+      this.queue.unshift(...retried);
+      this.deps.metrics.mailboxDepth.inc(retried.length);
     }
     if (this.lifecycle === 'up') this.lifecycle = 'restarting';
     this.log.warn('agent actor crashed', { reason, error });
@@ -355,7 +424,7 @@ export class AgentHost {
   private onExit(actor: AnyActorRef, exit: ChildExit): void {
     if (this.actor === actor) {
       this.actor = null;
-      this.abortCall();
+      this.abortEffects();
     }
     this.exitListener?.(exit);
   }
@@ -364,16 +433,15 @@ export class AgentHost {
     const queued = this.queue.splice(0);
     this.deps.metrics.mailboxDepth.dec(queued.length);
     for (const pending of queued) this.finish(pending, err);
-    if (this.current) this.abandon(this.current, err);
+    for (const pending of [...this.running.values()]) this.abandon(pending, err);
   }
 
-  private finish(pending: Pending, outcome: LlmChatResult | AuroraError): void {
+  private finish(pending: Pending, outcome: TaskOutcome | AuroraError): void {
     pending.deadline.cancel();
     const { task } = pending;
-    const now = performance.now();
-    const durationMs = Math.round((now - pending.acceptedAt) * 1000) / 1000;
-    const completedAt = isoNow(this.deps.clock);
-    const { metrics, store, events } = this.deps;
+    const { metrics, store, events, clock } = this.deps;
+    const durationMs = Math.round((clock.monotonic() - pending.acceptedAt) * 1000) / 1000;
+    const completedAt = isoNow(clock);
     if (outcome instanceof AuroraError) {
       const status = outcome.code === 'task_cancelled' ? 'cancelled' : 'failed';
       store.tasks.fail(task.task_id, {
@@ -435,7 +503,7 @@ export class AgentHost {
     }
     this.announceSoon();
     this.pump();
-    if (!this.current && this.queue.length === 0 && this.idleWaiters.size > 0) {
+    if (this.running.size === 0 && this.queue.length === 0 && this.idleWaiters.size > 0) {
       for (const wake of this.idleWaiters) wake();
       this.idleWaiters.clear();
     }
@@ -459,7 +527,7 @@ export class AgentHost {
     unsettled.add(this);
     if (!settleScheduled) {
       settleScheduled = true;
-      setImmediate(announceUnsettled);
+      this.deps.clock.setImmediate(announceUnsettled);
     }
   }
 

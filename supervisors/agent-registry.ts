@@ -1,7 +1,6 @@
-// The registry service: creates, lists, deletes and restarts agents, and routes each agent's
-// task and cancel messages to its host. It answers on the bus only.
-import type { AgentDefinition, AgentRecord, ServiceProtocol, TaskRequest } from '../actors/protocol.js';
-import { AGENT_KINDS, isAgentKind, type KindRuntime } from '../actors/catalog.js';
+// The registry service: creates, lists, deletes and restarts agents of every kind, and routes each
+// agent's task and cancel messages to its host. It answers on the bus only.
+import type { AgentKind, CapabilityTable } from '../actors/kind.js';
 import type { Bus, BusMessage, Subscription } from '../runtime/bus/bus.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
@@ -9,9 +8,11 @@ import { AuroraError, toErrorPayload } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { serve } from '../runtime/rpc.js';
+import type { AgentDefinition, AgentRecord, AgentRequestOf, RequestOf, ReplyOf } from '../runtime/protocol/index.js';
+import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import { tokenToName, type Subjects } from '../runtime/subjects.js';
+import { compileValidator, type Validator } from '../runtime/validation.js';
 import { AgentHost } from './actor-host.js';
 import type { Supervisor, SupervisorEvent } from './supervisor.js';
 
@@ -26,14 +27,32 @@ export interface AgentRegistryDeps {
   config: Config;
   /** The agents supervisor: every agent's actor is its child. */
   supervisor: Supervisor;
-  /** Each agent kind's machine and its calls, bound to this node's capabilities. */
-  kinds: Readonly<Record<string, KindRuntime>>;
+  /** The kinds this node runs (actors/catalog.ts, plus any a test or an embedding program adds). */
+  kinds: readonly AgentKind[];
+  /** What the hosts perform for their machines. */
+  capabilities: CapabilityTable;
 }
 
-type Op<K extends keyof ServiceProtocol> = ServiceProtocol[K];
+interface KnownKind {
+  readonly kind: AgentKind;
+  readonly validateConfig: Validator<Record<string, unknown>>;
+}
+
+/** Checks the kinds against this node once: a kind asking for a capability the node lacks is a wiring defect. */
+function prepareKinds(kinds: readonly AgentKind[], capabilities: CapabilityTable): ReadonlyMap<string, KnownKind> {
+  const known = new Map<string, KnownKind>();
+  for (const kind of kinds) {
+    if (known.has(kind.name)) throw new Error(`Two agent kinds are named ${kind.name}`);
+    const missing = kind.capabilities.filter((c) => !Object.hasOwn(capabilities, c));
+    if (missing.length > 0) throw new Error(`Agent kind ${kind.name} needs capabilities this node lacks: ${missing.join(', ')}`);
+    known.set(kind.name, { kind, validateConfig: compileValidator(kind.configSchema, 'config') });
+  }
+  return known;
+}
 
 export function createAgentRegistry(deps: AgentRegistryDeps) {
   const { bus, subjects, store, events, config } = deps;
+  const kinds = prepareKinds(deps.kinds, deps.capabilities);
   const hosts = new Map<string, AgentHost>();
   const subscriptions: Subscription[] = [];
   const queue = subjects.queue('registry');
@@ -57,12 +76,16 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     return host ? { ...record, status: host.status } : record;
   };
 
+  function kindOf(agentType: string): KnownKind {
+    const known = kinds.get(agentType);
+    if (!known) throw new AuroraError('invalid_request', `Unknown agent_type: ${agentType}`);
+    return known;
+  }
+
   function spawn(definition: AgentDefinition): AgentHost {
-    const kind = deps.kinds[definition.agent_type];
-    if (!kind) throw new AuroraError('invalid_request', `Unknown agent_type: ${definition.agent_type}`);
     const host = new AgentHost(definition, {
-      machine: kind.machine,
-      perform: kind.perform,
+      kind: kindOf(definition.agent_type).kind,
+      capabilities: deps.capabilities,
       store,
       events,
       metrics: deps.metrics,
@@ -80,10 +103,12 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
   }
 
   function create(def: AgentDefinition): AgentRecord {
-    if (!isAgentKind(def.agent_type)) throw new AuroraError('invalid_request', `Unknown agent_type: ${def.agent_type}`);
-    if (!(AGENT_KINDS[def.agent_type].providers as readonly string[]).includes(def.provider)) {
+    const { kind, validateConfig } = kindOf(def.agent_type);
+    if (!kind.providers.includes(def.provider)) {
       throw new AuroraError('invalid_request', `Unknown provider for agent_type ${def.agent_type}: ${def.provider}`);
     }
+    const checked = validateConfig(def.config);
+    if (!checked.ok) throw new AuroraError('invalid_request', checked.message);
     const record = store.agents.insert(def, isoNow(deps.clock));
     spawn(record);
     events.publish('agent.created', { agent: def.name, payload: { agent_type: def.agent_type, model_name: def.model_name } });
@@ -110,9 +135,9 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     const op = parts[parts.length - 1];
     try {
       if (op === 'task') {
-        hostOf(name).submit(msg.data as TaskRequest, (reply) => msg.respond(reply));
+        hostOf(name).submit(msg.data as AgentRequestOf<'task'>, (reply) => msg.respond(reply));
       } else if (op === 'cancel') {
-        const { task_id } = msg.data as Op<'agent.cancel'>[0];
+        const { task_id } = msg.data as AgentRequestOf<'cancel'>;
         const status = hostOf(name).cancel(task_id);
         if (!status) throw new AuroraError('task_not_found', `Task ${task_id} is not queued or running on agent ${name}`);
         msg.respond({ ok: true, data: { task_id, status } });
@@ -123,7 +148,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     }
   }
 
-  async function cancelTask({ task_id }: Op<'tasks.cancel'>[0]): Promise<Op<'tasks.cancel'>[1]> {
+  async function cancelTask({ task_id }: RequestOf<'tasks.cancel'>): Promise<ReplyOf<'tasks.cancel'>> {
     const task = store.tasks.get(task_id);
     if (!task) throw new AuroraError('task_not_found', `Task ${task_id} not found`);
     if (task.status !== 'queued' && task.status !== 'running') {
@@ -143,7 +168,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     restore(): number {
       const stored = store.agents.list();
       for (const record of stored) {
-        if (isAgentKind(record.agent_type)) spawn(record);
+        if (kinds.has(record.agent_type)) spawn(record);
         else deps.logger.error('stored agent has an unknown kind; not started', { agent: record.name, kind: record.agent_type });
       }
       return stored.length;
@@ -157,33 +182,33 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     start(): void {
       subscriptions.push(
         bus.subscribe(subjects.agentAny(), route),
-        serve<Op<'registry.create'>[0], AgentRecord>(bus, subjects.registry('create'), (def) => durable(create(def)), opts),
-        serve<Op<'registry.get'>[0], AgentRecord>(bus, subjects.registry('get'), ({ name }) => {
+        serveOperation(bus, subjects, 'registry.create', (def) => durable(create(def)), opts),
+        serveOperation(bus, subjects, 'registry.get', ({ name }) => {
           const record = store.agents.get(name);
           if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
           return withStatus(record);
         }, opts),
-        serve<Op<'registry.list'>[0], AgentRecord[]>(bus, subjects.registry('list'), () => store.agents.list().map(withStatus), opts),
-        serve<Op<'registry.delete'>[0], { name: string }>(bus, subjects.registry('delete'), ({ name }) => remove(name), opts),
-        serve<Op<'registry.restart'>[0], AgentRecord>(bus, subjects.registry('restart'), async ({ name }) => {
+        serveOperation(bus, subjects, 'registry.list', () => store.agents.list().map(withStatus), opts),
+        serveOperation(bus, subjects, 'registry.delete', ({ name }) => remove(name), opts),
+        serveOperation(bus, subjects, 'registry.restart', async ({ name }) => {
           hostOf(name);
           await deps.supervisor.restartChild(name);
           return withStatus(store.agents.get(name)!);
         }, opts),
-        serve<Op<'registry.fault'>[0], { name: string }>(bus, subjects.registry('fault'), ({ name }) => {
+        serveOperation(bus, subjects, 'registry.fault', ({ name }) => {
           if (!config.faultInjection) {
             throw new AuroraError('fault_injection_disabled', 'Fault injection is disabled (set FAULT_INJECTION_ENABLED=true)');
           }
           hostOf(name).injectFault();
           return { name };
         }, opts),
-        serve<Op<'tasks.get'>[0], Op<'tasks.get'>[1]>(bus, subjects.tasks('get'), ({ task_id }) => {
+        serveOperation(bus, subjects, 'tasks.get', ({ task_id }) => {
           const task = store.tasks.get(task_id);
           if (!task) throw new AuroraError('task_not_found', `Task ${task_id} not found`);
           return task;
         }, opts),
-        serve<Op<'tasks.list'>[0], Op<'tasks.list'>[1]>(bus, subjects.tasks('list'), (query) => store.tasks.list(query), opts),
-        serve<Op<'tasks.cancel'>[0], Op<'tasks.cancel'>[1]>(bus, subjects.tasks('cancel'), cancelTask, opts),
+        serveOperation(bus, subjects, 'tasks.list', (query) => store.tasks.list(query), opts),
+        serveOperation(bus, subjects, 'tasks.cancel', cancelTask, opts),
       );
     },
 

@@ -1,6 +1,5 @@
 // The model manager: lists, loads and unloads models on the LLM provider and remembers when
 // Aurora loaded each one. Provider listings are cached; Aurora's own changes invalidate them.
-import type { LoadedModel, ModelStatus, ServiceProtocol } from '../actors/protocol.js';
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
 import { getOrLoad, type Cache } from '../runtime/cache/cache.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
@@ -8,7 +7,8 @@ import { AuroraError } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import { sameModelName, type LlmProvider } from '../runtime/providers/llm.js';
-import { serve } from '../runtime/rpc.js';
+import type { LoadedModel, ModelStatus, ReplyOf, RequestOf } from '../runtime/protocol/index.js';
+import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import type { Subjects } from '../runtime/subjects.js';
 
@@ -23,8 +23,6 @@ export interface ModelManagerDeps {
   providers: Readonly<Record<string, LlmProvider>>;
   cacheTtlMs: number;
 }
-
-type Op<K extends keyof ServiceProtocol> = ServiceProtocol[K];
 
 export function createModelManager(deps: ModelManagerDeps) {
   const { store, cache, events, subjects } = deps;
@@ -58,7 +56,7 @@ export function createModelManager(deps: ModelManagerDeps) {
     return out;
   }
 
-  async function load({ name, provider, config }: Op<'models.load'>[0]): Promise<LoadedModel> {
+  async function load({ name, provider, config }: RequestOf<'models.load'>): Promise<LoadedModel> {
     const llm = providerOf(provider);
     // A stale listing must not refuse a model installed a moment ago: look again before saying no.
     if (!(await installed(provider)).some((m) => sameModelName(m.name, name))) {
@@ -76,7 +74,7 @@ export function createModelManager(deps: ModelManagerDeps) {
     return model;
   }
 
-  async function unload({ name, provider }: Op<'models.unload'>[0]): Promise<Op<'models.unload'>[1]> {
+  async function unload({ name, provider }: RequestOf<'models.unload'>): Promise<ReplyOf<'models.unload'>> {
     const llm = providerOf(provider);
     const live = await llm.listLoaded();
     if (!live.some((m) => sameModelName(m.name, name))) {
@@ -90,7 +88,7 @@ export function createModelManager(deps: ModelManagerDeps) {
     return { name, provider };
   }
 
-  async function status({ name, provider }: Op<'models.status'>[0]): Promise<ModelStatus> {
+  async function status({ name, provider }: RequestOf<'models.status'>): Promise<ModelStatus> {
     providerOf(provider);
     const [inst, live] = await Promise.all([installed(provider), providerOf(provider).listLoaded()]);
     const found = inst.find((m) => sameModelName(m.name, name));
@@ -112,17 +110,17 @@ export function createModelManager(deps: ModelManagerDeps) {
   return {
     start(): void {
       subscriptions.push(
-        serve<Op<'models.list'>[0], LoadedModel[]>(deps.bus, subjects.models('list'), list, opts),
-        serve<Op<'models.installed'>[0], Op<'models.installed'>[1]>(deps.bus, subjects.models('installed'), async () => {
-          const out: Op<'models.installed'>[1] = [];
+        serveOperation(deps.bus, subjects, 'models.list', list, opts),
+        serveOperation(deps.bus, subjects, 'models.installed', async () => {
+          const out: ReplyOf<'models.installed'> = [];
           for (const provider of Object.keys(deps.providers)) {
             for (const m of await installed(provider)) out.push({ name: m.name, size_bytes: m.sizeBytes });
           }
           return out;
         }, opts),
-        serve(deps.bus, subjects.models('load'), load, opts),
-        serve(deps.bus, subjects.models('unload'), unload, opts),
-        serve(deps.bus, subjects.models('status'), status, opts),
+        serveOperation(deps.bus, subjects, 'models.load', load, opts),
+        serveOperation(deps.bus, subjects, 'models.unload', unload, opts),
+        serveOperation(deps.bus, subjects, 'models.status', status, opts),
       );
     },
     stop(): void {

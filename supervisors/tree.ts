@@ -4,21 +4,21 @@
 //   ├── registry        service: agents, tasks, health on the bus
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
-import { AGENT_KINDS, type Capabilities, type KindRuntime } from '../actors/catalog.js';
-import type { EventType, HealthReport } from '../actors/protocol.js';
+import type { AgentKind } from '../actors/kind.js';
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
 import type { Cache } from '../runtime/cache/cache.js';
-import { isoNow, type Clock } from '../runtime/clock.js';
+import { isoAt, isoNow, type Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
 import { AuroraError } from '../runtime/errors.js';
 import { createEventPublisher, type EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { LlmProvider } from '../runtime/providers/llm.js';
-import { serve } from '../runtime/rpc.js';
+import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import { createSubjects, type Subjects } from '../runtime/subjects.js';
 import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
+import { createCapabilities } from './capabilities/index.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
 
@@ -28,6 +28,8 @@ export interface RuntimeDeps {
   store: Store;
   cache: Cache;
   providers: Readonly<Record<string, LlmProvider>>;
+  /** The agent kinds this node runs: actors/catalog.ts, or more in tests and embedding programs. */
+  kinds: readonly AgentKind[];
   clock: Clock;
   rng: () => number;
   logger: Logger;
@@ -70,19 +72,14 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
 
-  const caps: Capabilities = {
-    llmProviders: deps.providers,
-    onToken: (agent, taskId, token, index) => events.publish('task.token', { agent, task_id: taskId, payload: { token, index } }),
-  };
-  const kinds: Record<string, KindRuntime> = {};
-  for (const [name, kind] of Object.entries(AGENT_KINDS)) kinds[name] = { machine: kind.machine, perform: kind.perform(caps) };
+  const capabilities = createCapabilities({ providers: deps.providers });
 
   let registry: AgentRegistry | undefined;
   const onEvent = (event: SupervisorEvent) => {
     const { type, supervisor, child, kind, reason, delayMs, restartLatencyMs, attempt, error } = event;
     const published = {
-      type: `supervisor.${type}` as EventType,
-      time: new Date(event.at).toISOString(),
+      type: `supervisor.${type}`,
+      time: isoAt(event.at),
       ...(kind !== 'service' && kind !== 'supervisor' && { agent: child }),
       payload: { supervisor, child, kind, reason, delay_ms: delayMs, restart_latency_ms: restartLatencyMs, attempt, error },
     };
@@ -96,7 +93,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     { id: 'agents', policy: { strategy: 'one_for_one', ...config.supervision }, budget: 'per_child' },
     supervisorDeps,
   );
-  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, kinds });
+  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, kinds: deps.kinds, capabilities });
   const models = createModelManager({
     bus,
     subjects,
@@ -153,9 +150,10 @@ function healthService(
   let sub: Subscription | undefined;
   return {
     start() {
-      sub = serve<Record<string, never>, HealthReport>(
+      sub = serveOperation(
         bus,
-        subjects.health(),
+        subjects,
+        'health.check',
         async () => {
           const pings = await Promise.all(Object.values(providers).map((p) => p.ping()));
           return { database: store.ping(), llm: pings.every(Boolean) };

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import uws from 'uWebSockets.js';
 import { createActor, type AnyActorRef } from 'xstate';
-import { AGENT_KINDS } from '../../actors/catalog.js';
-import type { LlmEmitted } from '../../actors/llm/machine.js';
+import type { MachineEmitted } from '../../actors/kind.js';
+import { llmKind } from '../../actors/llm/kind.js';
+import { createCapabilities } from '../../supervisors/capabilities/index.js';
 import { systemClock } from '../../runtime/clock.js';
 import { newTaskId } from '../../runtime/ids.js';
 import type { LlmChatResult } from '../../runtime/providers/llm.js';
@@ -60,8 +61,8 @@ await serveChild<{ agents: number }>(async (o) => {
     for (const answer of run) answer();
   };
 
-  const { machine } = AGENT_KINDS.llm;
-  const perform = AGENT_KINDS.llm.perform({ llmProviders: { ollama: createInstantProvider() }, onToken: () => {} });
+  const { machine } = llmKind;
+  const chat = createCapabilities({ providers: { ollama: createInstantProvider() } })['llm.chat']!;
   interface Agent {
     actor: AnyActorRef;
     current: Waiting | null;
@@ -93,12 +94,13 @@ await serveChild<{ agents: number }>(async (o) => {
     const definition = { name, agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
     const a: Agent = { actor: createActor(machine, { input: { definition } }), current: null, queue: [] };
     // The machine asks for its call; a call that can be cancelled carries an abort signal.
-    a.actor.on('llm.call', (e: LlmEmitted) => {
-      if (e.type !== 'llm.call') return;
-      const taskId = e.call.task.task_id;
-      void perform(e.call, new AbortController().signal).then((output) => a.actor.send({ type: 'llm.done', taskId, output }));
+    a.actor.on('effect', (e: MachineEmitted) => {
+      if (e.type !== 'effect') return;
+      const { effectId, taskId } = e;
+      const ctx = { agent: definition, taskId, signal: new AbortController().signal, token: () => {} };
+      void chat(e.input, ctx).then((output) => a.actor.send({ type: 'effect.done', effectId, taskId, output }));
     });
-    a.actor.on('task.done', (e: LlmEmitted) => {
+    a.actor.on('task.done', (e: MachineEmitted) => {
       if (e.type !== 'task.done' || a.current === null) return;
       finish(a.current, e.taskId, e.output);
       a.current = null;

@@ -2,12 +2,12 @@
 // stop the old one, create and start a new one — for the same machine Aurora's agents run.
 import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
-import { AGENT_KINDS } from '../../actors/catalog.js';
+import { llmKind } from '../../actors/llm/kind.js';
 import { serveChild } from '../lib/child.js';
 import { percentiles, Samples } from '../lib/stats.js';
 
 await serveChild<Record<string, never>>(async () => {
-  const { machine } = AGENT_KINDS.llm;
+  const { machine } = llmKind;
   const definition = { name: 'raw', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
   return {
     commands: {

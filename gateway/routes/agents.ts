@@ -1,10 +1,11 @@
 // Agents: create, list, inspect, delete, and the operator commands restart and fault.
 // Every answer comes from the registry service over the bus.
-import type { AgentDefinition } from '../../actors/protocol.js';
+import type { AgentDefinition } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
-import { AGENT_KINDS, PROVIDERS, type AgentCreateBody } from '../schemas.js';
+import { kindNames, providerNames } from '../kinds.js';
+import type { AgentCreateBody } from '../schemas.js';
 import { ask } from '../service-client.js';
 import { assertKnown, pathParam } from './params.js';
 
@@ -17,8 +18,8 @@ const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRes
 
 const create = async (req: HandlerRequest<AgentCreateBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
   const b = req.body;
-  assertKnown('agent_type', b.agent_type, AGENT_KINDS);
-  assertKnown('provider', b.provider, PROVIDERS);
+  assertKnown('agent_type', b.agent_type, kindNames(deps.kinds));
+  assertKnown('provider', b.provider, providerNames(deps.kinds));
   const definition: AgentDefinition = {
     name: b.name,
     agent_type: b.agent_type,

@@ -3,7 +3,8 @@
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
-import { PROVIDERS, type ModelLoadBody } from '../schemas.js';
+import { providerNames } from '../kinds.js';
+import type { ModelLoadBody } from '../schemas.js';
 import { ask } from '../service-client.js';
 import { assertKnown, pathParam } from './params.js';
 
@@ -15,9 +16,9 @@ export function modelKey(provider: string, name: string): string {
 
 const modelName = (req: HandlerRequest): string => pathParam(req, 'name');
 
-function providerQuery(req: HandlerRequest): string {
+function providerQuery(req: HandlerRequest, deps: GatewayDeps): string {
   const provider = req.query.provider ?? DEFAULT_PROVIDER;
-  assertKnown('provider', provider, PROVIDERS);
+  assertKnown('provider', provider, providerNames(deps.kinds));
   return provider;
 }
 
@@ -29,7 +30,7 @@ const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRes
 };
 
 const load = async (req: HandlerRequest<ModelLoadBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
-  assertKnown('provider', req.body.provider, PROVIDERS);
+  assertKnown('provider', req.body.provider, providerNames(deps.kinds));
   const model = await ask(deps, 'models.load', { name: req.body.name, provider: req.body.provider, config: req.body.config });
   return {
     status: 201,
@@ -38,13 +39,13 @@ const load = async (req: HandlerRequest<ModelLoadBody>, deps: GatewayDeps): Prom
 };
 
 const unload = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
-  const { name } = await ask(deps, 'models.unload', { name: modelName(req), provider: providerQuery(req) });
+  const { name } = await ask(deps, 'models.unload', { name: modelName(req), provider: providerQuery(req, deps) });
   return { status: 200, body: { message: `Model ${name} unloaded successfully` } };
 };
 
 const status = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
-  body: await ask(deps, 'models.status', { name: modelName(req), provider: providerQuery(req) }),
+  body: await ask(deps, 'models.status', { name: modelName(req), provider: providerQuery(req, deps) }),
 });
 
 export const modelRoutes: readonly Route[] = [

@@ -1,8 +1,8 @@
 // Tasks: run one, run a batch, look one up, list, cancel. A task goes to the agent's own subject
 // and is answered by the node hosting that agent; history and cancellation go to the tasks service.
-import { AGENT_NAME_PATTERN, TASK_STATUSES, type TaskRequest } from '../../actors/protocol.js';
 import { AuroraError, toErrorPayload } from '../../runtime/errors.js';
 import { newTaskId } from '../../runtime/ids.js';
+import { AGENT_NAME_PATTERN, TASK_STATUSES, type TaskListQuery, type TaskRequest } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
@@ -68,7 +68,7 @@ const list = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResp
   const agent = queryPattern(req, 'agent', AGENT_NAME_PATTERN);
   const status = queryEnum(req, 'status', TASK_STATUSES);
   const limit = queryInt(req, 'limit', { min: 1, max: LIMITS.listLimitMax, fallback: LIMITS.listLimitDefault });
-  const query: { agent?: string; status?: (typeof TASK_STATUSES)[number]; limit: number } = { limit };
+  const query: TaskListQuery = { limit };
   if (agent !== undefined) query.agent = agent;
   if (status !== undefined) query.status = status;
   return { status: 200, body: await ask(deps, 'tasks.list', query) };

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { AgentDefinition, AgentRecord, AgentStatus } from '../../actors/protocol.js';
+import type { AgentDefinition, AgentRecord, AgentStatus } from '../protocol/index.js';
 import { AuroraError } from '../errors.js';
 import { fromJson, toJson } from './json.js';
 

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { AuroraEvent, EventType } from '../../actors/protocol.js';
+import type { AuroraEvent } from '../protocol/index.js';
 import { fromJson, toJson } from './json.js';
 
 export const DEFAULT_MAX_EVENTS = 10_000;
@@ -18,7 +18,7 @@ export interface EventRepository {
 }
 
 interface EventRow {
-  type: EventType;
+  type: string;
   time: string;
   agent: string | null;
   task_id: string | null;

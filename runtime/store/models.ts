@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { LoadedModel } from '../../actors/protocol.js';
+import type { LoadedModel } from '../protocol/index.js';
 
 export interface ModelRepository {
   /** Loading an already loaded model moves its loaded_at forward. */

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import Sqlite from 'better-sqlite3';
-import type { TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../../actors/protocol.js';
+import type { TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../protocol/index.js';
 import { AuroraError } from '../errors.js';
 import { fromJson, fromJsonOrNull, toJson } from './json.js';
 

@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuroraEvent, ServiceProtocol } from '../../actors/protocol.js';
+import { AGENT_KINDS } from '../../actors/catalog.js';
+import type { AgentKind } from '../../actors/kind.js';
+import type { AgentReplyOf, AgentRequestOf, AuroraEvent, ReplyOf, RequestOf, ServiceKey } from '../../runtime/protocol/index.js';
 import type { Bus } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createNatsBus } from '../../runtime/bus/nats.js';
@@ -21,6 +23,9 @@ import { uniqueNamespace } from './services.js';
 
 export type BusKind = 'memory' | 'nats';
 
+type Request<K> = K extends ServiceKey ? RequestOf<K> : AgentRequestOf<'task'>;
+type Reply<K> = K extends ServiceKey ? ReplyOf<K> : AgentReplyOf<'task'>;
+
 export interface TestNode {
   bus: Bus;
   store: Store;
@@ -28,7 +33,7 @@ export interface TestNode {
   metrics: Metrics;
   subjects: Subjects;
   dbPath: string;
-  ask<K extends keyof ServiceProtocol>(op: K, subject: string, data: ServiceProtocol[K][0], timeoutMs?: number): Promise<ServiceProtocol[K][1]>;
+  ask<K extends ServiceKey | 'agent.task'>(op: K, subject: string, data: Request<K>, timeoutMs?: number): Promise<Reply<K>>;
   /** Collects events published on the bus from now on. */
   record(): { events: AuroraEvent[]; until(pred: (events: AuroraEvent[]) => boolean, timeoutMs?: number): Promise<AuroraEvent[]>; stop(): void };
   stop(): Promise<void>;
@@ -46,6 +51,8 @@ export async function startTestNode(options: {
   dbPath: string;
   namespace?: string;
   overrides?: LoadConfigOptions['overrides'];
+  /** Agent kinds; the catalog's by default. */
+  kinds?: readonly AgentKind[];
 }): Promise<TestNode> {
   const namespace = options.namespace ?? uniqueNamespace();
   const config = loadConfig({
@@ -67,6 +74,7 @@ export async function startTestNode(options: {
     store,
     cache: createMemoryCache(),
     providers: { ollama: createOllamaProvider({ host: options.ollamaUrl }) },
+    kinds: options.kinds ?? AGENT_KINDS,
     clock: systemClock,
     rng: Math.random,
     logger: silentLogger,

@@ -2,9 +2,9 @@
 // about an agent's status, and how it performs the calls its machine asks for. The LLM call is
 // the host's injected `perform`, answered by the test.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuroraEvent, TaskResult } from '../../actors/protocol.js';
-import type { LlmCall } from '../../actors/catalog.js';
-import { llmMachine } from '../../actors/llm/machine.js';
+import type { AuroraEvent, TaskResult } from '../../runtime/protocol/index.js';
+import { llmKind } from '../../actors/llm/kind.js';
+import { LLM_CHAT, type LlmInvocation } from '../../actors/llm/machine.js';
 import type { Bus } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -39,13 +39,16 @@ afterEach(() => {
   store = undefined;
 });
 
+/** Performs one LLM call of the llm kind; aborting `signal` abandons it. */
+type LlmCall = (call: LlmInvocation, signal: AbortSignal) => Promise<LlmChatResult>;
+
 /** A started host for `definition` on a fresh in-memory store, its calls answered by `perform`. */
 function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): AgentHost {
   store = openStore({ path: ':memory:' });
   store.agents.insert(definition, new Date().toISOString());
   const host = new AgentHost(definition, {
-    machine: llmMachine,
-    perform,
+    kind: llmKind,
+    capabilities: { [LLM_CHAT]: (input, ctx) => perform(input as LlmInvocation, ctx.signal) },
     store,
     events: createEventPublisher(events.bus, events.subjects, systemClock),
     metrics: createMetrics({ defaultMetrics: false }),

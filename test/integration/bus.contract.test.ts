@@ -4,7 +4,7 @@
 // have arrived.
 import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Reply } from '../../actors/protocol.js';
+import type { Reply } from '../../runtime/protocol/index.js';
 import type { Bus, BusMessage } from '../../runtime/bus/bus.js';
 import { createBus } from '../../runtime/bus/index.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';

@@ -18,6 +18,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const VERSION = '9.8.7-docs';
 const require = createRequire(import.meta.url);
@@ -51,6 +52,7 @@ async function start(overrides: Partial<Config>): Promise<string> {
     bus,
     subjects: createSubjects(uniqueNamespace('docs')),
     config: loadConfig({ env: {}, overrides }),
+    kinds: TEST_KINDS,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: createLogger('silent'),
     cache: createMemoryCache(),
@@ -112,7 +114,7 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe(VERSION);
     const config = loadConfig({ env: {} });
-    const expected = buildOpenApiDocument({ version: VERSION, routes: API_ROUTES, access: config, rateLimited: () => false });
+    const expected = buildOpenApiDocument({ version: VERSION, routes: API_ROUTES, access: config, rateLimited: () => false, kinds: TEST_KINDS });
     expect(doc).toEqual(JSON.parse(JSON.stringify(expected)));
     for (const r of API_ROUTES) expect(doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase() as 'get']).toBeDefined();
   });

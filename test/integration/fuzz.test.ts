@@ -23,7 +23,7 @@
 //     text): the TCP connection is ended without a close frame, which clients report as 1006.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AgentRecord, TaskRecord, TaskResult } from '../../actors/protocol.js';
+import type { AgentRecord, TaskRecord, TaskResult } from '../../runtime/protocol/index.js';
 import { ROUTES } from '../../gateway/routes/index.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
@@ -41,6 +41,7 @@ import {
 import { decodeFrames, rawRequest, rawWebSocket, type RawResponse } from '../helpers/raw-http.js';
 import { startTestNode, tempDbPath, type TestNode } from '../helpers/runtime.js';
 import { NATS_URL, uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 /** The seed of every generated case: change it to explore, keep it constant to reproduce. */
 const FUZZ_SEED = 0x5eed_f022;
@@ -107,6 +108,7 @@ beforeAll(async () => {
     bus: node.bus,
     subjects: node.subjects,
     config: loadConfig({ env: {}, overrides: { namespace, maxBodyBytes: MAX_BODY_BYTES, bodyReadTimeoutMs: BODY_READ_TIMEOUT_MS } }),
+    kinds: TEST_KINDS,
     metrics: node.metrics,
     logger: createLogger('warn', {}, (line) => serverLogs.push(line)),
     cache: createMemoryCache(),

@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRecord, AuroraEvent, EventType } from '../../actors/protocol.js';
+import type { AgentRecord, AuroraEvent, EventType } from '../../runtime/protocol/index.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { STREAM_PATH, TOKEN_EXPIRED_CLOSE } from '../../gateway/stream.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
@@ -17,6 +17,7 @@ import { createMetrics } from '../../runtime/metrics.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects, type EventKind, type Subjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const SECRET = randomBytes(32).toString('base64url');
 const WARNING = 'AUTHENTICATION IS OFF on a non-loopback address';
@@ -65,6 +66,7 @@ async function start(host: string, overrides: Partial<Config>): Promise<Started>
     bus,
     subjects,
     config,
+    kinds: TEST_KINDS,
     metrics: createMetrics({ defaultMetrics: false }),
     logger,
     cache: createMemoryCache(),

@@ -4,7 +4,7 @@
 // the route table does not offer (a route overriding the CSP, a handler's own log line).
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../actors/protocol.js';
+import type { AgentRecord } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../../gateway/deps.js';
 import { createDispatcher } from '../../gateway/dispatch.js';
 import { route } from '../../gateway/router.js';
@@ -20,6 +20,7 @@ import { createMemoryRateLimiter, type MemoryRateLimiter } from '../../runtime/r
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const ALLOWED = 'https://app.example';
 const LIMIT = 5;
@@ -87,6 +88,7 @@ beforeAll(async () => {
         busRequestTimeoutMs: 200,
       },
     }),
+    kinds: TEST_KINDS,
     metrics: createMetrics({ defaultMetrics: false }),
     logger,
     cache: createMemoryCache(),
@@ -303,6 +305,7 @@ describe('request ids in logs', () => {
       bus,
       subjects: createSubjects(uniqueNamespace('gwhdr')),
       config,
+      kinds: TEST_KINDS,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: createLogger('debug', {}, (line) => own.push(JSON.parse(line) as LogLine)),
       cache: createMemoryCache(),
@@ -340,6 +343,7 @@ describe('headers through the dispatcher', () => {
       bus,
       subjects: createSubjects(uniqueNamespace('gwhdr')),
       config,
+      kinds: TEST_KINDS,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: createLogger('silent'),
       cache: createMemoryCache(),

@@ -1,7 +1,7 @@
 // The uWS adapter over real sockets: what the pure dispatcher tests cannot see (routing through
 // uWS, body reading under the byte cap, headers on the wire, listen on port 0, close).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRecord, TaskRequest, TaskResult } from '../../actors/protocol.js';
+import type { AgentRecord, TaskRequest, TaskResult } from '../../runtime/protocol/index.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from '../../runtime/metrics.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const MAX_BODY = 1024;
 
@@ -78,6 +79,7 @@ beforeAll(async () => {
     bus,
     subjects,
     config: loadConfig({ env: {}, overrides: { maxBodyBytes: MAX_BODY } }),
+    kinds: TEST_KINDS,
     metrics,
     logger,
     cache: createMemoryCache(),
@@ -224,6 +226,7 @@ describe('gateway over uWebSockets.js', () => {
       bus,
       subjects: createSubjects(uniqueNamespace('gwclose')),
       config: loadConfig({ env: {} }),
+      kinds: TEST_KINDS,
       metrics: createMetrics({ defaultMetrics: false }),
       logger,
       cache: createMemoryCache(),

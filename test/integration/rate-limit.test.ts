@@ -23,6 +23,7 @@ import { createRedisRateLimiter } from '../../runtime/rate-limit/redis.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { describeWithService, freePort, REDIS_URL, uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const MINUTE = RATE_LIMIT_WINDOW_MS;
 const T0 = 1_800_000_000_000;
@@ -484,6 +485,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis rate limiter', () => {
         bus,
         subjects,
         config: loadConfig({ env: {}, overrides: { rateLimitEnabled: true, rateLimitPerMinute: 1 } }),
+        kinds: TEST_KINDS,
         metrics,
         logger,
         cache: createMemoryCache(),

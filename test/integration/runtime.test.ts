@@ -1,7 +1,7 @@
 // The runtime core end to end on a real bus (in-process and NATS), real SQLite files and the fake
 // Ollama server: agents run tasks, stream tokens, crash, get restarted, fail, and come back.
 import { afterAll, afterEach, beforeAll, beforeEach, describe as group, expect, it } from 'vitest';
-import type { AgentRecord, AuroraEvent, TaskResult } from '../../actors/protocol.js';
+import type { AgentRecord, AuroraEvent, TaskResult } from '../../runtime/protocol/index.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { openStore } from '../../runtime/store/index.js';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentDefinition, AuroraEvent, TaskRequest, TaskTimings } from '../../actors/protocol.js';
+import type { AgentDefinition, AuroraEvent, TaskRequest, TaskTimings } from '../../runtime/protocol/index.js';
 import { createManualClock } from '../../runtime/clock.js';
 import { AuroraError } from '../../runtime/errors.js';
 import {

@@ -3,7 +3,7 @@
 import uws from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuroraEvent, EventType, TaskRequest, TaskResult } from '../../actors/protocol.js';
+import type { AuroraEvent, EventType, TaskRequest, TaskResult } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../../gateway/deps.js';
 import { registerStream, STREAM_PATH } from '../../gateway/stream.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
@@ -15,6 +15,7 @@ import { createMetrics } from '../../runtime/metrics.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects, type EventKind } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 type Msg = Record<string, any>;
 
@@ -47,6 +48,7 @@ async function start(overrides: LoadConfigOptions['overrides'] = {}): Promise<Ha
     bus,
     subjects,
     config,
+    kinds: TEST_KINDS,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: silentLogger,
     cache: createMemoryCache(),

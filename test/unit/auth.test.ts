@@ -19,6 +19,7 @@ import { createLogger, silentLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { createSubjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const SECRET = randomBytes(32).toString('hex');
 /** A fixed "now" (2030-03-17), so expiry and skew are exact. */
@@ -536,6 +537,7 @@ describe('the dispatcher with auth on', () => {
       bus: createMemoryBus(),
       subjects: createSubjects(namespace),
       config,
+      kinds: TEST_KINDS,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: silentLogger,
       cache: createMemoryCache(),

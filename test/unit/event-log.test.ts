@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuroraEvent } from '../../actors/protocol.js';
+import type { AuroraEvent } from '../../runtime/protocol/index.js';
 import { createEventLog, type LoggedEvent } from '../../gateway/event-log.js';
 
 const ev = (n: number, extra: Partial<AuroraEvent> = {}): AuroraEvent => ({

@@ -1,7 +1,7 @@
 // The gateway's REST behaviour, driven through the pure dispatcher (no sockets) against a real
 // in-process bus on which this file serves the runtime subjects with small responders.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord, LoadedModel, TaskRecord, TaskRequest, TaskResult } from '../../actors/protocol.js';
+import type { AgentRecord, LoadedModel, TaskRecord, TaskRequest, TaskResult } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../../gateway/deps.js';
 import { createDispatcher, type Dispatcher } from '../../gateway/dispatch.js';
 import { constantRoute } from '../../gateway/router.js';
@@ -17,6 +17,7 @@ import { createMetrics } from '../../runtime/metrics.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects, type Subjects } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const T0 = '2025-01-01T00:00:00.000Z';
 
@@ -161,6 +162,7 @@ function makeDeps(overrides: Partial<GatewayDeps> = {}): GatewayDeps {
     bus,
     subjects,
     config,
+    kinds: TEST_KINDS,
     metrics: createMetrics({ defaultMetrics: false }),
     logger,
     cache: createMemoryCache(),

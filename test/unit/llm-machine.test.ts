@@ -1,9 +1,10 @@
-// The llm machine on its own: it asks for calls with `llm.call` and the test answers them the way
-// its host would, with `llm.done` / `llm.failed`. These are the machine's decisions, not I/O.
+// The llm machine on its own: it asks for calls with an `llm.chat` effect and the test answers them
+// the way its host would, with `effect.done` / `effect.failed`. These are the machine's decisions, not I/O.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { llmMachine, type LlmEmitted, type LlmInvocation } from '../../actors/llm/machine.js';
-import type { TaskRequest } from '../../actors/protocol.js';
+import type { MachineEmitted } from '../../actors/kind.js';
+import { LLM_CHAT, llmMachine, type LlmInvocation } from '../../actors/llm/machine.js';
+import type { TaskRequest } from '../../runtime/protocol/index.js';
 import { AuroraError } from '../../runtime/errors.js';
 import type { LlmChatResult } from '../../runtime/providers/llm.js';
 
@@ -23,14 +24,22 @@ const output = (text: string): LlmChatResult => ({
 function harness() {
   const actor = createActor(llmMachine, { input: { definition } });
   const calls: LlmInvocation[] = [];
-  actor.on('llm.call', (e) => calls.push(e.call));
-  const emitted: LlmEmitted[] = [];
+  /** The effect the machine last asked for, per task: answers go to it. */
+  const effects = new Map<string, string>();
+  actor.on('effect', (e) => {
+    if (e.capability !== LLM_CHAT) throw new Error(`unexpected capability ${e.capability}`);
+    effects.set(e.taskId, e.effectId);
+    calls.push(e.input as LlmInvocation);
+  });
+  const emitted: MachineEmitted[] = [];
   for (const type of ['task.done', 'task.error', 'task.cancelled'] as const) actor.on(type, (e) => emitted.push(e));
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
-  const done = (taskId: string, text: string) => actor.send({ type: 'llm.done', taskId, output: output(text) });
-  const failed = (taskId: string, error: unknown) => actor.send({ type: 'llm.failed', taskId, error });
+  const effectId = (taskId: string) => effects.get(taskId) ?? taskId;
+  const done = (taskId: string, text: string) =>
+    actor.send({ type: 'effect.done', effectId: effectId(taskId), taskId, output: output(text) });
+  const failed = (taskId: string, error: unknown) => actor.send({ type: 'effect.failed', effectId: effectId(taskId), taskId, error });
   return { actor, calls, emitted, errors, done, failed };
 }
 

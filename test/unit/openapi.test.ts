@@ -22,6 +22,7 @@ import { docsRoutes } from '../../gateway/routes/docs.js';
 import { API_ROUTES, ROUTES } from '../../gateway/routes/index.js';
 import { compileCodecs, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type RequestSchemaName, type ResponseSchemaName } from '../../gateway/schemas.js';
 import { requirementOf, SCOPES, type AccessSettings } from '../../gateway/scopes.js';
+import { TEST_KINDS } from '../helpers/kinds.js';
 
 const AUTH_OFF: AccessSettings = { authEnabled: false, authProtectMetrics: true, authProtectDocs: false };
 const AUTH_ON: AccessSettings = { authEnabled: true, authProtectMetrics: true, authProtectDocs: false };
@@ -29,9 +30,9 @@ const AUTH_ON_METRICS_OPEN: AccessSettings = { authEnabled: true, authProtectMet
 const exemptFromLimits = (r: Route) => r.path.startsWith('/health');
 
 const VARIANTS: Record<string, OpenApiOptions> = {
-  'auth off, no rate limit': { version: '1.2.3', routes: API_ROUTES, access: AUTH_OFF, rateLimited: () => false },
-  'auth on, rate limited': { version: '1.2.3', routes: API_ROUTES, access: AUTH_ON, rateLimited: (r) => !exemptFromLimits(r) },
-  'auth on, metrics open': { version: '1.2.3', routes: API_ROUTES, access: AUTH_ON_METRICS_OPEN, rateLimited: () => false },
+  'auth off, no rate limit': { version: '1.2.3', routes: API_ROUTES, access: AUTH_OFF, rateLimited: () => false, kinds: TEST_KINDS },
+  'auth on, rate limited': { version: '1.2.3', routes: API_ROUTES, access: AUTH_ON, rateLimited: (r) => !exemptFromLimits(r), kinds: TEST_KINDS },
+  'auth on, metrics open': { version: '1.2.3', routes: API_ROUTES, access: AUTH_ON_METRICS_OPEN, rateLimited: () => false, kinds: TEST_KINDS },
 };
 
 const METHODS: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete'];

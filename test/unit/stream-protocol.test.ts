@@ -1,6 +1,6 @@
 // The stream's wire protocol without sockets: filters, client message parsing, the upgrade query.
 import { describe, expect, it } from 'vitest';
-import type { AuroraEvent } from '../../actors/protocol.js';
+import type { AuroraEvent } from '../../runtime/protocol/index.js';
 import { compileCodecs } from '../../gateway/schemas.js';
 import {
   MAX_FILTER_ENTRIES,

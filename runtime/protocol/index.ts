@@ -1,0 +1,11 @@
+// Every wire shape, declared once (TypeBox): the TypeScript types, the validating JSON Schemas,
+// the serializers and the OpenAPI document all derive from these. Imports nothing of ours.
+export * from './agents.js';
+export * from './common.js';
+export * from './envelope.js';
+export * from './events.js';
+export * from './http.js';
+export * from './kinds.js';
+export * from './models.js';
+export * from './operations.js';
+export * from './tasks.js';

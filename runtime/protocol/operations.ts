@@ -1,0 +1,70 @@
+// The service operations, declared once: each key is its bus subject (under the namespace), its
+// first word the service that answers it, and its request and reply are schemas, so the types,
+// the subjects (runtime/subjects.ts) and the gateway's client all derive from this table.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
+import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
+import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
+
+const Empty = Type.Object({});
+const NameRef = Type.Object({ name: Type.String() });
+const TaskRef = Type.Object({ task_id: Type.String() });
+
+export const HealthReport = Type.Object({ database: Type.Boolean(), llm: Type.Boolean() });
+export type HealthReport = Static<typeof HealthReport>;
+
+export const ModelLoadCommand = Type.Object({
+  name: Type.String(),
+  provider: Type.String(),
+  config: Type.Record(Type.String(), Type.Unknown()),
+});
+
+interface Operation<Req extends TSchema, Res extends TSchema> {
+  readonly request: Req;
+  readonly reply: Res;
+}
+const op = <Req extends TSchema, Res extends TSchema>(request: Req, reply: Res): Operation<Req, Res> => ({ request, reply });
+
+/** Served by whichever node's service instance the queue group picks. */
+export const SERVICE_OPERATIONS = {
+  'registry.create': op(AgentDefinition, AgentRecord),
+  'registry.get': op(NameRef, AgentRecord),
+  'registry.list': op(Empty, AgentList),
+  'registry.delete': op(NameRef, NameRef),
+  'registry.restart': op(NameRef, AgentRecord),
+  'registry.fault': op(NameRef, NameRef),
+  'models.list': op(Empty, Type.Array(LoadedModel)),
+  'models.installed': op(Empty, Type.Array(InstalledModel)),
+  'models.load': op(ModelLoadCommand, LoadedModel),
+  'models.unload': op(ModelRef, ModelRef),
+  'models.status': op(ModelRef, ModelStatus),
+  'tasks.get': op(TaskRef, TaskRecord),
+  'tasks.list': op(TaskListQuery, TaskList),
+  'tasks.cancel': op(TaskRef, TaskCancelled),
+  'health.check': op(Empty, HealthReport),
+} as const;
+
+/** Served by the node hosting the agent, on the agent's own subject. */
+export const AGENT_OPERATIONS = {
+  task: op(TaskRequest, TaskResult),
+  cancel: op(TaskRef, TaskCancelled),
+} as const;
+
+export type ServiceKey = keyof typeof SERVICE_OPERATIONS;
+export type AgentOperation = keyof typeof AGENT_OPERATIONS;
+export const SERVICE_KEYS = Object.keys(SERVICE_OPERATIONS) as ServiceKey[];
+
+/** The services that answer operations; each is one queue group. */
+export type ServiceName = ServiceKey extends `${infer S}.${string}` ? S : never;
+/** The operations of one service: OperationOf<'models'> = 'list' | 'installed' | … */
+export type OperationOf<S extends ServiceName> = ServiceKey extends infer K
+  ? K extends `${S}.${infer O}`
+    ? O
+    : never
+  : never;
+
+type Ops = typeof SERVICE_OPERATIONS;
+export type RequestOf<K extends ServiceKey> = Static<Ops[K]['request']>;
+export type ReplyOf<K extends ServiceKey> = Static<Ops[K]['reply']>;
+export type AgentRequestOf<K extends AgentOperation> = Static<(typeof AGENT_OPERATIONS)[K]['request']>;
+export type AgentReplyOf<K extends AgentOperation> = Static<(typeof AGENT_OPERATIONS)[K]['reply']>;

@@ -1,0 +1,135 @@
+// Tasks: what a client asks an agent to do, what it gets back, and what Aurora remembers.
+import { Type, type Static } from '@sinclair/typebox';
+import { AgentName, IsoTime, LIMITS, Nullable, NullableObject } from './common.js';
+
+export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+const TaskStatusField = Type.Unsafe<TaskStatus>({ type: 'string', enum: TASK_STATUSES, description: 'Task status' });
+
+const parameterFields = {
+  system: Type.Optional(Type.String({ maxLength: LIMITS.systemMaxLength, description: 'System prompt for this task' })),
+  temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+  max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTokens, description: 'Most tokens generated' })),
+  seed: Type.Optional(Type.Integer()),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.taskTimeoutMaxMs })),
+  retries: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: LIMITS.retriesMax, description: 'Runs again when the agent crashes under it' }),
+  ),
+};
+
+export const TaskParameters = Type.Object(parameterFields, { additionalProperties: false });
+export type TaskParameters = Static<typeof TaskParameters>;
+
+/** A task on the bus, addressed to its agent's subject. */
+export const TaskRequest = Type.Object({
+  task_id: Type.String(),
+  agent: Type.String(),
+  prompt: Type.String(),
+  parameters: TaskParameters,
+});
+export type TaskRequest = Static<typeof TaskRequest>;
+
+export const TaskTimings = Type.Object({
+  queued_ms: Type.Number({ description: 'Time in the mailbox' }),
+  total_duration_ms: Nullable('number'),
+  load_duration_ms: Nullable('number'),
+  prompt_eval_duration_ms: Nullable('number'),
+  eval_duration_ms: Nullable('number'),
+});
+export type TaskTimings = Static<typeof TaskTimings>;
+
+export const TaskResult = Type.Object({
+  task_id: Type.String(),
+  agent: Type.String(),
+  result: Type.String(),
+  status: Type.Literal('completed'),
+  model: Type.String(),
+  provider: Type.String(),
+  tokens_used: Type.Integer(),
+  prompt_tokens: Type.Integer(),
+  completion_tokens: Type.Integer(),
+  completed_at: IsoTime(),
+  duration_ms: Type.Number(),
+  timings: TaskTimings,
+});
+export type TaskResult = Static<typeof TaskResult>;
+
+export const TaskRecord = Type.Object({
+  task_id: Type.String(),
+  agent: Type.String(),
+  prompt: Type.String(),
+  // Open when read back: a record written by a newer build may carry parameters this one does not know.
+  parameters: Type.Object(parameterFields, { additionalProperties: true }),
+  status: TaskStatusField,
+  result: Nullable('string'),
+  error: Nullable('string'),
+  error_code: Nullable('string'),
+  model: Nullable('string'),
+  provider: Nullable('string'),
+  tokens_used: Nullable('integer'),
+  created_at: IsoTime(),
+  started_at: Nullable('string'),
+  completed_at: Nullable('string'),
+  duration_ms: Nullable('number'),
+  timings: NullableObject(TaskTimings),
+});
+export type TaskRecord = Static<typeof TaskRecord>;
+
+export const TaskList = Type.Array(TaskRecord);
+
+export const TaskListQuery = Type.Object({
+  agent: Type.Optional(Type.String()),
+  status: Type.Optional(TaskStatusField),
+  limit: Type.Integer({ minimum: 1 }),
+});
+export type TaskListQuery = Static<typeof TaskListQuery>;
+
+export const TaskCancelled = Type.Object({ task_id: Type.String(), status: TaskStatusField });
+export type TaskCancelled = Static<typeof TaskCancelled>;
+
+export const TaskExecuteRequest = Type.Object(
+  {
+    agent: AgentName(),
+    prompt: Type.String({ minLength: 1, maxLength: LIMITS.promptMaxLength }),
+    parameters: Type.Optional(Type.Object(parameterFields, { additionalProperties: false, default: {} })),
+  },
+  { additionalProperties: false },
+);
+/** After validation: defaults filled in. */
+export type TaskExecuteBody = Required<Static<typeof TaskExecuteRequest>>;
+
+export const TaskBatchRequest = Type.Object(
+  { tasks: Type.Array(TaskExecuteRequest, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+export interface TaskBatchBody {
+  tasks: TaskExecuteBody[];
+}
+
+/** One failed item of a batch: its task ran (or was refused) but did not complete. */
+export const BatchFailure = Type.Object({
+  task_id: Type.String(),
+  agent: Type.String(),
+  status: Type.Literal('failed'),
+  error: Type.String(),
+  error_code: Type.String(),
+});
+export type BatchFailure = Static<typeof BatchFailure>;
+
+export const TaskBatchResult = Type.Array(Type.Union([TaskResult, BatchFailure]));
+
+/**
+ * What a kind's machine answers for a completed task; the host turns it into the TaskResult and
+ * the stored record. An LLM call's result has exactly this shape.
+ */
+export interface TaskOutcome {
+  text: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  totalDurationMs: number | null;
+  loadDurationMs: number | null;
+  promptEvalDurationMs: number | null;
+  evalDurationMs: number | null;
+}

@@ -1,0 +1,57 @@
+// Validation of data against the protocol's schemas (ajv), with one-sentence messages that name
+// the offending field. The gateway validates request bodies with it, the registry agent configs.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface Validator<T> {
+  /** Validates (and fills defaults into) `data`; the message names the offending field. */
+  (data: unknown): ValidationResult<T>;
+}
+
+/**
+ * strict: a schema with a typo'd keyword fails to compile instead of validating nothing.
+ * useDefaults: absent optional fields get their declared default, so handlers see one shape.
+ */
+const ajv = new Ajv({ allErrors: false, useDefaults: true, coerceTypes: false, strict: true });
+
+/** Compiles once; call at startup and keep the result. `prefix` is prepended to field names. */
+export function compileValidator<T = unknown>(schema: TSchema, prefix = ''): Validator<T> {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (data) => {
+    if (validate(data)) return { ok: true, value: data as T };
+    return { ok: false, message: describeValidationError(validate.errors?.[0], prefix) };
+  };
+}
+
+/** `/tasks/0/parameters/seed` → `tasks[0].parameters.seed`. */
+export function pointerToField(pointer: string): string {
+  if (pointer === '') return '';
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (/^\d+$/.test(token)) out += `[${token}]`;
+    else out += out === '' ? token : `.${token}`;
+  }
+  return out;
+}
+
+function join(parent: string, child: string): string {
+  if (parent === '') return child;
+  return child === '' ? parent : `${parent}.${child}`;
+}
+
+/** Turns ajv's first error into one sentence that names the field. */
+export function describeValidationError(error: ErrorObject | undefined, prefix = ''): string {
+  if (!error) return prefix === '' ? 'Invalid request body' : `${prefix}: is invalid`;
+  const field = join(prefix, pointerToField(error.instancePath));
+  switch (error.keyword) {
+    case 'required':
+      return `${join(field, String((error.params as { missingProperty: string }).missingProperty))} is required`;
+    case 'additionalProperties':
+      return `${join(field, String((error.params as { additionalProperty: string }).additionalProperty))} is not a known field`;
+    default:
+      return `${field === '' ? 'Request body' : field}: ${error.message ?? 'is invalid'}`;
+  }
+}
