@@ -29,7 +29,8 @@ export function createLifecycle(logger: Logger, clock: Clock = systemClock): Lif
         for (const step of steps.reverse()) {
           let timer: Timer | undefined;
           const timeout = new Promise<'timeout'>((resolve) => {
-            timer = clock.setTimeout(() => resolve('timeout'), step.timeoutMs);
+            // Kept alive: a step waiting on nothing else must still reach its limit and let the next run.
+            timer = clock.setTimeout(() => resolve('timeout'), step.timeoutMs, { keepAlive: true });
           });
           try {
             const outcome = await Promise.race([Promise.resolve().then(step.close), timeout]);

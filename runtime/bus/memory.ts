@@ -274,7 +274,7 @@ class MemoryBus implements Bus {
     let timer: Timer | undefined;
     const idle = new Promise<boolean>((resolve) => {
       this.idleWaiter = () => resolve(true);
-      timer = this.clock.setTimeout(() => resolve(false), this.drainTimeoutMs);
+      timer = this.clock.setTimeout(() => resolve(false), this.drainTimeoutMs, { keepAlive: true });
       this.checkIdle();
     });
     const finished = await idle;

@@ -415,7 +415,7 @@ class NatsBus implements Bus {
 async function withDeadline<T>(promise: Promise<T>, deadline: number, clock: Clock): Promise<T | undefined> {
   let timer: Timer | undefined;
   const expired = new Promise<undefined>((resolve) => {
-    timer = clock.setTimeout(() => resolve(undefined), deadline - clock.monotonic());
+    timer = clock.setTimeout(() => resolve(undefined), deadline - clock.monotonic(), { keepAlive: true });
   });
   try {
     return await Promise.race([promise, expired]);
