@@ -52,6 +52,8 @@ export class RequestTimeouts<E extends Timed<E>> {
     lane.tail = entry;
     // A lane whose requests were all answered keeps its timer: it fires early at worst and then
     // re-arms for the head, so a steady stream of requests costs one timer per timeout period.
+    // That timer outlives the requests, so it does not keep the process alive (the clock's
+    // default): an idle process must not wait out a timeout before it can exit.
     lane.timer ??= this.clock.setTimeout(lane.fire, timeoutMs);
   }
 
