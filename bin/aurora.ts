@@ -52,24 +52,26 @@ export interface StartOptions {
 }
 
 export async function startAurora(config: Config, logger: Logger, options: StartOptions = {}): Promise<Aurora> {
-  const lifecycle = createLifecycle(logger);
+  const clock = systemClock;
+  const lifecycle = createLifecycle(logger, clock);
   const metrics = createMetrics();
   const kinds = options.kinds ?? AGENT_KINDS;
   try {
-    const bus = await createBus(config, logger);
+    const bus = await createBus(config, logger, clock);
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
-    const store = runsActors ? openStore({ path: config.databasePath }) : undefined;
+    const store = runsActors ? openStore({ path: config.databasePath, clock }) : undefined;
     if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());
-    const rateLimiter = runsApi ? await createRateLimiter(config, logger) : undefined;
+    const rateLimiter = runsApi ? await createRateLimiter(config, logger, clock) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
-    // grace period still reach their clients, then the sockets close.
-    let gateway: Gateway | undefined;
-    lifecycle.onShutdown('gateway', () => gateway?.close(), 10_000);
+    // grace period still reach their clients, then the sockets close. The gateway itself starts
+    // last, so until then there is nothing to close.
+    const started: { gateway?: Gateway } = {};
+    lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
     if (store !== undefined) {
       const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
@@ -80,7 +82,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
         cache,
         providers,
         kinds,
-        clock: systemClock,
+        clock,
         rng: Math.random,
         logger,
         metrics,
@@ -92,7 +94,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
     }
 
-    gateway = await startGateway({
+    const gateway = await startGateway({
       bus,
       subjects: createSubjects(config.namespace),
       config,
@@ -101,12 +103,13 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       logger,
       cache,
       rateLimiter,
-      startedAt: systemClock.now(),
+      startedAt: clock.now(),
       version: VERSION,
       host: config.host,
       port: config.port,
       surface: runsApi ? 'api' : 'ops',
     });
+    started.gateway = gateway;
     logger.info('aurora started', {
       role: config.role,
       url: `http://${config.host}:${gateway.port}`,
@@ -115,12 +118,11 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
       ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
     });
-    const started = gateway;
     return {
       config,
-      gateway: started,
+      gateway,
       stop: () => {
-        started.drain();
+        gateway.drain();
         return lifecycle.shutdown();
       },
     };

@@ -7,12 +7,21 @@ export interface Timer {
   cancel(): void;
 }
 
+export interface TimerOptions {
+  /**
+   * Keep the process running until the timer fires or is cancelled. Off by default, so a pending
+   * timeout never holds an otherwise finished process open; on for deadlines that bound work the
+   * process must finish, such as shutdown steps.
+   */
+  keepAlive?: boolean;
+}
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
   /** Milliseconds on a monotonic clock, for durations (never goes back, unrelated to the epoch). */
   monotonic(): number;
-  setTimeout(fn: () => void, ms: number): Timer;
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): Timer;
   /** Runs `fn` after this turn's I/O (Node's setImmediate): batching work per event-loop turn. */
   setImmediate(fn: () => void): Timer;
 }
@@ -23,9 +32,9 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, options) {
     const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-    t.unref?.();
+    if (options?.keepAlive !== true) t.unref?.();
     return { cancel: () => clearTimeout(t) };
   },
   setImmediate(fn) {

@@ -1,5 +1,6 @@
 // Ordered, bounded shutdown: resources are closed in the reverse order they were opened, each
 // step within its own time limit, and a failing step never stops the ones after it.
+import { systemClock, type Clock, type Timer } from './clock.js';
 import { describe } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -16,7 +17,7 @@ export interface Lifecycle {
   shutdown(): Promise<void>;
 }
 
-export function createLifecycle(logger: Logger): Lifecycle {
+export function createLifecycle(logger: Logger, clock: Clock = systemClock): Lifecycle {
   const steps: Step[] = [];
   let running: Promise<void> | null = null;
   return {
@@ -26,9 +27,10 @@ export function createLifecycle(logger: Logger): Lifecycle {
     shutdown() {
       running ??= (async () => {
         for (const step of steps.reverse()) {
-          let timer: NodeJS.Timeout | undefined;
+          let timer: Timer | undefined;
           const timeout = new Promise<'timeout'>((resolve) => {
-            timer = setTimeout(() => resolve('timeout'), step.timeoutMs);
+            // Kept alive: a step waiting on nothing else must still reach its limit and let the next run.
+            timer = clock.setTimeout(() => resolve('timeout'), step.timeoutMs, { keepAlive: true });
           });
           try {
             const outcome = await Promise.race([Promise.resolve().then(step.close), timeout]);
@@ -36,7 +38,7 @@ export function createLifecycle(logger: Logger): Lifecycle {
           } catch (err) {
             logger.error('shutdown step failed', { step: step.name, error: describe(err) });
           } finally {
-            clearTimeout(timer);
+            timer?.cancel();
           }
         }
       })();

@@ -1,4 +1,5 @@
 // Structured logs: one JSON object per line on stderr, so any log shipper can read them.
+import { isoNow, systemClock, type Clock } from './clock.js';
 import type { LogLevel } from './config.js';
 
 export type LogFields = Record<string, unknown>;
@@ -17,18 +18,19 @@ export function createLogger(
   level: LogLevel,
   base: LogFields = {},
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  clock: Clock = systemClock,
 ): Logger {
   const min = RANK[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }, errorReplacer));
+    write(JSON.stringify({ time: isoNow(clock), level: lvl, msg, ...base, ...fields }, errorReplacer));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    child: (fields) => createLogger(level, { ...base, ...fields }, write, clock),
   };
 }
 

@@ -3,6 +3,7 @@
 // sharing objects in memory can slip through and then break over NATS. The encoding is the JSON
 // text itself: the same copy semantics as bytes, without a UTF-8 round trip per message.
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AuroraError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
@@ -14,6 +15,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';
+import { RequestTimeouts, type Timed, type TimeoutLane } from './request-timeouts.js';
 import { assertQueueName, assertSubject, SubjectIndex } from './subject-index.js';
 
 export interface MemoryBusOptions {
@@ -25,6 +27,8 @@ export interface MemoryBusOptions {
   /** How long drain() waits for running handlers before closing anyway. */
   drainTimeoutMs?: number;
   logger?: Logger;
+  /** Times requests and drain, and schedules delivery; default the system clock. */
+  clock?: Clock;
 }
 
 const INBOX_ROOT = '_INBOX.';
@@ -59,10 +63,18 @@ interface Delivery {
   reply: string | undefined;
 }
 
-interface PendingRequest {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-  timer: NodeJS.Timeout;
+class PendingRequest implements Timed<PendingRequest> {
+  expiresAt = 0;
+  prev: PendingRequest | undefined = undefined;
+  next: PendingRequest | undefined = undefined;
+  lane: TimeoutLane<PendingRequest> | undefined = undefined;
+  constructor(
+    readonly inbox: string,
+    readonly subject: string,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
 }
 
 class MemoryBus implements Bus {
@@ -80,14 +92,17 @@ class MemoryBus implements Bus {
   private readonly inboxPrefix = `${INBOX_ROOT}${randomBytes(8).toString('hex')}.`;
   private inboxSeq = 0;
   private readonly pending = new Map<string, PendingRequest>();
+  private readonly timeouts: RequestTimeouts<PendingRequest>;
   private readonly runBatchBound = () => this.runBatch();
 
   constructor(
     private readonly maxPending: number,
     private readonly drainTimeoutMs: number,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {
     this.handlers = new HandlerRunner(logger, () => this.checkIdle());
+    this.timeouts = new RequestTimeouts(clock, (req) => this.expire(req));
   }
 
   publish(subject: string, data: unknown): void {
@@ -112,8 +127,9 @@ class MemoryBus implements Bus {
       return Promise.reject(new AuroraError('no_responders', `no responders on "${subject}"`));
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(requestTimedOut, timeoutMs, this, inbox, subject, timeoutMs);
-      this.pending.set(inbox, { resolve: resolve as (value: unknown) => void, reject, timer });
+      const req = new PendingRequest(inbox, subject, timeoutMs, resolve as (value: unknown) => void, reject);
+      this.timeouts.arm(req, timeoutMs);
+      this.pending.set(inbox, req);
     });
   }
 
@@ -152,11 +168,9 @@ class MemoryBus implements Bus {
     this.route(reply, data, undefined);
   }
 
-  expire(inbox: string, subject: string, timeoutMs: number): void {
-    const req = this.pending.get(inbox);
-    if (req === undefined) return;
-    this.pending.delete(inbox);
-    req.reject(new AuroraError('bus_timeout', `no reply on "${subject}" within ${timeoutMs}ms`));
+  private expire(req: PendingRequest): void {
+    if (!this.pending.delete(req.inbox)) return;
+    req.reject(new AuroraError('bus_timeout', `no reply on "${req.subject}" within ${req.timeoutMs}ms`));
   }
 
   /**
@@ -199,7 +213,7 @@ class MemoryBus implements Bus {
     if (!this.scheduled) {
       this.scheduled = true;
       // setImmediate, not a microtask: handlers that publish in a loop must not starve I/O.
-      setImmediate(this.runBatchBound);
+      this.clock.setImmediate(this.runBatchBound);
     }
   }
 
@@ -237,7 +251,7 @@ class MemoryBus implements Bus {
     const req = this.pending.get(d.subject);
     if (req === undefined) return; // timed out already, or a second reply
     this.pending.delete(d.subject);
-    clearTimeout(req.timer);
+    this.timeouts.disarm(req);
     try {
       req.resolve(JSON.parse(d.json));
     } catch (err) {
@@ -257,14 +271,14 @@ class MemoryBus implements Bus {
     if (this.state === 'closed') return;
     this.state = 'draining';
     // Messages published before drain() are still delivered, as NATS does on drain.
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const idle = new Promise<boolean>((resolve) => {
       this.idleWaiter = () => resolve(true);
-      timer = setTimeout(resolve, this.drainTimeoutMs, false);
+      timer = this.clock.setTimeout(() => resolve(false), this.drainTimeoutMs, { keepAlive: true });
       this.checkIdle();
     });
     const finished = await idle;
-    clearTimeout(timer);
+    timer?.cancel();
     this.idleWaiter = undefined;
     if (!finished) {
       this.logger.warn('bus drain timed out; closing with handlers still running', {
@@ -280,15 +294,10 @@ class MemoryBus implements Bus {
     this.flushWaiters = [];
     for (const [inbox, req] of this.pending) {
       this.pending.delete(inbox);
-      clearTimeout(req.timer);
+      this.timeouts.disarm(req);
       req.reject(closedError());
     }
   }
-}
-
-// Module-level so arming a request timer allocates no closure.
-function requestTimedOut(bus: MemoryBus, inbox: string, subject: string, timeoutMs: number): void {
-  bus.expire(inbox, subject, timeoutMs);
 }
 
 /** What encode() would send, as text: undefined becomes null, as it does over NATS. */
@@ -303,5 +312,5 @@ function closedError(): AuroraError {
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const maxPending = options.maxPending ?? 65_536;
   if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
-  return new MemoryBus(maxPending, options.drainTimeoutMs ?? 10_000, options.logger ?? silentLogger);
+  return new MemoryBus(maxPending, options.drainTimeoutMs ?? 10_000, options.logger ?? silentLogger, options.clock ?? systemClock);
 }

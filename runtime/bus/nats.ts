@@ -37,6 +37,7 @@ import {
   type NatsConnection,
   type Subscription as NatsSubscription,
 } from '@nats-io/transport-node';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
@@ -50,6 +51,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';
+import { RequestTimeouts, type Timed, type TimeoutLane } from './request-timeouts.js';
 import { assertQueueName, assertSubject } from './subject-index.js';
 
 export interface NatsBusOptions {
@@ -62,16 +64,24 @@ export interface NatsBusOptions {
   drainTimeoutMs?: number;
   /** Bytes accepted for publishing while disconnected; beyond, publishes are dropped and counted. */
   maxDisconnectedBufferBytes?: number;
+  /** Times requests and drain, and schedules the hand-over; default the system clock. */
+  clock?: Clock;
 }
 
 type State = 'open' | 'draining' | 'closed';
 
-interface PendingRequest {
-  subject: string;
-  timeoutMs: number;
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-  timer: NodeJS.Timeout;
+class PendingRequest implements Timed<PendingRequest> {
+  expiresAt = 0;
+  prev: PendingRequest | undefined = undefined;
+  next: PendingRequest | undefined = undefined;
+  lane: TimeoutLane<PendingRequest> | undefined = undefined;
+  constructor(
+    readonly token: string,
+    readonly subject: string,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
 }
 
 class NatsBus implements Bus {
@@ -94,6 +104,7 @@ class NatsBus implements Bus {
   private readonly inbox = `${createInbox()}.`;
   private inboxSeq = 0;
   private readonly waiting = new Map<string, PendingRequest>();
+  private readonly timeouts: RequestTimeouts<PendingRequest>;
   private readonly inboxSub: NatsSubscription;
 
   constructor(
@@ -101,7 +112,9 @@ class NatsBus implements Bus {
     private readonly logger: Logger,
     private readonly drainTimeoutMs: number,
     private readonly maxDisconnectedBufferBytes: number,
+    private readonly clock: Clock,
   ) {
+    this.timeouts = new RequestTimeouts(clock, (req) => this.expire(req));
     this.handlers = new HandlerRunner(logger, () => {
       if (this.handlers.inFlight === 0 && this.idleWaiter !== undefined) this.idleWaiter();
     });
@@ -146,16 +159,14 @@ class NatsBus implements Bus {
         reject(new AuroraError('unavailable', `request on "${subject}" dropped: NATS is disconnected and its outbound buffer is full`));
         return;
       }
-      const timer = setTimeout(requestTimedOut, Math.max(1, Math.ceil(timeoutMs)), this, token);
-      this.waiting.set(token, { subject, timeoutMs, resolve: resolve as (value: unknown) => void, reject, timer });
+      const req = new PendingRequest(token, subject, timeoutMs, resolve as (value: unknown) => void, reject);
+      this.timeouts.arm(req, Math.max(1, Math.ceil(timeoutMs)));
+      this.waiting.set(token, req);
     });
   }
 
-  /** The timer of request `token` fired. */
-  expire(token: string): void {
-    const req = this.waiting.get(token);
-    if (req === undefined) return;
-    this.waiting.delete(token);
+  private expire(req: PendingRequest): void {
+    if (!this.waiting.delete(req.token)) return;
     req.reject(new AuroraError('bus_timeout', `no reply on "${req.subject}" within ${req.timeoutMs}ms`));
   }
 
@@ -164,7 +175,7 @@ class NatsBus implements Bus {
     const req = this.waiting.get(token);
     if (req === undefined) return; // timed out already, or a second reply
     this.waiting.delete(token);
-    clearTimeout(req.timer);
+    this.timeouts.disarm(req);
     if (m.data.length === 0 && m.headers?.code === 503) {
       req.reject(new AuroraError('no_responders', `no responders on "${req.subject}"`));
       return;
@@ -183,7 +194,7 @@ class NatsBus implements Bus {
   private rejectWaiting(): void {
     for (const [token, req] of this.waiting) {
       this.waiting.delete(token);
-      clearTimeout(req.timer);
+      this.timeouts.disarm(req);
       req.reject(new AuroraError('unavailable', `request on "${req.subject}" failed: the bus closed`));
     }
   }
@@ -266,7 +277,7 @@ class NatsBus implements Bus {
     this.outReplies.push(reply);
     if (!this.handOverScheduled) {
       this.handOverScheduled = true;
-      setImmediate(this.handOverBound);
+      this.clock.setImmediate(this.handOverBound);
     }
     return true;
   }
@@ -296,8 +307,8 @@ class NatsBus implements Bus {
         const busError = toBusError(err, subjects[i]!, 0);
         const req = reply === undefined ? undefined : this.waiting.get(reply.slice(this.inbox.length));
         if (req !== undefined) {
-          this.waiting.delete(reply!.slice(this.inbox.length));
-          clearTimeout(req.timer);
+          this.waiting.delete(req.token);
+          this.timeouts.disarm(req);
           req.reject(busError);
         } else {
           this.logger.warn('publish dropped', { subject: subjects[i], err: busError });
@@ -359,9 +370,9 @@ class NatsBus implements Bus {
   private async runDrain(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'draining';
-    const deadline = Date.now() + this.drainTimeoutMs;
+    const deadline = this.clock.monotonic() + this.drainTimeoutMs;
     // 1. Stop new deliveries; messages that arrived before the server saw UNSUB still run.
-    await withDeadline(Promise.allSettled([...this.subs].map((s) => s.drain())), deadline);
+    await withDeadline(Promise.allSettled([...this.subs].map((s) => s.drain())), deadline, this.clock);
     // 2. Let running handlers finish; they may still publish and reply.
     const idle =
       this.handlers.inFlight === 0 ||
@@ -370,6 +381,7 @@ class NatsBus implements Bus {
           this.idleWaiter = () => resolve(true);
         }),
         deadline,
+        this.clock,
       ));
     this.idleWaiter = undefined;
     if (idle !== true) {
@@ -391,6 +403,7 @@ class NatsBus implements Bus {
           },
         ),
         deadline,
+        this.clock,
       );
       if (drained !== true && !this.nc.isClosed()) await this.nc.close();
     }
@@ -398,16 +411,16 @@ class NatsBus implements Bus {
   }
 }
 
-/** Resolves with the promise's value, or with `undefined` once the deadline passes. */
-async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
+/** Resolves with the promise's value, or with `undefined` once `deadline` (on clock.monotonic()) passes. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number, clock: Clock): Promise<T | undefined> {
+  let timer: Timer | undefined;
   const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), undefined);
+    timer = clock.setTimeout(() => resolve(undefined), deadline - clock.monotonic(), { keepAlive: true });
   });
   try {
     return await Promise.race([promise, expired]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 
@@ -441,11 +454,6 @@ function toBusError(err: unknown, subject: string, timeoutMs: number): unknown {
   return err;
 }
 
-// Module-level so arming a request timer allocates no closure.
-function requestTimedOut(bus: NatsBus, token: string): void {
-  bus.expire(token);
-}
-
 // The name check keeps the mapping right if a second copy of the client library is ever loaded.
 function isA(err: unknown, cls: abstract new (...args: never[]) => Error, name: string): boolean {
   return err instanceof cls || (err instanceof Error && err.name === name);
@@ -470,5 +478,11 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
     throw new AuroraError('unavailable', `cannot connect to NATS at ${redactUrl(options.url)}: ${describe(err)}`, { cause: err });
   }
   logger.info('NATS connected', { server: nc.getServer() });
-  return new NatsBus(nc, logger, options.drainTimeoutMs ?? 10_000, options.maxDisconnectedBufferBytes ?? 8 * 1024 * 1024);
+  return new NatsBus(
+    nc,
+    logger,
+    options.drainTimeoutMs ?? 10_000,
+    options.maxDisconnectedBufferBytes ?? 8 * 1024 * 1024,
+    options.clock ?? systemClock,
+  );
 }

@@ -12,7 +12,7 @@ import { createTaskRepository, type TaskRepository } from './tasks.js';
 export interface StoreOptions {
   /** File path; its folder is created. ':memory:' for a private in-memory database. */
   path: string;
-  /** Stamps schema_migrations.applied_at. */
+  /** Stamps schema_migrations.applied_at and schedules the group commit; default the system clock. */
   clock?: Clock;
   /** Events kept; see EventRepository for the exact bound. */
   maxEvents?: number;
@@ -67,7 +67,7 @@ let exitHookInstalled = false;
  * still throws to its caller (SQLite undoes only that statement); a failing COMMIT loses the
  * turn's writes and is reported through onCommitError.
  */
-function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void, beforeCommit: () => void) {
+function createGroupCommit(db: Sqlite.Database, clock: Clock, onError: (err: unknown) => void, beforeCommit: () => void) {
   let open = false;
   let waiting: ((committed: boolean) => void)[] = [];
   const commit = (): void => {
@@ -110,7 +110,7 @@ function createGroupCommit(db: Sqlite.Database, onError: (err: unknown) => void,
         for (const c of [...openBatches]) c();
       });
     }
-    setImmediate(commit);
+    clock.setImmediate(commit);
   };
   return { enter, commit, afterCommit };
 }
@@ -153,7 +153,8 @@ export function openStore(options: StoreOptions): Store {
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     // Off by default in SQLite and per connection; tasks → agents relies on it.
     db.pragma('foreign_keys = ON');
-    migrate(db, options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
+    migrate(db, clock);
 
     const events = createEventRepository(db, options.maxEvents ?? DEFAULT_MAX_EVENTS);
     // Enforce the bound at once, in case the last run kept more or used a larger maxEvents.
@@ -162,6 +163,7 @@ export function openStore(options: StoreOptions): Store {
     const tasks = createTaskRepository(db);
     const group = createGroupCommit(
       db,
+      clock,
       options.onCommitError ??
         ((err) => process.emitWarning(`SQLite group commit failed; writes of one turn were lost: ${String(err)}`)),
       tasks.flushDeferred,

@@ -12,8 +12,10 @@ import {
   tempDir,
   type AuroraProcess,
   type RedisProcess,
+  type TaskEvent,
   type TempDir,
 } from '../helpers/e2e.js';
+import type { ReadyBody, TaskResultBody } from '../helpers/http-bodies.js';
 import { uniqueNamespace } from '../helpers/services.js';
 
 await describeModes('Server process', (mode) => {
@@ -74,7 +76,7 @@ await describeModes('Server process', (mode) => {
       (res) => `answered ${res.status}`,
       () => 'connection lost',
     );
-    const started = await events.next((m) => m.type === 'task.token', 'the first token');
+    const started = await events.next<TaskEvent>((m) => m.type === 'task.token', 'the first token');
     const taskId: string = started.task_id;
 
     expect(await first.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
@@ -97,7 +99,7 @@ await describeModes('Server process', (mode) => {
       completed_at: expect.any(String),
     });
     expect((await api2.get('/api/v1/tasks/?agent=survivor&status=running')).body).toEqual([]);
-    const again = await api2.post('/api/v1/tasks/execute', { agent: 'survivor', prompt: 'alive again' });
+    const again = await api2.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'survivor', prompt: 'alive again' });
     expect({ status: again.status, result: again.body.result }).toEqual({ status: 200, result: 'alive again' });
     expect(await second.stop()).toEqual({ code: 0, signal: null });
   });
@@ -108,7 +110,7 @@ await describeModes('Server process', (mode) => {
     expect((await api.post('/api/v1/agents/', { name: 'finisher' })).status).toBe(201);
     const events = await watch(server, 'agents=finisher');
     fake.setFault({ kind: 'slow', tokenDelayMs: 50 });
-    const execution = api.post('/api/v1/tasks/execute', { agent: 'finisher', prompt: 'one two three four five six' });
+    const execution = api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'finisher', prompt: 'one two three four five six' });
     await events.next((m) => m.type === 'task.token', 'the first token');
 
     const exit = server.stop();
@@ -139,13 +141,13 @@ await describeModes('Server process', (mode) => {
       });
       // A cache outage costs misses, not service.
       expect((await api.post('/api/v1/agents/', { name: 'cacheless' })).status).toBe(201);
-      expect((await api.post('/api/v1/tasks/execute', { agent: 'cacheless', prompt: 'no cache needed' })).body.result).toBe('no cache needed');
+      expect((await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'cacheless', prompt: 'no cache needed' })).body.result).toBe('no cache needed');
       expect((await api.get('/api/v1/models/')).status).toBe(200);
 
       const mark = server.logs.length;
       await redis.start();
       await server.waitForLog((l) => l.msg === 'Redis is back', 'Redis coming back', mark);
-      const back = await api.get('/health/ready');
+      const back = await api.get<ReadyBody>('/health/ready');
       expect(back.status, back.text).toBe(200);
       expect(back.body.checks).toEqual({ database: true, bus: true, cache: true, llm: true });
     });

@@ -13,8 +13,21 @@ import {
   type Api,
   type AuroraProcess,
   type HttpReply,
+  type StreamEvent,
+  type TaskEvent,
   type TempDir,
 } from '../helpers/e2e.js';
+import type {
+  AgentBody,
+  BatchFailureBody,
+  BatchItemBody,
+  ErrorBody,
+  FailedTaskRecordBody,
+  ModelMapBody,
+  ReadyBody,
+  TaskRecordBody,
+  TaskResultBody,
+} from '../helpers/http-bodies.js';
 import { uniqueNamespace } from '../helpers/services.js';
 
 const MAX_BODY_BYTES = 4096;
@@ -47,7 +60,7 @@ await describeModes('REST API', (mode) => {
     return s;
   };
   const createAgent = async (name: string, extra: Record<string, unknown> = {}) => {
-    const res = await api.post('/api/v1/agents/', agentBody(name, extra));
+    const res = await api.post<AgentBody>('/api/v1/agents/', agentBody(name, extra));
     expect(res.status, res.text).toBe(201);
     return res.body;
   };
@@ -122,7 +135,7 @@ await describeModes('REST API', (mode) => {
   // ------------------------------------------------------------ agents
 
   it('creates, lists, gets and deletes an agent with the contract fields and messages', async () => {
-    const created = await api.post('/api/v1/agents/', agentBody('my-agent', { description: 'My custom agent', config: { tone: 'dry' } }));
+    const created = await api.post<AgentBody>('/api/v1/agents/', agentBody('my-agent', { description: 'My custom agent', config: { tone: 'dry' } }));
     expect(created.status, created.text).toBe(201);
     expect(created.body).toEqual({
       name: 'my-agent',
@@ -136,12 +149,12 @@ await describeModes('REST API', (mode) => {
       provider: 'ollama',
     });
 
-    const got = await api.get('/api/v1/agents/my-agent');
+    const got = await api.get<AgentBody>('/api/v1/agents/my-agent');
     expect(got.status).toBe(200);
     expect(got.body).toEqual({ ...created.body, status: 'idle' });
 
     for (const path of ['/api/v1/agents', '/api/v1/agents/']) {
-      const list = await api.get(path);
+      const list = await api.get<AgentBody[]>(path);
       expect(list.status).toBe(200);
       expect(list.body).toContainEqual({ ...created.body, status: 'idle' });
     }
@@ -149,7 +162,7 @@ await describeModes('REST API', (mode) => {
     const duplicate = await api.post('/api/v1/agents', agentBody('my-agent'));
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toEqual({ detail: 'Agent my-agent already exists' });
-    expect((await api.get('/api/v1/agents/my-agent')).body.description).toBe('My custom agent');
+    expect((await api.get<AgentBody>('/api/v1/agents/my-agent')).body.description).toBe('My custom agent');
 
     const deleted = await api.del('/api/v1/agents/my-agent');
     expect(deleted.status).toBe(200);
@@ -157,7 +170,7 @@ await describeModes('REST API', (mode) => {
 
     expect(await api.get('/api/v1/agents/my-agent')).toMatchObject({ status: 404, body: { detail: 'Agent my-agent not found' } });
     expect(await api.del('/api/v1/agents/my-agent')).toMatchObject({ status: 404, body: { detail: 'Agent my-agent not found' } });
-    expect((await api.get('/api/v1/agents/')).body.map((a: { name: string }) => a.name)).not.toContain('my-agent');
+    expect((await api.get<AgentBody[]>('/api/v1/agents/')).body.map((a: { name: string }) => a.name)).not.toContain('my-agent');
   });
 
   it('fills the defaults of an agent created with a name only', async () => {
@@ -183,7 +196,7 @@ await describeModes('REST API', (mode) => {
       const res = await api.post('/api/v1/agents/', body);
       expect({ status: res.status, body: res.body }, JSON.stringify(body)).toEqual({ status: 400, body: { detail } });
     }
-    const names = (await api.get('/api/v1/agents/')).body.map((a: { name: string }) => a.name);
+    const names = (await api.get<AgentBody[]>('/api/v1/agents/')).body.map((a: { name: string }) => a.name);
     for (const name of ['robot-agent', 'openai-agent', 'cfg-agent', 'typo-agent']) expect(names).not.toContain(name);
   });
 
@@ -228,7 +241,7 @@ await describeModes('REST API', (mode) => {
     // tinyllama: no agent of this suite uses it, so only these requests load and unload it.
     const loadedInFake = () => fake.loadedModels().map((m) => m.name);
     expect(loadedInFake()).not.toContain('tinyllama:latest');
-    const before = await api.get('/api/v1/models/');
+    const before = await api.get<ModelMapBody>('/api/v1/models/');
     expect(before.status).toBe(200);
     expect(before.body.models['model:ollama:tinyllama']).toBeUndefined();
     expect(before.body.count).toBe(Object.keys(before.body.models).length);
@@ -241,7 +254,7 @@ await describeModes('REST API', (mode) => {
     expect(warmed).toMatchObject({ model: 'tinyllama', prompt: '' });
 
     for (const path of ['/api/v1/models', '/api/v1/models/']) {
-      const list = await api.get(path);
+      const list = await api.get<ModelMapBody>(path);
       expect(list.status).toBe(200);
       expect(list.body.models['model:ollama:tinyllama']).toEqual({ name: 'tinyllama', provider: 'ollama', loaded_at: expect.stringMatching(ISO) });
       expect(list.body.count).toBe(Object.keys(list.body.models).length);
@@ -264,7 +277,7 @@ await describeModes('REST API', (mode) => {
     expect(unloaded.status).toBe(200);
     expect(unloaded.body).toEqual({ message: 'Model tinyllama unloaded successfully' });
     expect(loadedInFake()).not.toContain('tinyllama:latest');
-    expect((await api.get('/api/v1/models/')).body.models['model:ollama:tinyllama']).toBeUndefined();
+    expect((await api.get<ModelMapBody>('/api/v1/models/')).body.models['model:ollama:tinyllama']).toBeUndefined();
     expect((await api.get('/api/v1/models/tinyllama/status?provider=ollama')).body).toMatchObject({
       installed: true,
       loaded: false,
@@ -297,11 +310,11 @@ await describeModes('REST API', (mode) => {
 
   it('answers 503 with Retry-After for model requests while Ollama is unreachable', async () => {
     await fake.stop();
-    const load = await api.post('/api/v1/models/load', { name: 'llama2' });
+    const load = await api.post<ErrorBody>('/api/v1/models/load', { name: 'llama2' });
     expect(load.status, load.text).toBe(503);
     expect(load.body.detail).toContain('LLM provider unreachable at');
     expect(load.headers.get('retry-after')).toBe('5');
-    const status = await api.get('/api/v1/models/llama2/status');
+    const status = await api.get<ErrorBody>('/api/v1/models/llama2/status');
     expect(status.status, status.text).toBe(503);
     expect(status.body.detail).toContain('LLM provider unreachable at');
     const unload = await api.del('/api/v1/models/llama2');
@@ -315,7 +328,7 @@ await describeModes('REST API', (mode) => {
 
   it('executes a task and answers with the result, task_id, duration_ms and tokens_used', async () => {
     await createAgent('worker');
-    const res = await api.post('/api/v1/tasks/execute', {
+    const res = await api.post<TaskResultBody>('/api/v1/tasks/execute', {
       agent: 'worker',
       prompt: 'hello brave new world',
       parameters: { system: 'be brief', temperature: 0.2, seed: 7 },
@@ -343,7 +356,7 @@ await describeModes('REST API', (mode) => {
       },
     });
     expect(res.body.duration_ms).toBeGreaterThanOrEqual(0);
-    const sent = fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as Record<string, any>;
+    const sent = fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as Record<string, unknown>;
     expect(sent).toMatchObject({
       model: 'llama2',
       messages: [
@@ -371,24 +384,24 @@ await describeModes('REST API', (mode) => {
       started_at: expect.stringMatching(ISO),
       completed_at: res.body.completed_at,
     });
-    expect((await api.get('/api/v1/agents/worker')).body.last_run).toBe(res.body.completed_at);
+    expect((await api.get<AgentBody>('/api/v1/agents/worker')).body.last_run).toBe(res.body.completed_at);
   });
 
   it('lists task history with agent, status and limit filters', async () => {
     await createAgent('historian');
-    const first = await api.post('/api/v1/tasks/execute', { agent: 'historian', prompt: 'one two three' });
-    const second = await api.post('/api/v1/tasks/execute', { agent: 'historian', prompt: 'four five six', parameters: { max_tokens: 2 } });
+    const first = await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'historian', prompt: 'one two three' });
+    const second = await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'historian', prompt: 'four five six', parameters: { max_tokens: 2 } });
     expect(second.body.result).toBe('four five');
 
-    const all = await api.get('/api/v1/tasks?agent=historian');
+    const all = await api.get<TaskRecordBody[]>('/api/v1/tasks?agent=historian');
     expect(all.status).toBe(200);
     expect(all.body.map((t: { task_id: string }) => t.task_id)).toEqual([second.body.task_id, first.body.task_id]);
-    expect((await api.get('/api/v1/tasks/?agent=historian&limit=1')).body.map((t: { task_id: string }) => t.task_id)).toEqual([
+    expect((await api.get<TaskRecordBody[]>('/api/v1/tasks/?agent=historian&limit=1')).body.map((t: { task_id: string }) => t.task_id)).toEqual([
       second.body.task_id,
     ]);
     expect((await api.get('/api/v1/tasks/?agent=historian&status=completed')).body).toHaveLength(2);
     expect((await api.get('/api/v1/tasks/?agent=historian&status=failed')).body).toEqual([]);
-    const completed = await api.get('/api/v1/tasks/?status=completed&limit=1000');
+    const completed = await api.get<TaskRecordBody[]>('/api/v1/tasks/?status=completed&limit=1000');
     expect(completed.body.every((t: { status: string }) => t.status === 'completed')).toBe(true);
 
     expect(await api.get('/api/v1/tasks/?status=done')).toMatchObject({
@@ -411,20 +424,20 @@ await describeModes('REST API', (mode) => {
     await createAgent('unlucky');
 
     await fake.stop();
-    const unreachable = await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'anyone there' });
+    const unreachable = await api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'anyone there' });
     expect(unreachable.status, unreachable.text).toBe(503);
     expect(unreachable.body.detail).toContain('LLM provider unreachable at');
     expect(unreachable.headers.get('retry-after')).toBe('5');
     await fake.start();
 
     fake.setFault({ kind: 'http500' });
-    const llmError = await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'try again' });
+    const llmError = await api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'try again' });
     expect(llmError.status, llmError.text).toBe(502);
     expect(llmError.body.detail).toContain('LLM provider error (HTTP 500)');
 
     fake.setFault({ kind: 'stall', afterTokens: 1 });
     const abortsBefore = fake.abortedStreams;
-    const slow = await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'take your time', parameters: { timeout_ms: 300 } });
+    const slow = await api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'take your time', parameters: { timeout_ms: 300 } });
     expect(slow.status, slow.text).toBe(504);
     const timedOut = /^Task (\S+) timed out after 300 ms$/.exec(slow.body.detail);
     expect(timedOut, slow.body.detail).not.toBeNull();
@@ -432,19 +445,19 @@ await describeModes('REST API', (mode) => {
     await fake.waitForClientAbort(abortsBefore + 1);
 
     fake.setFault(null);
-    const history = await api.get('/api/v1/tasks/?agent=unlucky');
+    const history = await api.get<FailedTaskRecordBody[]>('/api/v1/tasks/?agent=unlucky');
     expect(history.body.map((t: { error_code: string }) => t.error_code)).toEqual(['timeout', 'llm_error', 'llm_unavailable']);
     expect((await api.get(`/api/v1/tasks/${timedOut![1]}`)).body).toMatchObject({ status: 'failed', error_code: 'timeout' });
     // The agent is still healthy after all that.
-    expect((await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'fine now' })).body.result).toBe('fine now');
+    expect((await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'fine now' })).body.result).toBe('fine now');
   });
 
   it('answers 429 with Retry-After when the mailbox is full', async () => {
     await createAgent('busy');
     const events = await watch('agents=busy&types=task.*');
     fake.setFault({ kind: 'stall', afterTokens: 0 });
-    const accepted: Promise<HttpReply>[] = [];
-    for (let i = 0; i <= MAILBOX_SIZE; i++) accepted.push(api.post('/api/v1/tasks/execute', { agent: 'busy', prompt: `job ${i}` }));
+    const accepted: Promise<HttpReply<ErrorBody>>[] = [];
+    for (let i = 0; i <= MAILBOX_SIZE; i++) accepted.push(api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'busy', prompt: `job ${i}` }));
     // One running, MAILBOX_SIZE waiting: the mailbox is full.
     const queuedIds = await events.until('a full mailbox', (ms) => {
       const queued = ms.filter((m) => m.type === 'task.queued');
@@ -473,10 +486,10 @@ await describeModes('REST API', (mode) => {
     fake.setFault({ kind: 'stall', afterTokens: 1 });
     const abortsBefore = fake.abortedStreams;
     const execution = api.post('/api/v1/tasks/execute', { agent: 'cancellable', prompt: 'a long story' });
-    const token = await events.next((m) => m.type === 'task.token', 'the first token');
+    const token = await events.next<TaskEvent>((m) => m.type === 'task.token', 'the first token');
     const taskId: string = token.task_id;
-    expect((await api.get(`/api/v1/tasks/${taskId}`)).body.status).toBe('running');
-    expect((await api.get('/api/v1/agents/cancellable')).body.status).toBe('running');
+    expect((await api.get<TaskRecordBody>(`/api/v1/tasks/${taskId}`)).body.status).toBe('running');
+    expect((await api.get<AgentBody>('/api/v1/agents/cancellable')).body.status).toBe('running');
 
     const cancelled = await api.post(`/api/v1/tasks/${taskId}/cancel`);
     expect(cancelled.status, cancelled.text).toBe(200);
@@ -503,9 +516,9 @@ await describeModes('REST API', (mode) => {
     await events.next((m) => m.type === 'supervisor.restart', 'supervisor.restart');
     // SUPERVISOR_MAX_RESTARTS=1: the second crash within the period spends the budget.
     expect((await api.post('/api/v1/agents/fragile/fault')).status).toBe(202);
-    await events.next((m) => m.type === 'agent.status' && m.payload.status === 'failed', 'agent.status failed');
+    await events.next<StreamEvent>((m) => m.type === 'agent.status' && m.payload.status === 'failed', 'agent.status failed');
 
-    expect((await api.get('/api/v1/agents/fragile')).body.status).toBe('failed');
+    expect((await api.get<AgentBody>('/api/v1/agents/fragile')).body.status).toBe('failed');
     const refused = await api.post('/api/v1/tasks/execute', { agent: 'fragile', prompt: 'are you there' });
     expect({ status: refused.status, body: refused.body }).toEqual({
       status: 409,
@@ -516,14 +529,14 @@ await describeModes('REST API', (mode) => {
     const restarted = await api.post('/api/v1/agents/fragile/restart');
     expect(restarted.status, restarted.text).toBe(200);
     expect(restarted.body).toMatchObject({ name: 'fragile', status: 'idle' });
-    expect((await api.post('/api/v1/tasks/execute', { agent: 'fragile', prompt: 'back again' })).body.result).toBe('back again');
+    expect((await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'fragile', prompt: 'back again' })).body.result).toBe('back again');
   });
 
   it('runs a batch: one result per input in input order, completed and failed mixed', async () => {
     await createAgent('batch-a');
     await createAgent('batch-b');
     const promptsBefore = chatPrompts().length;
-    const res = await api.post('/api/v1/tasks/execute/batch', {
+    const res = await api.post<[BatchItemBody, BatchItemBody, BatchItemBody, BatchItemBody]>('/api/v1/tasks/execute/batch', {
       tasks: [
         { agent: 'batch-a', prompt: 'first for a' },
         { agent: 'ghost', prompt: 'nobody home' },
@@ -543,7 +556,7 @@ await describeModes('REST API', (mode) => {
     const sent = chatPrompts().slice(promptsBefore);
     expect(sent.filter((p) => p.endsWith('for a'))).toEqual(['first for a', 'second for a']);
 
-    const later = await api.get('/api/v1/tasks/?agent=batch-a');
+    const later = await api.get<TaskRecordBody[]>('/api/v1/tasks/?agent=batch-a');
     expect(later.body.map((t: { task_id: string }) => t.task_id).sort()).toEqual([res.body[0].task_id, res.body[3].task_id].sort());
   });
 
@@ -553,7 +566,7 @@ await describeModes('REST API', (mode) => {
     const events = await watch('agents=lane-*&types=task.*');
     // Every task stalls after one token, so what runs at the same time stays visible.
     fake.setFault({ kind: 'stall', afterTokens: 1 });
-    const batch = api.post('/api/v1/tasks/execute/batch', {
+    const batch = api.post<BatchFailureBody[]>('/api/v1/tasks/execute/batch', {
       tasks: [
         { agent: 'lane-a', prompt: 'a first' },
         { agent: 'lane-b', prompt: 'b only' },
@@ -565,12 +578,12 @@ await describeModes('REST API', (mode) => {
       return new Set(s.map((m) => m.agent)).size === 2 ? s : undefined;
     });
     expect(started).toHaveLength(2);
-    const queued = await api.get('/api/v1/tasks/?agent=lane-a&status=queued');
+    const queued = await api.get<TaskRecordBody[]>('/api/v1/tasks/?agent=lane-a&status=queued');
     expect(queued.body.map((t: { prompt: string }) => t.prompt)).toEqual(['a second']);
-    const running = await api.get('/api/v1/tasks/?status=running');
+    const running = await api.get<TaskRecordBody[]>('/api/v1/tasks/?status=running');
     expect(running.body.map((t: { prompt: string }) => t.prompt).sort()).toEqual(['a first', 'b only']);
 
-    for (const id of [queued.body[0].task_id, ...started.map((m) => m.task_id as string)]) {
+    for (const id of [queued.body[0]!.task_id, ...started.map((m) => m.task_id as string)]) {
       expect((await api.post(`/api/v1/tasks/${id}/cancel`)).status).toBe(200);
     }
     const res = await batch;
@@ -654,7 +667,7 @@ await describeModes('REST API', (mode) => {
     // None of that ran a task or hurt the server.
     expect((await api.get('/api/v1/tasks/?agent=strict')).body).toEqual([]);
     expect((await api.get('/health/live')).status).toBe(200);
-    expect((await api.post('/api/v1/tasks/execute', { agent: 'strict', prompt: 'still here' })).body.result).toBe('still here');
+    expect((await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'strict', prompt: 'still here' })).body.result).toBe('still here');
   });
 
   // ------------------------------------------------------------ metrics
@@ -698,7 +711,7 @@ await describeModes('REST API', (mode) => {
     });
     expect((await api.get('/health/live')).status).toBe(200);
     await fake.start();
-    const up = await api.get('/health/ready');
+    const up = await api.get<ReadyBody>('/health/ready');
     expect(up.status, up.text).toBe(200);
     expect(up.body.checks).toEqual({ database: true, bus: true, cache: true, llm: true });
   });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
 import { client, metricSum, startAurora, StreamClient, taskEvents, tempDir, type AuroraProcess, type TempDir } from '../helpers/e2e.js';
+import type { ReadyBody, TaskResultBody } from '../helpers/http-bodies.js';
 import { describeWithService, NATS_URL, uniqueNamespace } from '../helpers/services.js';
 
 await describeWithService('NATS', NATS_URL, 'Split roles: a gateway process and a node process', () => {
@@ -35,7 +36,7 @@ await describeWithService('NATS', NATS_URL, 'Split roles: a gateway process and 
     const stream = await StreamClient.connect(`${gateway.wsUrl}?agents=split-agent`);
     try {
       expect((await api.post('/api/v1/agents/', { name: 'split-agent' })).status).toBe(201);
-      const run = await api.post('/api/v1/tasks/execute', { agent: 'split-agent', prompt: 'across two processes' });
+      const run = await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'split-agent', prompt: 'across two processes' });
       expect({ status: run.status, result: run.body.result }).toEqual({ status: 200, result: 'across two processes' });
       await stream.next((m) => m.type === 'task.completed' && m.task_id === run.body.task_id, 'task.completed on the gateway');
       const types = taskEvents(stream.messages, run.body.task_id).map((m) => m.type);
@@ -63,7 +64,7 @@ await describeWithService('NATS', NATS_URL, 'Split roles: a gateway process and 
   it('reports the gateway not ready while no node answers on the bus, and ready again when one does', async () => {
     const api = client(gateway.url);
     await node.kill('SIGKILL');
-    const down = await api.get('/health/ready');
+    const down = await api.get<ReadyBody>('/health/ready');
     expect(down.status).toBe(503);
     expect(down.body.checks).toMatchObject({ bus: false, database: false });
     node = await startAurora({

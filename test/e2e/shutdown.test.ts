@@ -39,7 +39,7 @@ await describeModes('Shutdown under load', (mode) => {
     for (let i = 0; i < TASKS_PER_AGENT; i++) {
       for (const agent of AGENTS) {
         out.push(
-          api.post('/api/v1/tasks/execute', { agent, prompt: `task ${i} for ${agent}` }).then(
+          api.post<NonNullable<Outcome['body']>>('/api/v1/tasks/execute', { agent, prompt: `task ${i} for ${agent}` }).then(
             (res) => ({ status: res.status, body: res.body }),
             () => ({ status: 'connection lost' as const, body: undefined }),
           ),

@@ -13,9 +13,12 @@ import {
   tempDir,
   type Api,
   type AuroraProcess,
+  type StreamEvent,
   type StreamMessage,
+  type TaskResultMessage,
   type TempDir,
 } from '../helpers/e2e.js';
+import type { AgentBody, ErrorBody } from '../helpers/http-bodies.js';
 import { uniqueNamespace } from '../helpers/services.js';
 
 const REPLAY_SIZE = 64;
@@ -102,7 +105,7 @@ await describeModes('WebSocket stream', (mode) => {
     expect(events.at(-1)!.payload).toMatchObject({ tokens_used: expect.any(Number), duration_ms: expect.any(Number) });
     // The agent's status changes ride the same stream (each announced at the end of its loop turn,
     // so `idle` may follow task.completed by a delivery).
-    await ws.next((m) => m.type === 'agent.status' && m.payload.status === 'idle', 'agent.status idle');
+    await ws.next<StreamEvent>((m) => m.type === 'agent.status' && m.payload.status === 'idle', 'agent.status idle');
     const statuses = ws.events.filter((e) => e.type === 'agent.status').map((e) => e.payload.status);
     expect(statuses).toEqual(expect.arrayContaining(['running', 'idle']));
 
@@ -177,7 +180,7 @@ await describeModes('WebSocket stream', (mode) => {
     // Filters that match none of the task's events: a socket always sees the tasks it started.
     const ws = await connect('types=model.*');
     ws.send({ op: 'execute', agent: 'socket-runner', prompt: 'stream me these words', parameters: { system: 'please' }, request_id: 'r-1' });
-    const final = await ws.next((m) => m.type === 'task.result' && m.request_id === 'r-1', 'task.result');
+    const final = await ws.next<TaskResultMessage>((m) => m.type === 'task.result' && m.request_id === 'r-1', 'task.result');
 
     const submitted = ws.messages.find((m) => m.type === 'task.submitted');
     expect(submitted).toEqual({ type: 'task.submitted', request_id: 'r-1', task_id: final.task_id });
@@ -250,21 +253,21 @@ await describeModes('WebSocket stream', (mode) => {
 
     const fault = await api.post('/api/v1/agents/crashy/fault');
     expect(fault.status, fault.text).toBe(202);
-    const restart = await ws.next((m) => m.type === 'supervisor.restart', 'supervisor.restart');
+    const restart = await ws.next<StreamEvent>((m) => m.type === 'supervisor.restart', 'supervisor.restart');
     const crash = ws.events.find((m) => m.type === 'supervisor.crash');
     expect(crash).toMatchObject({ agent: 'crashy', payload: { supervisor: 'agents', child: 'crashy', kind: 'llm' } });
     expect(JSON.stringify(crash!.payload)).toContain('Injected fault');
     expect(crash!.seq).toBeLessThan(restart.seq);
     expect(restart).toMatchObject({ agent: 'crashy', payload: { supervisor: 'agents', child: 'crashy', kind: 'llm' } });
     // The fresh actor announces itself idle as it starts, just before the supervisor reports the restart.
-    await ws.next((m) => m.type === 'agent.status' && m.payload.status === 'idle', 'idle again');
+    await ws.next<StreamEvent>((m) => m.type === 'agent.status' && m.payload.status === 'idle', 'idle again');
     expect(ws.events.filter((e) => e.type === 'agent.status').map((e) => e.payload)).toEqual([
       { status: 'restarting', reason: expect.stringContaining('Injected fault') },
       { status: 'idle' },
     ]);
 
     expect(await restarts('crashy')).toBe(before + 1);
-    expect((await api.get('/api/v1/agents/crashy')).body.status).toBe('idle');
+    expect((await api.get<AgentBody>('/api/v1/agents/crashy')).body.status).toBe('idle');
     expect((await execute('crashy', 'still alive')).result).toBe('still alive');
   });
 
@@ -273,7 +276,7 @@ await describeModes('WebSocket stream', (mode) => {
     const ws = await connect('agents=crash-mid-task');
     fake.setFault({ kind: 'stall', afterTokens: 1 });
     const before = await restarts('crash-mid-task');
-    const execution = api.post('/api/v1/tasks/execute', { agent: 'crash-mid-task', prompt: 'this will not end well' });
+    const execution = api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'crash-mid-task', prompt: 'this will not end well' });
     const token = await ws.next((m) => m.type === 'task.token', 'a token');
     expect((await api.post('/api/v1/agents/crash-mid-task/fault')).status).toBe(202);
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { describe } from 'vitest';
 import { CONFIG_FIELDS } from '../../runtime/config.js';
+import type { TaskResultBody } from './http-bodies.js';
 import { describeWithService, freePort, NATS_URL, reachable, REDIS_URL } from './services.js';
 
 export { freePort } from './services.js';
@@ -202,7 +203,8 @@ export function tempDir(prefix = 'aurora-e2e-'): TempDir {
 
 // ---------------------------------------------------------------- HTTP
 
-export interface HttpReply<T = any> {
+/** `T` names the body the test expects (test/helpers/http-bodies.ts); only the test's assertions check it. */
+export interface HttpReply<T = unknown> {
   status: number;
   headers: Headers;
   /** Parsed JSON, or the text when the body is not JSON. */
@@ -216,7 +218,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function request<T = any>(
+export async function request<T = unknown>(
   base: string,
   method: string,
   path: string,
@@ -243,10 +245,10 @@ export async function request<T = any>(
 export function client(base: string | (() => string)) {
   const url = () => (typeof base === 'string' ? base : base());
   return {
-    get: <T = any>(path: string) => request<T>(url(), 'GET', path),
-    post: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>(url(), 'POST', path, body, options),
-    del: <T = any>(path: string) => request<T>(url(), 'DELETE', path),
-    send: <T = any>(method: string, path: string, body?: unknown, options?: RequestOptions) =>
+    get: <T = unknown>(path: string) => request<T>(url(), 'GET', path),
+    post: <T = unknown>(path: string, body?: unknown, options?: RequestOptions) => request<T>(url(), 'POST', path, body, options),
+    del: <T = unknown>(path: string) => request<T>(url(), 'DELETE', path),
+    send: <T = unknown>(method: string, path: string, body?: unknown, options?: RequestOptions) =>
       request<T>(url(), method, path, body, options),
   };
 }
@@ -271,7 +273,51 @@ export function metricSum(text: string, name: string, labels: Record<string, str
 
 // ---------------------------------------------------------------- WebSocket
 
-export type StreamMessage = Record<string, any>;
+/**
+ * A message from the stream (gateway/stream-protocol.ts lists them): an event, or a reply to what
+ * the client sent. Every field any of them carries, typed as on the wire; which are there depends
+ * on the type.
+ */
+export interface StreamMessage {
+  type: string;
+  /** Events, "subscribed" and "unsubscribed". */
+  seq?: number;
+  time?: string;
+  agent?: string;
+  task_id?: string;
+  payload?: Record<string, unknown>;
+  request_id?: string;
+  /** task.result */
+  result?: TaskResultBody;
+  /** error, task.error */
+  detail?: string;
+  code?: string;
+  /** replay.gap */
+  oldest_seq?: number;
+}
+
+/** An event: what the bus published, numbered by the gateway. */
+export interface StreamEvent extends StreamMessage {
+  seq: number;
+  time: string;
+  payload: Record<string, unknown>;
+}
+
+/** An event about one task (task.*). */
+export interface TaskEvent extends StreamEvent {
+  task_id: string;
+}
+
+/** The final message of a task run over the socket. */
+export interface TaskResultMessage extends StreamMessage {
+  type: 'task.result';
+  task_id: string;
+  result: TaskResultBody;
+}
+
+function isEvent(m: StreamMessage): m is StreamEvent {
+  return typeof m.seq === 'number' && m.type !== 'subscribed' && m.type !== 'unsubscribed';
+}
 
 /** A stream client that records every message and lets a test wait for one. */
 export class StreamClient {
@@ -306,8 +352,8 @@ export class StreamClient {
   }
 
   /** Events only (messages with a seq), in arrival order. */
-  get events(): StreamMessage[] {
-    return this.messages.filter((m) => typeof m.seq === 'number' && m.type !== 'subscribed' && m.type !== 'unsubscribed');
+  get events(): StreamEvent[] {
+    return this.messages.filter(isEvent);
   }
 
   send(message: unknown): void {
@@ -340,9 +386,12 @@ export class StreamClient {
     });
   }
 
-  /** The first message (from index `from`) matching `pred`. */
-  next(pred: (m: StreamMessage) => boolean, what = 'a matching message', from = 0): Promise<StreamMessage> {
-    return this.until(what, (ms) => ms.slice(from).find(pred));
+  /**
+   * The first message (from index `from`) matching `pred`. `M` names the kind of message the test
+   * waits for, as a request names the body it expects; `pred` is what makes sure of it.
+   */
+  next<M extends StreamMessage = StreamMessage>(pred: (m: M) => boolean, what = 'a matching message', from = 0): Promise<M> {
+    return this.until(what, (ms) => (ms.slice(from) as M[]).find(pred));
   }
 
   close(): Promise<{ code: number; reason: string }> {
@@ -352,8 +401,8 @@ export class StreamClient {
 }
 
 /** Events of one task, in arrival order. */
-export function taskEvents(messages: StreamMessage[], taskId: string): StreamMessage[] {
-  return messages.filter((m) => typeof m.seq === 'number' && m.task_id === taskId);
+export function taskEvents(messages: StreamMessage[], taskId: string): TaskEvent[] {
+  return messages.filter((m): m is TaskEvent => typeof m.seq === 'number' && m.task_id === taskId);
 }
 
 // ---------------------------------------------------------------- a private Redis

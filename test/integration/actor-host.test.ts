@@ -57,7 +57,9 @@ function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): 
     mailboxSize: 8,
     taskTimeoutMs: 10_000,
   });
-  host.childSpec().start();
+  // AgentHost spawns its actor synchronously (ChildSpec's type allows a promise); were it ever to
+  // reject, the run would still fail on the unhandled rejection.
+  void host.childSpec().start();
   return host;
 }
 

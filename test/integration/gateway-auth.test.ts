@@ -192,7 +192,7 @@ describe('REST with AUTH_ENABLED', () => {
 
 // ---------------------------------------------------------------- WebSocket
 
-type Msg = Record<string, any>;
+type Msg = Record<string, unknown>;
 
 class Socket {
   private readonly inbox: Msg[] = [];

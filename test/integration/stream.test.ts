@@ -17,7 +17,25 @@ import { createSubjects, type EventKind } from '../../runtime/subjects.js';
 import { uniqueNamespace } from '../helpers/services.js';
 import { TEST_KINDS } from '../helpers/kinds.js';
 
-type Msg = Record<string, any>;
+/**
+ * A message from the stream (gateway/stream-protocol.ts lists them): every field any of them
+ * carries, typed as on the wire; which are there depends on the type. `binary` marks a binary
+ * frame, which the server never sends.
+ */
+interface Msg {
+  type?: string;
+  seq?: number;
+  time?: string;
+  agent?: string;
+  task_id?: string;
+  payload?: Record<string, unknown>;
+  request_id?: string;
+  result?: Record<string, unknown>;
+  detail?: string;
+  code?: string;
+  oldest_seq?: number;
+  binary?: true;
+}
 
 // ---------------------------------------------------------------- harness
 
@@ -393,7 +411,7 @@ describe('WebSocket stream', () => {
     const taskId = submitted.task_id as string;
     const got = await c.until((m) => m.type === 'task.result');
     expect(got.map((m) => m.type)).toEqual(['task.queued', 'task.token', 'task.token', 'task.token', 'task.result']);
-    expect(got.slice(1, 4).map((m) => m.payload.token)).toEqual(tokens);
+    expect(got.slice(1, 4).map((m) => m.payload!.token)).toEqual(tokens);
     for (const m of got.slice(0, 4)) expect(m.task_id).toBe(taskId);
     expect(got[4]).toMatchObject({ request_id: 'r1', task_id: taskId, result: { task_id: taskId, result: 'Hello world' } });
 

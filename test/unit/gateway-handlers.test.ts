@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { serve } from '../../runtime/rpc.js';
 import { createSubjects, type Subjects } from '../../runtime/subjects.js';
+import type { BatchItemBody, ErrorBody, HealthBody, ReadyBody } from '../helpers/http-bodies.js';
 import { uniqueNamespace } from '../helpers/services.js';
 import { TEST_KINDS } from '../helpers/kinds.js';
 
@@ -142,10 +143,11 @@ function fakeRuntime(bus: Bus, subjects: Subjects) {
   return { agents, tasks, models, received, hooks, health, close: () => subs.forEach((s) => s.unsubscribe()) };
 }
 
-interface Answer {
+/** `T`: the body the test expects (the dispatcher's JSON, parsed); text answers are strings. */
+interface Answer<T = unknown> {
   status: number;
   headers: Readonly<Record<string, string>>;
-  body: any;
+  body: T;
 }
 
 let bus: Bus;
@@ -172,13 +174,13 @@ function makeDeps(overrides: Partial<GatewayDeps> = {}): GatewayDeps {
   };
 }
 
-async function send(
+async function send<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
   d: Dispatcher = dispatcher,
-): Promise<Answer> {
+): Promise<Answer<T>> {
   const q = path.indexOf('?');
   const url = q < 0 ? path : path.slice(0, q);
   const query = q < 0 ? '' : path.slice(q + 1);
@@ -186,7 +188,7 @@ async function send(
   const bytes = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const out = await exchange.run(bytes);
   const isJson = out.headers['content-type'] === 'application/json';
-  return { status: out.status, headers: out.headers, body: isJson ? JSON.parse(out.body) : out.body };
+  return { status: out.status, headers: out.headers, body: (isJson ? JSON.parse(out.body) : out.body) as T };
 }
 
 beforeEach(() => {
@@ -240,7 +242,7 @@ describe('routing', () => {
 
   it('decodes percent-encoded path segments and answers 400 on a bad encoding', async () => {
     await createAgent('a.b');
-    expect((await send('GET', '/api/v1/agents/a%2Eb')).body.name).toBe('a.b');
+    expect((await send<AgentRecord>('GET', '/api/v1/agents/a%2Eb')).body.name).toBe('a.b');
     const bad = await send('GET', '/api/v1/agents/%E0%A4%A');
     expect(bad).toMatchObject({ status: 400, body: { detail: 'Invalid percent-encoding in path' } });
   });
@@ -285,17 +287,17 @@ describe('request bodies', () => {
   });
 
   it('names the missing field', async () => {
-    expect((await send('POST', '/api/v1/agents/', {})).body.detail).toBe('name is required');
-    expect((await send('POST', '/api/v1/tasks/execute', { agent: 'a1' })).body.detail).toBe('prompt is required');
+    expect((await send<ErrorBody>('POST', '/api/v1/agents/', {})).body.detail).toBe('name is required');
+    expect((await send<ErrorBody>('POST', '/api/v1/tasks/execute', { agent: 'a1' })).body.detail).toBe('prompt is required');
   });
 
   it('names the field that breaks its pattern or range', async () => {
-    const bad = await send('POST', '/api/v1/agents/', { name: 'no spaces allowed' });
+    const bad = await send<ErrorBody>('POST', '/api/v1/agents/', { name: 'no spaces allowed' });
     expect(bad.status).toBe(400);
     expect(bad.body.detail).toMatch(/^name: must match pattern /);
-    const hot = await send('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { temperature: 3 } });
+    const hot = await send<ErrorBody>('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { temperature: 3 } });
     expect(hot.body.detail).toBe('parameters.temperature: must be <= 2');
-    const frac = await send('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { max_tokens: 1.5 } });
+    const frac = await send<ErrorBody>('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { max_tokens: 1.5 } });
     expect(frac.body.detail).toBe('parameters.max_tokens: must be integer');
   });
 
@@ -354,8 +356,8 @@ describe('agents', () => {
   it('lists, gets and deletes agents', async () => {
     await createAgent('a1');
     await createAgent('a2');
-    expect((await send('GET', '/api/v1/agents/')).body.map((a: AgentRecord) => a.name)).toEqual(['a1', 'a2']);
-    expect((await send('GET', '/api/v1/agents/a2')).body.name).toBe('a2');
+    expect((await send<AgentRecord[]>('GET', '/api/v1/agents/')).body.map((a: AgentRecord) => a.name)).toEqual(['a1', 'a2']);
+    expect((await send<AgentRecord>('GET', '/api/v1/agents/a2')).body.name).toBe('a2');
     const del = await send('DELETE', '/api/v1/agents/a1');
     expect(del).toMatchObject({ status: 200, body: { message: 'Agent a1 deleted successfully' } });
     expect((await send('DELETE', '/api/v1/agents/a1')).status).toBe(404);
@@ -407,7 +409,7 @@ describe('models', () => {
 describe('tasks', () => {
   it('runs a task and answers with the TaskResult, a fresh task id and the parameters passed on', async () => {
     await createAgent('a1');
-    const res = await send('POST', '/api/v1/tasks/execute', {
+    const res = await send<TaskResult>('POST', '/api/v1/tasks/execute', {
       agent: 'a1',
       prompt: 'Hello',
       parameters: { temperature: 0.5, seed: 7 },
@@ -443,7 +445,7 @@ describe('tasks', () => {
       if (req.prompt === 'first') await thirdArrived.promise;
       if (req.prompt === 'third') thirdArrived.resolve();
     };
-    const res = await send('POST', '/api/v1/tasks/execute/batch', {
+    const res = await send<BatchItemBody[]>('POST', '/api/v1/tasks/execute/batch', {
       tasks: [
         { agent: 'a1', prompt: 'first' },
         { agent: 'a2', prompt: 'fail' },
@@ -466,7 +468,7 @@ describe('tasks', () => {
 
   it('hides a defect in one batch item behind an opaque internal error and logs it', async () => {
     await createAgent('a1');
-    const res = await send('POST', '/api/v1/tasks/execute/batch', { tasks: [{ agent: 'a1', prompt: 'defect' }] });
+    const res = await send<BatchItemBody[]>('POST', '/api/v1/tasks/execute/batch', { tasks: [{ agent: 'a1', prompt: 'defect' }] });
     expect(res.body[0]).toMatchObject({ status: 'failed', error: 'Internal server error', error_code: 'internal' });
   });
 
@@ -482,29 +484,29 @@ describe('tasks', () => {
 
   it('gets, lists and cancels tasks by id', async () => {
     await createAgent('a1');
-    const run = await send('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'Hello' });
+    const run = await send<TaskResult>('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'Hello' });
     const id = run.body.task_id as string;
     expect((await send('GET', `/api/v1/tasks/${id}`)).body).toMatchObject({ task_id: id, status: 'completed' });
-    const listed = await send('GET', '/api/v1/tasks?agent=a1&status=completed&limit=10');
+    const listed = await send<TaskRecord[]>('GET', '/api/v1/tasks?agent=a1&status=completed&limit=10');
     expect(listed.body.map((t: TaskRecord) => t.task_id)).toEqual([id]);
     expect((await send('GET', '/api/v1/tasks/nope')).status).toBe(404);
     expect((await send('POST', `/api/v1/tasks/${id}/cancel`)).status).toBe(409);
   });
 
   it('answers 400 naming the query parameter that is out of range or unknown', async () => {
-    expect((await send('GET', '/api/v1/tasks/?limit=0')).body.detail).toBe('limit: must be an integer between 1 and 1000');
-    expect((await send('GET', '/api/v1/tasks/?limit=ten')).body.detail).toBe('limit: must be an integer between 1 and 1000');
-    expect((await send('GET', '/api/v1/tasks/?status=done')).body.detail).toBe(
+    expect((await send<ErrorBody>('GET', '/api/v1/tasks/?limit=0')).body.detail).toBe('limit: must be an integer between 1 and 1000');
+    expect((await send<ErrorBody>('GET', '/api/v1/tasks/?limit=ten')).body.detail).toBe('limit: must be an integer between 1 and 1000');
+    expect((await send<ErrorBody>('GET', '/api/v1/tasks/?status=done')).body.detail).toBe(
       'status: must be one of queued, running, completed, failed, cancelled',
     );
-    expect((await send('GET', '/api/v1/tasks/?agent=bad%20name')).body.detail).toMatch(/^agent: must match pattern/);
+    expect((await send<ErrorBody>('GET', '/api/v1/tasks/?agent=bad%20name')).body.detail).toMatch(/^agent: must match pattern/);
   });
 });
 
 describe('health', () => {
   it('answers the root, health, live and startup probes', async () => {
     expect((await send('GET', '/')).body).toEqual({ name: 'Aurora Pro AI', version: '9.9.9-test', status: 'running' });
-    const h = await send('GET', '/health/');
+    const h = await send<HealthBody>('GET', '/health/');
     expect(h.body).toMatchObject({ status: 'healthy', service: 'aurora-pro-ai' });
     expect(Number.isNaN(Date.parse(h.body.timestamp))).toBe(false);
     expect((await send('GET', '/health/live')).body).toEqual({ status: 'alive' });
@@ -533,7 +535,7 @@ describe('health', () => {
 
   it('counts an unreachable runtime as bus, database and llm down', async () => {
     runtime.close();
-    const res = await send('GET', '/health/ready');
+    const res = await send<ReadyBody>('GET', '/health/ready');
     expect(res.status).toBe(503);
     expect(res.body.checks).toEqual({ database: false, bus: false, cache: true, llm: false });
     expect(res.body.detail).toBe('Not ready: database, bus, llm');
@@ -543,7 +545,7 @@ describe('health', () => {
     const hanging: Cache = { ...createMemoryCache(), ping: () => new Promise<boolean>(() => {}) };
     const fast = loadConfig({ env: {}, overrides: { busRequestTimeoutMs: 20 } });
     const d = createDispatcher(makeDeps({ cache: hanging, config: fast }));
-    const res = await send('GET', '/health/ready', undefined, {}, d);
+    const res = await send<ReadyBody>('GET', '/health/ready', undefined, {}, d);
     expect(res.status).toBe(503);
     expect(res.body.checks.cache).toBe(false);
   });

@@ -1,0 +1,108 @@
+// The JSON bodies of Aurora's HTTP API (aurora-api.md; the gateway's response schemas), declared
+// from the outside: a test that reads a body names the answer it expects, so a misspelt field or a
+// wrong type fails to compile instead of passing as `undefined`. Kept apart from the server's own
+// types on purpose: these tests check the contract, not the code that implements it.
+
+/** Every error answer. */
+export interface ErrorBody {
+  detail: string;
+}
+
+export interface HealthBody {
+  status: string;
+  timestamp: string;
+  service: string;
+}
+
+export interface ReadyBody {
+  status: 'ready' | 'not_ready';
+  checks: { database: boolean; bus: boolean; cache: boolean; llm: boolean };
+  timestamp: string;
+  detail?: string;
+}
+
+export interface AgentBody {
+  name: string;
+  agent_type: string;
+  model_name: string;
+  provider: string;
+  description: string;
+  config: Record<string, unknown>;
+  status: string;
+  created_at: string;
+  last_run: string | null;
+}
+
+export interface LoadedModelBody {
+  name: string;
+  provider: string;
+  loaded_at: string;
+}
+
+/** GET /api/v1/models/: loaded models keyed model:<provider>:<name>. */
+export interface ModelMapBody {
+  models: Record<string, LoadedModelBody>;
+  count: number;
+}
+
+export interface TaskTimingsBody {
+  queued_ms: number;
+  total_duration_ms: number | null;
+  load_duration_ms: number | null;
+  prompt_eval_duration_ms: number | null;
+  eval_duration_ms: number | null;
+}
+
+/** A completed task, as POST /api/v1/tasks/execute answers it. */
+export interface TaskResultBody {
+  task_id: string;
+  agent: string;
+  result: string;
+  status: 'completed';
+  model: string;
+  provider: string;
+  tokens_used: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  completed_at: string;
+  duration_ms: number;
+  timings: TaskTimingsBody;
+}
+
+/** A batch item whose task did not complete. */
+export interface BatchFailureBody {
+  task_id: string;
+  agent: string;
+  status: 'failed';
+  error: string;
+  error_code: string;
+}
+
+export type BatchItemBody = TaskResultBody | BatchFailureBody;
+
+/** A task's row: GET /api/v1/tasks/{id} and the items of GET /api/v1/tasks/. */
+export interface TaskRecordBody {
+  task_id: string;
+  agent: string;
+  prompt: string;
+  parameters: Record<string, unknown>;
+  status: string;
+  result: string | null;
+  error: string | null;
+  error_code: string | null;
+  model: string | null;
+  provider: string | null;
+  tokens_used: number | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_ms: number | null;
+  timings: TaskTimingsBody | null;
+}
+
+/** The row of a task that failed, which always names its error. */
+export interface FailedTaskRecordBody extends TaskRecordBody {
+  status: 'failed';
+  error: string;
+  error_code: string;
+}
