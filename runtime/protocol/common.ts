@@ -16,6 +16,7 @@ export const LIMITS = {
   maxTokens: 1_000_000,
   taskTimeoutMaxMs: 3_600_000,
   retriesMax: 10,
+  maxTurns: 50,
   listLimitMax: 1000,
   listLimitDefault: 50,
 } as const;

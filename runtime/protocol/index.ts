@@ -9,3 +9,5 @@ export * from './kinds.js';
 export * from './models.js';
 export * from './operations.js';
 export * from './tasks.js';
+export * from './llm.js';
+export * from './threads.js';

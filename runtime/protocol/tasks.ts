@@ -1,17 +1,21 @@
 // Tasks: what a client asks an agent to do, what it gets back, and what Aurora remembers.
 import { Type, type Static } from '@sinclair/typebox';
-import { AgentName, IsoTime, LIMITS, Nullable, NullableObject } from './common.js';
+import { AgentName, IsoTime, LIMITS, Nullable, NullableObject, OpenObject } from './common.js';
+import { KeepAlive, modelOptionFields, OutputSchema } from './llm.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 const TaskStatusField = Type.Unsafe<TaskStatus>({ type: 'string', enum: TASK_STATUSES, description: 'Task status' });
 
+/** Overrides of the agent's definition for one task (the effective values are recorded on the task). */
 const parameterFields = {
   system: Type.Optional(Type.String({ maxLength: LIMITS.systemMaxLength, description: 'System prompt for this task' })),
-  temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
   max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTokens, description: 'Most tokens generated' })),
-  seed: Type.Optional(Type.Integer()),
+  ...modelOptionFields,
+  keep_alive: Type.Optional(KeepAlive),
+  output_schema: Type.Optional(OutputSchema),
+  max_turns: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxTurns, description: 'Most model calls in the tool loop' })),
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.taskTimeoutMaxMs })),
   retries: Type.Optional(
     Type.Integer({ minimum: 0, maximum: LIMITS.retriesMax, description: 'Runs again when the agent crashes under it' }),
@@ -27,6 +31,10 @@ export const TaskRequest = Type.Object({
   agent: Type.String(),
   prompt: Type.String(),
   parameters: TaskParameters,
+  /** The conversation it continues; tasks of one thread run one at a time, in order. */
+  thread_id: Type.Optional(Type.String()),
+  /** How many agents called each other to get here (0: a client's task); bounded by AGENT_CALL_MAX_DEPTH. */
+  depth: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type TaskRequest = Static<typeof TaskRequest>;
 
@@ -52,6 +60,9 @@ export const TaskResult = Type.Object({
   completed_at: IsoTime(),
   duration_ms: Type.Number(),
   timings: TaskTimings,
+  thread_id: Type.Optional(Type.String()),
+  /** The structured answer, parsed and validated against the effective output_schema. */
+  output: Type.Optional(Type.Unknown()),
 });
 export type TaskResult = Static<typeof TaskResult>;
 
@@ -73,6 +84,10 @@ export const TaskRecord = Type.Object({
   completed_at: Nullable('string'),
   duration_ms: Nullable('number'),
   timings: NullableObject(TaskTimings),
+  thread_id: Nullable('string'),
+  output: Type.Optional(Type.Unknown({ description: 'The structured answer, when the task had an output_schema' })),
+  /** What the kind recorded about the task: effective settings, context trimming, tool steps. */
+  details: OpenObject({ description: 'Effective settings, context and steps, as the agent recorded them' }),
 });
 export type TaskRecord = Static<typeof TaskRecord>;
 
@@ -92,12 +107,13 @@ export const TaskExecuteRequest = Type.Object(
   {
     agent: AgentName(),
     prompt: Type.String({ minLength: 1, maxLength: LIMITS.promptMaxLength }),
+    thread_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Continue this thread of the agent' })),
     parameters: Type.Optional(Type.Object(parameterFields, { additionalProperties: false, default: {} })),
   },
   { additionalProperties: false },
 );
 /** After validation: defaults filled in. */
-export type TaskExecuteBody = Required<Static<typeof TaskExecuteRequest>>;
+export type TaskExecuteBody = Static<typeof TaskExecuteRequest> & { parameters: TaskParameters };
 
 export const TaskBatchRequest = Type.Object(
   { tasks: Type.Array(TaskExecuteRequest, { minItems: 1 }) },
@@ -125,6 +141,10 @@ export const TaskBatchResult = Type.Array(Type.Union([TaskResult, BatchFailure])
  */
 export interface TaskOutcome {
   text: string;
+  /** The structured answer, when the task asked for one. */
+  output?: unknown;
+  /** Messages the task adds to its thread (the user turn, tool turns, the answer). */
+  messages?: NewThreadMessage[];
   model: string;
   promptTokens: number;
   completionTokens: number;
@@ -132,4 +152,13 @@ export interface TaskOutcome {
   loadDurationMs: number | null;
   promptEvalDurationMs: number | null;
   evalDurationMs: number | null;
+}
+
+/** A message a task adds to its thread; the store numbers and stamps it. */
+export interface NewThreadMessage {
+  role: 'user' | 'assistant' | 'tool';
+  content: string;
+  tool_calls?: { name: string; arguments: Record<string, unknown> }[];
+  tool_name?: string;
+  tokens: number | null;
 }

@@ -9,3 +9,4 @@ export {
   type TaskListQuery,
   type TaskRepository,
 } from './tasks.js';
+export type { ThreadPageQuery, ThreadRepository } from './threads.js';

@@ -76,6 +76,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    name: 'threads; tasks remember their thread, structured output and details',
+    sql: `
+      CREATE TABLE threads (
+        thread_id     TEXT PRIMARY KEY,
+        agent         TEXT NOT NULL REFERENCES agents (name) ON DELETE CASCADE,
+        title         TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        token_count   INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX threads_by_agent ON threads (agent, created_at, thread_id);
+
+      CREATE TABLE thread_messages (
+        thread_id  TEXT NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        role       TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+        content    TEXT NOT NULL,
+        tool_calls TEXT CHECK (tool_calls IS NULL OR json_valid(tool_calls)),
+        tool_name  TEXT,
+        tokens     INTEGER,
+        task_id    TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (thread_id, seq)
+      ) STRICT, WITHOUT ROWID;
+
+      ALTER TABLE tasks ADD COLUMN thread_id TEXT;
+      ALTER TABLE tasks ADD COLUMN output TEXT CHECK (output IS NULL OR json_valid(output));
+      ALTER TABLE tasks ADD COLUMN details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details));
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

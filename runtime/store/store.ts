@@ -8,6 +8,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { assertKnownVersion, migrate } from './migrations.js';
 import { createModelRepository, type ModelRepository } from './models.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
+import { createThreadRepository, type ThreadRepository } from './threads.js';
 
 export interface StoreOptions {
   /** File path; its folder is created. ':memory:' for a private in-memory database. */
@@ -27,6 +28,7 @@ export interface Store {
   readonly tasks: TaskRepository;
   readonly models: ModelRepository;
   readonly events: EventRepository;
+  readonly threads: ThreadRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
    * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
@@ -49,9 +51,10 @@ const CHECKPOINT_INTERVAL_MS = 100;
 /** Write methods of each repository: they run inside the turn's group-commit transaction. */
 const WRITES = {
   agents: ['insert', 'delete', 'setStatus', 'touchLastRun'],
-  tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'failOrphans'],
+  tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'setDetails', 'failOrphans'],
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
+  threads: ['create', 'append', 'delete'],
 } as const;
 
 /** Stores with a group commit open, committed if the process exits before their turn ends. */
@@ -190,6 +193,7 @@ export function openStore(options: StoreOptions): Store {
       tasks: batched<TaskRepository>(tasks, WRITES.tasks, group.enter),
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
+      threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
       afterCommit: group.afterCommit,
       ping() {
         try {

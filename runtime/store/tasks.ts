@@ -19,6 +19,9 @@ export interface TaskCompletion {
   completed_at: string;
   duration_ms: number;
   timings: TaskTimings;
+  /** The structured answer, when there is one. */
+  output?: unknown;
+  details?: Record<string, unknown>;
 }
 
 export interface TaskFailure {
@@ -27,6 +30,7 @@ export interface TaskFailure {
   error_code: string;
   completed_at: string;
   duration_ms: number;
+  details?: Record<string, unknown>;
 }
 
 export interface TaskListQuery {
@@ -53,6 +57,8 @@ export interface TaskRepository {
   complete(id: string, outcome: TaskCompletion): boolean;
   /** queued | running → failed | cancelled. False when the task is unknown or already finished. */
   fail(id: string, outcome: TaskFailure): boolean;
+  /** Replaces what the agent recorded about a queued or running task (settings, steps). */
+  setDetails(id: string, details: Record<string, unknown>): boolean;
   get(id: string): TaskRecord | undefined;
   /** Newest first. */
   list(query: TaskListQuery): TaskRecord[];
@@ -67,28 +73,51 @@ export interface DeferredTaskRows {
 }
 
 /** A task as stored: the record with its JSON columns still as text. */
-type TaskRow = Omit<TaskRecord, 'parameters' | 'timings'> & { parameters: string; timings: string | null };
+type TaskRow = Omit<TaskRecord, 'parameters' | 'timings' | 'output' | 'details'> & {
+  parameters: string;
+  timings: string | null;
+  output: string | null;
+  details: string;
+};
 
 const COLUMNS =
   'task_id, agent, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
-  'created_at, started_at, completed_at, duration_ms, timings';
+  'created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details';
+
+const NO_DETAILS = '{}';
+
+interface InsertColumns {
+  task_id: string;
+  agent: string;
+  prompt: string;
+  parameters: string;
+  created_at: string;
+  thread_id: string | null;
+}
 
 // rowid breaks ties between tasks created in the same millisecond, in insertion order. ISO-8601
 // strings from toISOString() sort as text in time order, so created_at needs no conversion.
 const NEWEST_FIRST = 'ORDER BY created_at DESC, rowid DESC LIMIT @limit';
 
 export function createTaskRepository(db: Database): TaskRepository & DeferredTaskRows {
-  const insert = db.prepare<{ task_id: string; agent: string; prompt: string; parameters: string; created_at: string }>(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at)
-     VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at)`,
+  const insert = db.prepare<InsertColumns>(
+    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, thread_id)
+     VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at, @thread_id)`,
   );
-  const insertRunning = db.prepare<{ task_id: string; agent: string; prompt: string; parameters: string; created_at: string }>(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, started_at)
-     VALUES (@task_id, @agent, @prompt, @parameters, 'running', @created_at, @created_at)`,
+  const insertRunning = db.prepare<InsertColumns>(
+    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, started_at, thread_id)
+     VALUES (@task_id, @agent, @prompt, @parameters, 'running', @created_at, @created_at, @thread_id)`,
   );
   const insertRow = (stmt: typeof insert, req: TaskRequest, parameters: string, createdAt: string): void => {
     try {
-      stmt.run({ task_id: req.task_id, agent: req.agent, prompt: req.prompt, parameters, created_at: createdAt });
+      stmt.run({
+        task_id: req.task_id,
+        agent: req.agent,
+        prompt: req.prompt,
+        parameters,
+        created_at: createdAt,
+        thread_id: req.thread_id ?? null,
+      });
     } catch (err) {
       if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
@@ -96,13 +125,11 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       throw err;
     }
   };
-  const insertCompleted = db.prepare<
-    CompletionColumns & { task_id: string; agent: string; prompt: string; parameters: string; created_at: string }
-  >(
+  const insertCompleted = db.prepare<CompletionColumns & InsertColumns>(
     `INSERT INTO tasks (task_id, agent, prompt, parameters, status, result, model, provider, tokens_used, created_at,
-                        started_at, completed_at, duration_ms, timings)
+                        started_at, completed_at, duration_ms, timings, thread_id, output, details)
      VALUES (@task_id, @agent, @prompt, @parameters, 'completed', @result, @model, @provider, @tokens_used, @created_at,
-             @created_at, @completed_at, @duration_ms, @timings)`,
+             @created_at, @completed_at, @duration_ms, @timings, @thread_id, @output, @details)`,
   );
   const agentExists = db.prepare<[string], number>('SELECT 1 FROM agents WHERE name = ?').pluck();
 
@@ -126,14 +153,18 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
   const complete = db.prepare<CompletionColumns & { id: string }>(
     `UPDATE tasks
      SET status = 'completed', result = @result, model = @model, provider = @provider, tokens_used = @tokens_used,
-         completed_at = @completed_at, duration_ms = @duration_ms, timings = @timings
+         completed_at = @completed_at, duration_ms = @duration_ms, timings = @timings, output = @output,
+         details = coalesce(@details, details)
      WHERE task_id = @id AND status = 'running'`,
   );
-  const fail = db.prepare<TaskFailure & { id: string }>(
+  const fail = db.prepare<Omit<TaskFailure, 'details'> & { id: string; details: string | null }>(
     `UPDATE tasks
      SET status = @status, error = @error, error_code = @error_code, completed_at = @completed_at,
-         duration_ms = @duration_ms
+         duration_ms = @duration_ms, details = coalesce(@details, details)
      WHERE task_id = @id AND status IN ('queued', 'running')`,
+  );
+  const setDetails = db.prepare<[string, string]>(
+    `UPDATE tasks SET details = ? WHERE task_id = ? AND status IN ('queued', 'running')`,
   );
   // A task that never started has no duration; one that did ran from started_at until `at`.
   const failOrphans = db.prepare<{ reason: string; code: string; at: string }>(
@@ -162,6 +193,8 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       const parameters = toJson(req.parameters);
       insertRow(insert, req, parameters, createdAt);
       return {
+        thread_id: req.thread_id ?? null,
+        details: {},
         task_id: req.task_id,
         agent: req.agent,
         prompt: req.prompt,
@@ -201,7 +234,9 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
           prompt: held.req.prompt,
           parameters: held.parameters,
           created_at: held.createdAt,
+          thread_id: held.req.thread_id ?? null,
           ...completionColumns(o),
+          details: o.details === undefined ? NO_DETAILS : toJson(o.details),
         });
         return true;
       }
@@ -218,8 +253,13 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
           error_code: o.error_code,
           completed_at: o.completed_at,
           duration_ms: wholeMs(o.duration_ms),
+          details: o.details === undefined ? null : toJson(o.details),
         }).changes > 0
       );
+    },
+    setDetails(id, details) {
+      flushDeferred();
+      return setDetails.run(toJson(details), id).changes > 0;
     },
     get(id) {
       flushDeferred();
@@ -254,7 +294,11 @@ function wholeMs(ms: number): number {
   return Math.round(ms);
 }
 
-type CompletionColumns = Omit<TaskCompletion, 'timings'> & { timings: string };
+type CompletionColumns = Omit<TaskCompletion, 'timings' | 'output' | 'details'> & {
+  timings: string;
+  output: string | null;
+  details: string | null;
+};
 
 /** A completion as the columns it writes. */
 function completionColumns(o: TaskCompletion): CompletionColumns {
@@ -266,13 +310,19 @@ function completionColumns(o: TaskCompletion): CompletionColumns {
     completed_at: o.completed_at,
     duration_ms: wholeMs(o.duration_ms),
     timings: toJson(o.timings),
+    output: o.output === undefined ? null : toJson(o.output),
+    details: o.details === undefined ? null : toJson(o.details),
   };
 }
 
 function toRecord(row: TaskRow): TaskRecord {
-  return {
-    ...row,
+  const { output, ...rest } = row;
+  const record: TaskRecord = {
+    ...rest,
     parameters: fromJson<TaskParameters>(row.parameters),
     timings: fromJsonOrNull<TaskTimings>(row.timings),
+    details: fromJson<Record<string, unknown>>(row.details),
   };
+  if (output !== null) record.output = fromJson<unknown>(output);
+  return record;
 }

@@ -266,6 +266,8 @@ describe('tasks', () => {
     completed_at: null,
     duration_ms: null,
     timings: null,
+    thread_id: null,
+    details: {},
   });
 
   it('goes queued → running → completed with every field round-tripping', () => {

@@ -137,6 +137,8 @@ function fakeRuntime(bus: Bus, subjects: Subjects) {
       completed_at: T0,
       duration_ms: 12,
       timings: result.timings,
+      thread_id: null,
+      details: {},
     });
     return result;
   });
@@ -304,8 +306,8 @@ describe('request bodies', () => {
   it('refuses unknown fields by name, at the top level and in parameters', async () => {
     const top = await send('POST', '/api/v1/agents/', { name: 'a1', model: 'llama3' });
     expect(top).toMatchObject({ status: 400, body: { detail: 'model is not a known field' } });
-    const param = await send('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { top_k: 3 } });
-    expect(param).toMatchObject({ status: 400, body: { detail: 'parameters.top_k is not a known field' } });
+    const param = await send('POST', '/api/v1/tasks/execute', { agent: 'a1', prompt: 'hi', parameters: { top_kk: 3 } });
+    expect(param).toMatchObject({ status: 400, body: { detail: 'parameters.top_kk is not a known field' } });
   });
 
   it('rejects a body that is not a JSON object', async () => {
