@@ -8,7 +8,6 @@ import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
-import type { DocsSite } from './docs-site.js';
 
 export interface GatewayDeps {
   readonly bus: Bus;
@@ -25,8 +24,6 @@ export interface GatewayDeps {
   readonly rateLimiter?: RateLimiter;
   /** Set by Gateway.drain(): readiness turns 503 and new work is refused while in-flight work ends. */
   readonly lifecycle?: GatewayLifecycle;
-  /** The API docs, built once at startup; absent (the docs routes answer 404) when DOCS_ENABLED is off. */
-  readonly docs?: DocsSite;
 }
 
 export interface GatewayLifecycle {

@@ -3,26 +3,23 @@
 // the request out of the socket, reads the body under the byte cap, and writes what comes back.
 import { performance } from 'node:perf_hooks';
 import { isAuroraError } from '../runtime/errors.js';
-import { newId } from '../runtime/ids.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { LogFields, Logger } from '../runtime/logger.js';
 import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
+import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { parseJsonBody } from './json-body.js';
 import { METRIC_METHODS, type HandlerResponse, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
 import { ROUTES } from './routes/index.js';
 import { createRateLimitGate, isRateLimitExempt } from './rate-limit.js';
+import { acceptRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { compileCodecs, type Codecs, type ResponseSchemaName } from './schemas.js';
 import { requirementOf } from './scopes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Route label for requests no template matched, so stray paths cannot explode label cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';
-/** Seconds a client should wait before retrying, by status. */
-export const RETRY_AFTER_SECONDS: Readonly<Record<number, number>> = { 429: 1, 503: 5 };
 const JSON_TYPE = 'application/json';
 
 export interface Exchange {
@@ -73,10 +70,6 @@ export interface DispatcherOptions {
   codecs?: Codecs;
   /** The bearer-token check; built from config when not given (startGateway shares one with the stream). */
   auth?: Authenticator;
-}
-
-export function acceptRequestId(incoming: string | undefined): string {
-  return incoming !== undefined && REQUEST_ID_PATTERN.test(incoming) ? incoming : newId();
 }
 
 /**

@@ -11,12 +11,12 @@
 import { STATUS_CODES } from 'node:http';
 import { AGENT_NAME_PATTERN, EVENT_TYPES, TASK_STATUSES } from '../actors/protocol.js';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
-import { RETRY_AFTER_SECONDS, REQUEST_ID_HEADER } from './dispatch.js';
+import { RETRY_AFTER_SECONDS } from './error-response.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
 import { LIMITS, PROVIDERS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
-import { CLOSE_CODES, MAX_TASKS_PER_SOCKET } from './stream-protocol.js';
-import { STREAM_PATH } from './stream.js';
+import { CLOSE_CODES, MAX_TASKS_PER_SOCKET, STREAM_PATH } from './stream-protocol.js';
 
 export const OPENAPI_VERSION = '3.1.0';
 export const BEARER_SCHEME = 'bearerAuth';

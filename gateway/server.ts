@@ -5,7 +5,8 @@ import type { GatewayDeps, GatewayLifecycle } from './deps.js';
 import { createDispatcher } from './dispatch.js';
 import { createDocsSite } from './docs-site.js';
 import { isRateLimitExempt } from './rate-limit.js';
-import { API_ROUTES, OPS_ROUTES } from './routes/index.js';
+import { docsRoutes } from './routes/docs.js';
+import { API_ROUTES, OPS_ROUTES, servedRoutes } from './routes/index.js';
 import { registerStream } from './stream.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
@@ -45,12 +46,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         rateLimited: (route) => config.rateLimitEnabled && !isRateLimitExempt(route.path),
       })
     : undefined;
-  const deps: GatewayDeps = { ...rest, lifecycle, ...(docs ? { docs } : {}) };
+  const deps: GatewayDeps = { ...rest, lifecycle };
   const app = createUwsApp();
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
   // One authenticator for REST and the stream, so they share one JWKS cache.
   const auth = createAuthenticator(deps.config, { logger: deps.logger });
-  const dispatcher = createDispatcher(deps, { auth, ...(api ? {} : { routes: OPS_ROUTES }) });
+  const dispatcher = createDispatcher(deps, { auth, routes: api ? servedRoutes(docsRoutes(docs)) : OPS_ROUTES });
   const stream = api ? registerStream(app, deps, { auth }) : undefined;
   attachHttp(app, dispatcher, deps.logger);
   let listening;

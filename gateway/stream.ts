@@ -39,10 +39,10 @@ import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
 import type { GatewayDeps } from './deps.js';
-import { acceptRequestId, REQUEST_ID_HEADER } from './dispatch.js';
+import { acceptRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { createEventLog, type LoggedEvent } from './event-log.js';
 import { compileCodecs } from './schemas.js';
-import { grants, type Requirement } from './scopes.js';
+import { grants } from './scopes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { runTask } from './service-client.js';
 import {
@@ -50,6 +50,9 @@ import {
   MATCH_NOTHING,
   MAX_TASKS_PER_SOCKET,
   SLOW_CONSUMER_REASON,
+  STREAM_PATH,
+  STREAM_REQUIREMENT,
+  TOKEN_EXPIRED_CLOSE,
   compileFilter,
   filterKey,
   NOTHING_KEY,
@@ -62,12 +65,8 @@ import {
   type TaskValidator,
 } from './stream-protocol.js';
 
-export const STREAM_PATH = '/api/v1/stream';
-
-/** A token may open the stream if it can do something on it: read events, or run tasks. */
-export const STREAM_REQUIREMENT: Requirement = { kind: 'token', anyOf: ['events:read', 'tasks:execute'] };
-/** Close frame sent when the socket's token expires (4000-4999: application codes; 4401 echoes HTTP 401). */
-export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'token expired' } as const;
+// Importers have always found these here.
+export { STREAM_PATH, STREAM_REQUIREMENT, TOKEN_EXPIRED_CLOSE } from './stream-protocol.js';
 /** Longest delay a Node timer holds; a later expiry re-arms. */
 const MAX_TIMER_MS = 2_147_483_647;
 
