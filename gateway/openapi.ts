@@ -268,7 +268,7 @@ const requestIdHeader = { $ref: '#/components/headers/RequestId' };
 function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseObject {
   const headers: Record<string, JsonSchema> = { [REQUEST_ID_HEADER]: requestIdHeader };
   if (RETRY_AFTER_SECONDS[status] !== undefined) headers['retry-after'] = { $ref: '#/components/headers/RetryAfter' };
-  if (status === 401) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
+  if (status === ERROR_CODES.unauthorized.status) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
   return {
     description: `${reason(status)} (error codes: ${codes.join(', ')})`,
     headers,

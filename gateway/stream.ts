@@ -31,7 +31,6 @@
 // the token may neither read events nor execute). Without events:read a socket receives no events
 // except those of tasks it started itself; without tasks:execute the execute op is refused. A
 // socket is closed with 4401 "token expired" when its token runs out.
-import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import type { AuroraEvent } from '../actors/protocol.js';
 import type { BusMessage, Subscription } from '../runtime/bus/bus.js';
@@ -39,11 +38,12 @@ import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
 import type { GatewayDeps } from './deps.js';
+import { standaloneErrorResponse, statusOf, type ErrorStatus } from './error-response.js';
 import { acceptRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { createEventLog, type LoggedEvent } from './event-log.js';
+import type { Headers } from './http.js';
 import { compileCodecs } from './schemas.js';
 import { grants } from './scopes.js';
-import { SECURITY_HEADERS } from './security-headers.js';
 import { runTask } from './service-client.js';
 import {
   CLOSE_CODES,
@@ -64,6 +64,7 @@ import {
   type SubscribeOp,
   type TaskValidator,
 } from './stream-protocol.js';
+import { writeResponse } from './uws.js';
 
 // Importers have always found these here.
 export { STREAM_PATH, STREAM_REQUIREMENT, TOKEN_EXPIRED_CLOSE } from './stream-protocol.js';
@@ -522,18 +523,8 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   // ------------------------------------------------------------ auth
 
   /** An upgrade answered with an HTTP error: the same security headers and request id as any REST answer. */
-  const refuse = (
-    res: HttpResponse,
-    requestId: string,
-    status: number,
-    detail: string,
-    headers: Readonly<Record<string, string>> = {},
-  ): void => {
-    res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`.trim()).writeHeader('content-type', 'application/json');
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.writeHeader(name, value);
-    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
-    res.writeHeader(REQUEST_ID_HEADER, requestId);
-    res.end(JSON.stringify({ detail }));
+  const refuse = (res: HttpResponse, requestId: string, status: ErrorStatus, detail: string, headers?: Headers): void => {
+    writeResponse(res, standaloneErrorResponse(status, detail, requestId, headers), 'GET', false);
   };
 
   const armExpiry = (c: Client, atMs: number): void => {
@@ -562,12 +553,12 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
       const requestId = acceptRequestId(req.getHeader(REQUEST_ID_HEADER) || undefined);
       if (stopped) {
-        refuse(res, requestId, 503, 'server is shutting down');
+        refuse(res, requestId, statusOf('unavailable'), 'server is shutting down');
         return;
       }
       const query = parseStreamQuery(req.getQuery() ?? '');
       if (!query.ok) {
-        refuse(res, requestId, 400, query.detail);
+        refuse(res, requestId, statusOf('invalid_request'), query.detail);
         return;
       }
       // Copied now: `req` dies with this callback, and the token check may await a JWKS fetch.
@@ -591,7 +582,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       const answer = (outcome: AuthOutcome): void => {
         if (aborted) return;
         res.cork(() => {
-          if (stopped) refuse(res, requestId, 503, 'server is shutting down');
+          if (stopped) refuse(res, requestId, statusOf('unavailable'), 'server is shutting down');
           else if (!outcome.ok) refuse(res, requestId, outcome.status, outcome.detail, outcome.headers);
           else res.upgrade<UserData>({ initial, client: undefined, principal: outcome.principal }, key, protocol, extensions, context);
         });
@@ -599,7 +590,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       auth.check(credentials, STREAM_REQUIREMENT).then(answer, (err: unknown) => {
         // check() never rejects; reaching this is a bug in it, answered like any defect.
         logger.error('WebSocket token check failed', { err });
-        if (!aborted) res.cork(() => refuse(res, requestId, 500, 'Internal server error'));
+        if (!aborted) res.cork(() => refuse(res, requestId, statusOf('internal'), 'Internal server error'));
       });
     },
     open: (ws) => {

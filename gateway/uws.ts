@@ -7,8 +7,8 @@ import uws from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Dispatcher } from './dispatch.js';
+import { standaloneErrorResponse, statusOf } from './error-response.js';
 import type { IncomingRequest, OutgoingResponse } from './http.js';
-import { SECURITY_HEADERS } from './security-headers.js';
 
 export class UwsUnavailableError extends Error {
   override readonly name = 'UwsUnavailableError';
@@ -86,7 +86,7 @@ export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, logger: Lo
 }
 
 /** Writes a whole response; call inside `cork`. `close` ends the connection after it. */
-function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string, close: boolean): void {
+export function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string, close: boolean): void {
   res.writeStatus(statusLine(out.status));
   const headers = out.headers;
   for (const key in headers) res.writeHeader(key, headers[key]!);
@@ -131,11 +131,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
       (err: unknown) => {
         // run() never rejects; reaching this is a bug in the dispatcher itself.
         logger.error('dispatcher rejected', { request_id: exchange.requestId, err });
-        send({
-          status: 500,
-          headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, 'x-request-id': exchange.requestId },
-          body: '{"detail":"Internal server error"}',
-        });
+        send(standaloneErrorResponse(statusOf('internal'), 'Internal server error', exchange.requestId));
       },
     );
   };

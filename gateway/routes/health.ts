@@ -3,6 +3,7 @@
 // the probe answer 503 quickly instead of hanging the kubelet.
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
+import { statusOf } from '../error-response.js';
 import type { HandlerResponse } from '../http.js';
 import { constantRoute, route, type Route } from '../router.js';
 import { ask } from '../service-client.js';
@@ -12,6 +13,9 @@ export const SERVICE_NAME = 'aurora-pro-ai';
 export const READY_CHECK_TIMEOUT_MS = 1000;
 /** Transport-level failures: the runtime could not be reached at all. */
 const BUS_FAILURES = new Set(['no_responders', 'bus_timeout', 'unavailable']);
+
+/** Not ready is the table's `unavailable`, answered with the Ready body rather than `{"detail"}`. */
+const NOT_READY = statusOf('unavailable');
 
 export interface ReadyChecks {
   database: boolean;
@@ -79,12 +83,12 @@ const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse>
   const checks = await readiness(deps);
   const timestamp = new Date().toISOString();
   if (deps.lifecycle?.draining) {
-    return { status: 503, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
+    return { status: NOT_READY, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
   }
   const failing = (Object.keys(checks) as (keyof ReadyChecks)[]).filter((k) => !checks[k]);
   if (failing.length === 0) return { status: 200, body: { status: 'ready', checks, timestamp } };
   return {
-    status: 503,
+    status: NOT_READY,
     body: { status: 'not_ready', checks, timestamp, detail: `Not ready: ${failing.join(', ')}` },
   };
 };
@@ -111,7 +115,7 @@ export const healthRoutes: readonly Route[] = [
     method: 'GET',
     path: '/health/ready',
     handler: ready,
-    responses: { 200: 'Ready', 503: 'Ready' },
+    responses: { 200: 'Ready', [NOT_READY]: 'Ready' },
     summary: 'Readiness probe with dependency checks',
   }),
 ];
