@@ -50,9 +50,9 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     const rateLimiter = runsApi ? await createRateLimiter(config, logger) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
-    // grace period still reach their clients, then the sockets close.
-    let gateway: Gateway | undefined;
-    lifecycle.onShutdown('gateway', () => gateway?.close(), 10_000);
+    // grace period still reach their clients, then the sockets close. The gateway starts last.
+    const started: { gateway?: Gateway } = {};
+    lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
     if (store !== undefined) {
       const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, logger }) };
@@ -74,7 +74,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
     }
 
-    gateway = await startGateway({
+    const gateway = await startGateway({
       bus,
       subjects: createSubjects(config.namespace),
       config,
@@ -82,6 +82,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       logger,
       cache,
       rateLimiter,
+      clock: systemClock,
       startedAt: systemClock.now(),
       version: VERSION,
       host: config.host,
@@ -96,12 +97,12 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
       ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
     });
-    const started = gateway;
+    started.gateway = gateway;
     return {
       config,
-      gateway: started,
+      gateway,
       stop: () => {
-        started.drain();
+        gateway.drain();
         return lifecycle.shutdown();
       },
     };

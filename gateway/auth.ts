@@ -19,6 +19,7 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import { systemClock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
 import { ERROR_CODES } from '../runtime/errors.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
@@ -91,7 +92,7 @@ export type AuthSettings = Pick<
 
 export interface AuthenticatorOptions {
   readonly logger?: Logger;
-  /** Milliseconds since the epoch; tests move time with it. */
+  /** Milliseconds since the epoch (the gateway's clock; tests move time with it). Default: the system clock. */
   readonly now?: () => number;
 }
 
@@ -274,7 +275,7 @@ function reasonFor(err: unknown): InvalidReason | undefined {
 
 export function createAuthenticator(settings: AuthSettings, options: AuthenticatorOptions = {}): Authenticator {
   const logger = options.logger ?? silentLogger;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock.now;
   if (!settings.authEnabled) {
     return { enabled: false, check: async () => ({ ok: true, principal: null }) };
   }
@@ -286,7 +287,7 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
   let lastJwksWarnAtMs = Number.NEGATIVE_INFINITY;
   let unwarnedJwksFailures = 0;
   const warnJwksDown = (cause: unknown): void => {
-    const at = Date.now();
+    const at = now();
     if (at - lastJwksWarnAtMs < JWKS_WARN_INTERVAL_MS) {
       unwarnedJwksFailures++;
       return;
@@ -398,7 +399,7 @@ export async function mintToken(o: MintOptions): Promise<string> {
   if (!Number.isInteger(o.ttlS) || o.ttlS < 1 || o.ttlS > MAX_MINTED_TTL_S) {
     throw new RangeError(`ttl must be an integer between 1 and ${MAX_MINTED_TTL_S} seconds`);
   }
-  const iat = Math.floor((o.nowMs ?? Date.now()) / 1000);
+  const iat = Math.floor((o.nowMs ?? systemClock.now()) / 1000);
   const jwt = new SignJWT({ scope: o.scopes.join(' ') })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(o.sub)

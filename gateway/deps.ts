@@ -3,6 +3,7 @@
 // the runtime for over `bus`.
 import type { Bus } from '../runtime/bus/bus.js';
 import type { Cache } from '../runtime/cache/cache.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   readonly logger: Logger;
   /** Only `ping()` is used, by the readiness probe. */
   readonly cache: Cache;
+  /** Every timestamp, duration and timer of the gateway; bin/aurora.ts passes the system clock. */
+  readonly clock: Clock;
   /** When the process started, milliseconds since the epoch. */
   readonly startedAt: number;
   readonly version: string;

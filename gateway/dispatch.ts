@@ -1,7 +1,6 @@
 // The request pipeline, free of sockets: route → parse and validate the body → handler → map
 // errors → serialise from the response schema → headers → metrics. The uWS adapter only copies
 // the request out of the socket, reads the body under the byte cap, and writes what comes back.
-import { performance } from 'node:perf_hooks';
 import { AuroraError, isAuroraError } from '../runtime/errors.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { LogFields, Logger } from '../runtime/logger.js';
@@ -122,8 +121,8 @@ class RequestLogger implements Logger {
 export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions = {}): Dispatcher {
   const router = createRouter(options.routes ?? ROUTES);
   const codecs = options.codecs ?? compileCodecs();
-  const auth = options.auth ?? createAuthenticator(deps.config, { logger: deps.logger });
-  const { metrics, logger, config } = deps;
+  const { metrics, logger, config, clock } = deps;
+  const auth = options.auth ?? createAuthenticator(config, { logger, now: () => clock.now() });
   let inFlight = 0;
   /** While draining only reads are served, so nothing new starts that shutdown would cut short. */
   const refusedWhileDraining = (method: string) => deps.lifecycle?.draining === true && method !== 'GET' && method !== 'HEAD';
@@ -138,6 +137,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           limitPerMinute: config.rateLimitPerMinute,
           trustProxyHops: config.trustProxyHops,
           metrics,
+          clock,
         })
       : undefined;
 
@@ -157,7 +157,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     if (retryAfter !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfter);
     const methodLabel = METRIC_METHODS.includes(method) ? method : 'OTHER';
     metrics.httpRequests.inc({ method: methodLabel, route: routeLabel, status: String(status) });
-    metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (performance.now() - startedAt) / 1000);
+    metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (clock.monotonic() - startedAt) / 1000);
     return typeof body === 'string' ? { status, headers, body } : { status, headers, body: '', bytes: body };
   }
 
@@ -178,7 +178,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       path: route.path,
       answer(requestIdHeader, origin, query) {
         if (query !== '' || (cors !== undefined && origin !== '')) return null;
-        const startedAt = performance.now();
+        const startedAt = clock.monotonic();
         const requestId = acceptRequestId(requestIdHeader === '' ? undefined : requestIdHeader);
         return finish('GET', route.path, startedAt, requestId, answer.status, body, answer.headers);
       },
@@ -191,7 +191,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     inFlight: () => inFlight,
     begin(req) {
-      const startedAt = performance.now();
+      const startedAt = clock.monotonic();
       const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
       const match: RouteMatch = router.match(req.method, req.url);
       const routeLabel =

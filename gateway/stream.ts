@@ -34,6 +34,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import type { AuroraEvent } from '../actors/protocol.js';
 import type { BusMessage, Subscription } from '../runtime/bus/bus.js';
+import type { Timer } from '../runtime/clock.js';
 import { isAuroraError, toErrorPayload } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import { createAuthenticator, queryTokens, type Authenticator, type AuthOutcome, type Principal } from './auth.js';
@@ -68,8 +69,6 @@ import { writeResponse } from './uws.js';
 
 // Importers have always found these here.
 export { STREAM_PATH, STREAM_REQUIREMENT, TOKEN_EXPIRED_CLOSE } from './stream-protocol.js';
-/** Longest delay a Node timer holds; a later expiry re-arms. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Events held for delivery at the end of the loop turn; a longer burst is sent at once. Bounds the
@@ -127,7 +126,7 @@ interface Client {
   /** What the socket's token allows; both true when auth is off. */
   readonly canReadEvents: boolean;
   readonly canExecute: boolean;
-  expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  expiryTimer: Timer | undefined;
 }
 
 /**
@@ -150,14 +149,14 @@ export interface StreamOptions {
 }
 
 export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: StreamOptions = {}): { close(): void } {
-  const { bus, subjects, config, metrics, logger } = deps;
+  const { bus, subjects, config, metrics, logger, clock } = deps;
   const log = createEventLog(config.eventReplaySize);
   const clients = new Set<Client>();
   const maxQueueBytes = config.wsMaxQueueBytes;
   const replayLowWaterBytes = Math.floor(maxQueueBytes / 2);
   const maxMessageBytes = config.maxBodyBytes;
   const codecs = compileCodecs();
-  const auth = options.auth ?? createAuthenticator(config, { logger });
+  const auth = options.auth ?? createAuthenticator(config, { logger, now: () => clock.now() });
   const validateTask: TaskValidator = (body) => codecs.validate('TaskExecuteRequest', body);
   let stopped = false;
 
@@ -170,7 +169,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
    * overtake a live socket.
    */
   let batch: LoggedEvent[] = [];
-  let flushTimer: ReturnType<typeof setImmediate> | undefined;
+  let flushTimer: Timer | undefined;
 
   const entryAt = (seq: number): LoggedEvent | undefined => {
     if (batch.length > 0) {
@@ -185,7 +184,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   const groups = new Map<string, FilterGroup>();
   let topicClients = 0;
   let nextTopic = 0;
-  let boundCheck: ReturnType<typeof setImmediate> | undefined;
+  let boundCheck: Timer | undefined;
 
   /**
    * Moves a socket that only follows the live stream onto its group's topic. It stays subscribed
@@ -306,7 +305,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   /** Sends every socket what the batch holds for it. */
   const flush = (): void => {
     if (flushTimer !== undefined) {
-      clearImmediate(flushTimer);
+      flushTimer.cancel();
       flushTimer = undefined;
     }
     if (batch.length === 0) return;
@@ -322,7 +321,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       if (c.group !== undefined) c.cursor = last;
       else toTopic(c);
     }
-    if (topicClients > 0) boundCheck ??= setImmediate(checkTopicBounds);
+    if (topicClients > 0) boundCheck ??= clock.setImmediate(checkTopicBounds);
   };
 
   const dropSlowConsumer = (c: Client, reason: SlowReason): void => {
@@ -482,7 +481,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     }
     batch.push(entry);
     if (batch.length >= MAX_BATCH_EVENTS) flush();
-    else flushTimer ??= setImmediate(flush);
+    else flushTimer ??= clock.setImmediate(flush);
   };
 
   // Events are listened to only while someone may want them: from the first socket until
@@ -491,10 +490,10 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   // server before anything this gateway sends afterwards (one connection, in order), so the events
   // of a task a client starts after connecting are never missed.
   let subscription: Subscription | undefined;
-  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  let lingerTimer: Timer | undefined;
   const listen = (): void => {
     if (lingerTimer !== undefined) {
-      clearTimeout(lingerTimer);
+      lingerTimer.cancel();
       lingerTimer = undefined;
     }
     if (subscription !== undefined || stopped) return;
@@ -502,7 +501,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     metrics.streamListening.set(1);
   };
   const stopListening = (): void => {
-    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+    lingerTimer?.cancel();
     lingerTimer = undefined;
     if (subscription === undefined) return;
     subscription.unsubscribe();
@@ -513,11 +512,10 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
   };
   const lingerAfterLastSocket = (): void => {
     if (clients.size > 0 || subscription === undefined || lingerTimer !== undefined) return;
-    lingerTimer = setTimeout(() => {
+    lingerTimer = clock.setTimeout(() => {
       lingerTimer = undefined;
       if (clients.size === 0) stopListening();
     }, config.streamLingerMs);
-    lingerTimer.unref?.();
   };
 
   // ------------------------------------------------------------ auth
@@ -527,17 +525,14 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
     writeResponse(res, standaloneErrorResponse(status, detail, requestId, headers), 'GET', false);
   };
 
+  // The system clock holds a timer at most MAX_TIMER_MS (about 24.8 days): a later expiry re-arms.
   const armExpiry = (c: Client, atMs: number): void => {
-    c.expiryTimer = setTimeout(
-      () => {
-        c.expiryTimer = undefined;
-        if (c.closed) return;
-        if (Date.now() < atMs) armExpiry(c, atMs);
-        else c.ws.end(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
-      },
-      Math.min(Math.max(0, atMs - Date.now()), MAX_TIMER_MS),
-    );
-    c.expiryTimer.unref?.();
+    c.expiryTimer = clock.setTimeout(() => {
+      c.expiryTimer = undefined;
+      if (c.closed) return;
+      if (clock.now() < atMs) armExpiry(c, atMs);
+      else c.ws.end(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
+    }, atMs - clock.now());
   };
 
   // ------------------------------------------------------------ uWS wiring
@@ -636,7 +631,7 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       toDirect(c);
       c.pending.length = 0;
       c.ownTasks.clear();
-      if (c.expiryTimer !== undefined) clearTimeout(c.expiryTimer);
+      c.expiryTimer?.cancel();
       metrics.wsClients.dec();
       lingerAfterLastSocket();
     },
@@ -647,8 +642,8 @@ export function registerStream(app: TemplatedApp, deps: GatewayDeps, options: St
       if (stopped) return;
       stopped = true;
       stopListening();
-      if (flushTimer !== undefined) clearImmediate(flushTimer);
-      if (boundCheck !== undefined) clearImmediate(boundCheck);
+      flushTimer?.cancel();
+      boundCheck?.cancel();
       flushTimer = undefined;
       batch = [];
       for (const c of [...clients]) {

@@ -1,6 +1,7 @@
 // Service identity and the Kubernetes probes. Readiness asks the runtime (store, LLM provider)
 // over the bus and pings the cache, each bounded by a short timeout, so a hung dependency makes
 // the probe answer 503 quickly instead of hanging the kubelet.
+import { isoNow, type Clock } from '../../runtime/clock.js';
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
 import { statusOf } from '../error-response.js';
@@ -24,17 +25,16 @@ export interface ReadyChecks {
   llm: boolean;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(onTimeout), ms);
-    timer.unref?.();
+    const timer = clock.setTimeout(() => resolve(onTimeout), ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(err);
       },
     );
@@ -53,6 +53,7 @@ export async function readiness(deps: GatewayDeps): Promise<ReadyChecks> {
       }),
     ),
     withTimeout(
+      deps.clock,
       Promise.resolve().then(() => deps.cache.ping()),
       probeMs,
       false,
@@ -74,14 +75,14 @@ const root = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> 
   body: { name: 'Aurora Pro AI', version: deps.version, status: 'running' },
 });
 
-const health = async (): Promise<HandlerResponse> => ({
+const health = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
-  body: { status: 'healthy', timestamp: new Date().toISOString(), service: SERVICE_NAME },
+  body: { status: 'healthy', timestamp: isoNow(deps.clock), service: SERVICE_NAME },
 });
 
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
   const checks = await readiness(deps);
-  const timestamp = new Date().toISOString();
+  const timestamp = isoNow(deps.clock);
   if (deps.lifecycle?.draining) {
     return { status: NOT_READY, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
   }

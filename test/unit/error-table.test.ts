@@ -12,6 +12,7 @@ import { docsRoutes } from '../../gateway/routes/docs.js';
 import { OPS_ROUTES, servedRoutes } from '../../gateway/routes/index.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig } from '../../runtime/config.js';
 import { AuroraError, ERROR_CODES, type ErrorCode } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -92,6 +93,7 @@ describe('an AuroraError thrown by a handler', () => {
     metrics: createMetrics({ defaultMetrics: false }),
     logger: silentLogger,
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: 0,
     version: 'test',
   };
