@@ -20,7 +20,6 @@ import { ASSET_PREFIX, ASSET_VERSION_PARAM, OPENAPI_PATH } from './docs-paths.js
 import type { Headers } from './http.js';
 import { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
 
-
 const CONTENT_TYPES = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
