@@ -68,8 +68,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     const rateLimiter = runsApi ? await createRateLimiter(config, logger, clock) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
-    // grace period still reach their clients, then the sockets close. The gateway itself starts
-    // last, so until then there is nothing to close.
+    // grace period still reach their clients, then the sockets close. The gateway starts last.
     const started: { gateway?: Gateway } = {};
     lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
@@ -103,6 +102,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       logger,
       cache,
       rateLimiter,
+      clock,
       startedAt: clock.now(),
       version: VERSION,
       host: config.host,

@@ -1,6 +1,7 @@
 // Bearer-token authentication (JWT, via jose: its one home) and the scope check. The gateway asks
 // one question per request, `check(credentials, requirement)`, and gets back either the principal
-// or the complete 401/403/503 answer, WWW-Authenticate included (RFC 6750).
+// or the complete refusal (unauthorized, forbidden or unavailable, as the error table has them),
+// WWW-Authenticate included (RFC 6750).
 //
 // Algorithms are pinned per key, never taken from the token: JWT_SECRET verifies HS256 only;
 // JWT_PUBLIC_KEY verifies the one algorithm its key type implies; a JWKS verifies asymmetric
@@ -18,7 +19,9 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import { systemClock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
+import { ERROR_CODES } from '../runtime/errors.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { grants, scopesFromClaims, type Requirement, type Scope } from './scopes.js';
 
@@ -30,7 +33,7 @@ export const JWKS_CACHE_MAX_AGE_MS = 600_000;
 export const JWKS_COOLDOWN_MS = 30_000;
 /** While the JWKS endpoint fails, one warning per interval (with a count), so an outage under load cannot flood the logs. */
 export const JWKS_WARN_INTERVAL_MS = 10_000;
-/** Retry-After on the 503 answered while the JWKS cannot be read. */
+/** Retry-After on the `unavailable` answered while the JWKS cannot be read. */
 const KEYS_RETRY_AFTER_S = 5;
 /** Tokens minted by `npm run token` live at most this long. */
 export const MAX_MINTED_TTL_S = 30 * 24 * 3600;
@@ -57,8 +60,12 @@ export interface Credentials {
   readonly queryTokens?: readonly string[];
 }
 
+/** The error codes a token check can refuse with. */
+type DenialCode = 'unauthorized' | 'forbidden' | 'unavailable';
+
 export interface Denial {
-  readonly status: 401 | 403 | 503;
+  /** The status of the refusal's error code (runtime/errors.ts). */
+  readonly status: (typeof ERROR_CODES)[DenialCode]['status'];
   readonly detail: string;
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -85,7 +92,7 @@ export type AuthSettings = Pick<
 
 export interface AuthenticatorOptions {
   readonly logger?: Logger;
-  /** Milliseconds since the epoch; tests move time with it. */
+  /** Milliseconds since the epoch (the gateway's clock; tests move time with it). Default: the system clock. */
   readonly now?: () => number;
 }
 
@@ -110,29 +117,30 @@ const INVALID = {
 } as const;
 type InvalidReason = (typeof INVALID)[keyof typeof INVALID];
 
-const missingToken = (): Denial => ({
-  status: 401,
-  detail: 'Missing bearer token',
-  headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}"` },
+/** Each refusal is a row of the error table: its status is looked up from its code, never written here. */
+const denial = (code: DenialCode, detail: string, headers: Readonly<Record<string, string>>): Denial => ({
+  status: ERROR_CODES[code].status,
+  detail,
+  headers,
 });
 
-const invalidToken = (reason: InvalidReason): Denial => ({
-  status: 401,
-  detail: `Invalid token: ${reason}`,
-  headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${reason}"` },
-});
+const missingToken = (): Denial =>
+  denial('unauthorized', 'Missing bearer token', { 'www-authenticate': `Bearer realm="${AUTH_REALM}"` });
 
-const insufficientScope = (anyOf: readonly Scope[]): Denial => ({
-  status: 403,
-  detail: `Missing scope: ${anyOf.join(' or ')}`,
-  headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${anyOf.join(' ')}"` },
-});
+const invalidToken = (reason: InvalidReason): Denial =>
+  denial('unauthorized', `Invalid token: ${reason}`, {
+    'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${reason}"`,
+  });
 
-const keysUnavailable = (): Denial => ({
-  status: 503,
-  detail: 'Token keys are unavailable: the JWKS endpoint could not be read',
-  headers: { 'retry-after': String(KEYS_RETRY_AFTER_S) },
-});
+const insufficientScope = (anyOf: readonly Scope[]): Denial =>
+  denial('forbidden', `Missing scope: ${anyOf.join(' or ')}`, {
+    'www-authenticate': `Bearer error="insufficient_scope", scope="${anyOf.join(' ')}"`,
+  });
+
+const keysUnavailable = (): Denial =>
+  denial('unavailable', 'Token keys are unavailable: the JWKS endpoint could not be read', {
+    'retry-after': String(KEYS_RETRY_AFTER_S),
+  });
 
 const deny = (d: Denial): AuthOutcome => ({ ok: false, ...d });
 
@@ -267,7 +275,7 @@ function reasonFor(err: unknown): InvalidReason | undefined {
 
 export function createAuthenticator(settings: AuthSettings, options: AuthenticatorOptions = {}): Authenticator {
   const logger = options.logger ?? silentLogger;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock.now;
   if (!settings.authEnabled) {
     return { enabled: false, check: async () => ({ ok: true, principal: null }) };
   }
@@ -279,7 +287,7 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
   let lastJwksWarnAtMs = Number.NEGATIVE_INFINITY;
   let unwarnedJwksFailures = 0;
   const warnJwksDown = (cause: unknown): void => {
-    const at = Date.now();
+    const at = now();
     if (at - lastJwksWarnAtMs < JWKS_WARN_INTERVAL_MS) {
       unwarnedJwksFailures++;
       return;
@@ -391,7 +399,7 @@ export async function mintToken(o: MintOptions): Promise<string> {
   if (!Number.isInteger(o.ttlS) || o.ttlS < 1 || o.ttlS > MAX_MINTED_TTL_S) {
     throw new RangeError(`ttl must be an integer between 1 and ${MAX_MINTED_TTL_S} seconds`);
   }
-  const iat = Math.floor((o.nowMs ?? Date.now()) / 1000);
+  const iat = Math.floor((o.nowMs ?? systemClock.now()) / 1000);
   const jwt = new SignJWT({ scope: o.scopes.join(' ') })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(o.sub)

@@ -3,13 +3,13 @@
 // the runtime for over `bus`.
 import type { Bus } from '../runtime/bus/bus.js';
 import type { Cache } from '../runtime/cache/cache.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { AgentKindDescriptor } from '../runtime/protocol/index.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
-import type { DocsSite } from './docs-site.js';
 
 export interface GatewayDeps {
   readonly bus: Bus;
@@ -21,6 +21,8 @@ export interface GatewayDeps {
   readonly logger: Logger;
   /** Only `ping()` is used, by the readiness probe. */
   readonly cache: Cache;
+  /** Every timestamp, duration and timer of the gateway; bin/aurora.ts passes the system clock. */
+  readonly clock: Clock;
   /** When the process started, milliseconds since the epoch. */
   readonly startedAt: number;
   readonly version: string;
@@ -28,8 +30,6 @@ export interface GatewayDeps {
   readonly rateLimiter?: RateLimiter;
   /** Set by Gateway.drain(): readiness turns 503 and new work is refused while in-flight work ends. */
   readonly lifecycle?: GatewayLifecycle;
-  /** The API docs, built once at startup; absent (the docs routes answer 404) when DOCS_ENABLED is off. */
-  readonly docs?: DocsSite;
 }
 
 export interface GatewayLifecycle {

@@ -1,28 +1,24 @@
 // The request pipeline, free of sockets: route → parse and validate the body → handler → map
 // errors → serialise from the response schema → headers → metrics. The uWS adapter only copies
 // the request out of the socket, reads the body under the byte cap, and writes what comes back.
-import { performance } from 'node:perf_hooks';
-import { isAuroraError } from '../runtime/errors.js';
-import { newId } from '../runtime/ids.js';
+import { AuroraError, isAuroraError } from '../runtime/errors.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { LogFields, Logger } from '../runtime/logger.js';
 import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
+import { isServerError, RETRY_AFTER_SECONDS, statusOf, type ErrorStatus } from './error-response.js';
 import { parseJsonBody } from './json-body.js';
-import { METRIC_METHODS, type HandlerResponse, type IncomingRequest, type OutgoingResponse } from './http.js';
+import { METRIC_METHODS, type HandlerResponse, type Headers, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
 import { ROUTES } from './routes/index.js';
 import { createRateLimitGate, isRateLimitExempt } from './rate-limit.js';
+import { acceptRequestId, REQUEST_ID_HEADER } from './request-id.js';
 import { compileCodecs, type Codecs, type ResponseSchemaName } from './schemas.js';
 import { requirementOf } from './scopes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Route label for requests no template matched, so stray paths cannot explode label cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';
-/** Seconds a client should wait before retrying, by status. */
-export const RETRY_AFTER_SECONDS: Readonly<Record<number, number>> = { 429: 1, 503: 5 };
 const JSON_TYPE = 'application/json';
 
 export interface Exchange {
@@ -75,10 +71,6 @@ export interface DispatcherOptions {
   auth?: Authenticator;
 }
 
-export function acceptRequestId(incoming: string | undefined): string {
-  return incoming !== undefined && REQUEST_ID_PATTERN.test(incoming) ? incoming : newId();
-}
-
 /**
  * A parameter given twice is refused rather than resolved: which copy wins differs between
  * proxies, caches and servers (parameter pollution), so the client must say what it means once.
@@ -126,19 +118,11 @@ class RequestLogger implements Logger {
   }
 }
 
-class ErrorResponse {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {}
-}
-
 export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions = {}): Dispatcher {
   const router = createRouter(options.routes ?? ROUTES);
   const codecs = options.codecs ?? compileCodecs();
-  const auth = options.auth ?? createAuthenticator(deps.config, { logger: deps.logger });
-  const { metrics, logger, config } = deps;
+  const { metrics, logger, config, clock } = deps;
+  const auth = options.auth ?? createAuthenticator(config, { logger, now: () => clock.now() });
   let inFlight = 0;
   /** While draining only reads are served, so nothing new starts that shutdown would cut short. */
   const refusedWhileDraining = (method: string) => deps.lifecycle?.draining === true && method !== 'GET' && method !== 'HEAD';
@@ -153,6 +137,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           limitPerMinute: config.rateLimitPerMinute,
           trustProxyHops: config.trustProxyHops,
           metrics,
+          clock,
         })
       : undefined;
 
@@ -172,7 +157,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     if (retryAfter !== undefined && headers['retry-after'] === undefined) headers['retry-after'] = String(retryAfter);
     const methodLabel = METRIC_METHODS.includes(method) ? method : 'OTHER';
     metrics.httpRequests.inc({ method: methodLabel, route: routeLabel, status: String(status) });
-    metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (performance.now() - startedAt) / 1000);
+    metrics.httpDuration.observe({ method: methodLabel, route: routeLabel }, (clock.monotonic() - startedAt) / 1000);
     return typeof body === 'string' ? { status, headers, body } : { status, headers, body: '', bytes: body };
   }
 
@@ -193,7 +178,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       path: route.path,
       answer(requestIdHeader, origin, query) {
         if (query !== '' || (cors !== undefined && origin !== '')) return null;
-        const startedAt = performance.now();
+        const startedAt = clock.monotonic();
         const requestId = acceptRequestId(requestIdHeader === '' ? undefined : requestIdHeader);
         return finish('GET', route.path, startedAt, requestId, answer.status, body, answer.headers);
       },
@@ -206,7 +191,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
     inFlight: () => inFlight,
     begin(req) {
-      const startedAt = performance.now();
+      const startedAt = clock.monotonic();
       const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
       const match: RouteMatch = router.match(req.method, req.url);
       const routeLabel =
@@ -220,7 +205,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
       const exchangeHeaders: Record<string, string> = cors?.responseHeaders(req.headers.origin) ?? {};
       const done = (status: number, body: string | Uint8Array, headers?: Readonly<Record<string, string>>) =>
         finish(req.method, routeLabel, startedAt, requestId, status, body, { ...exchangeHeaders, ...headers });
-      const fail = (e: ErrorResponse) => done(e.status, errorBody(e.detail), e.headers);
+      // Every error answer of the pipeline; the status is always a row of the error table.
+      const fail = (status: ErrorStatus, detail: string, headers?: Headers) => done(status, errorBody(detail), headers);
 
       async function handle(body: Uint8Array | null): Promise<OutgoingResponse> {
         // A preflight carries no credentials and does no work: answered before auth and never counted.
@@ -229,36 +215,36 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         }
         switch (match.kind) {
           case 'not_found':
-            return fail(new ErrorResponse(404, 'Not Found'));
+            return fail(statusOf('not_found'), 'Not Found');
           case 'bad_path':
-            return fail(new ErrorResponse(400, match.message));
+            return fail(statusOf('invalid_request'), match.message);
           case 'method_not_allowed':
-            return fail(new ErrorResponse(405, 'Method Not Allowed', { allow: match.allow.join(', ') }));
+            return fail(statusOf('method_not_allowed'), 'Method Not Allowed', { allow: match.allow.join(', ') });
           case 'found':
             break;
         }
-        if (refusedWhileDraining(req.method)) return fail(new ErrorResponse(503, 'Aurora is shutting down'));
+        if (refusedWhileDraining(req.method)) return fail(statusOf('unavailable'), 'Aurora is shutting down');
         const { route, params } = match;
         // Authentication runs before rate limiting and before the body is read as JSON: a caller
         // without a valid token learns nothing but 401/403. Its subject is what rate limits count.
         const access = await auth.check({ authorization: req.headers.authorization }, requirementOf(route, config));
-        if (!access.ok) return fail(new ErrorResponse(access.status, access.detail, access.headers));
+        if (!access.ok) return fail(access.status, access.detail, access.headers);
         const { principal } = access;
         if (rateLimit !== undefined && !isRateLimitExempt(route.path)) {
           const verdict = await rateLimit.check({ principal, peer: req.remoteAddress, headers: req.headers }, log);
           Object.assign(exchangeHeaders, verdict.headers);
-          if (!verdict.allowed) return fail(new ErrorResponse(429, verdict.detail));
+          if (!verdict.allowed) return fail(statusOf('rate_limited'), verdict.detail);
         }
         const query = parseQuery(req.query);
-        if (!query.ok) return fail(new ErrorResponse(400, query.detail));
+        if (!query.ok) return fail(statusOf('invalid_request'), query.detail);
         let parsed: unknown = undefined;
         if (route.body !== undefined) {
-          if (body === null || body.byteLength === 0) return fail(new ErrorResponse(400, 'Request body is required'));
-          if (body.byteLength > config.maxBodyBytes) return fail(new ErrorResponse(413, tooLargeDetail()));
+          if (body === null || body.byteLength === 0) return fail(statusOf('invalid_request'), 'Request body is required');
+          if (body.byteLength > config.maxBodyBytes) return fail(statusOf('payload_too_large'), tooLargeDetail());
           const json = parseJsonBody(body, config.maxJsonDepth);
-          if (!json.ok) return fail(new ErrorResponse(400, json.detail));
+          if (!json.ok) return fail(statusOf('invalid_request'), json.detail);
           const checked = codecs.validate(route.body, json.value);
-          if (!checked.ok) return fail(new ErrorResponse(400, checked.message));
+          if (!checked.ok) return fail(statusOf('invalid_request'), checked.message);
           parsed = checked.value;
         }
         const headers = { ...req.headers, [REQUEST_ID_HEADER]: requestId };
@@ -266,7 +252,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         try {
           res = await route.handler({ params, query: query.query, body: parsed, headers }, { ...deps, logger: log });
         } catch (err) {
-          return fail(toErrorResponse(err, log, req, route.path));
+          const e = answerableError(err, log, req, route.path);
+          return fail(statusOf(e.code), e.toPayload().message, e.headers);
         }
         const schema: ResponseSchemaName | undefined = route.responses[res.status];
         try {
@@ -275,7 +262,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           const out = schema === 'Text' && res.body instanceof Uint8Array ? res.body : codecs.serialize(schema, res.body);
           return done(res.status, out, res.headers);
         } catch (err) {
-          return fail(toErrorResponse(err, log, req, route.path));
+          const e = answerableError(err, log, req, route.path);
+          return fail(statusOf(e.code), e.toPayload().message, e.headers);
         }
       }
 
@@ -286,13 +274,16 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         run: (body) => {
           inFlight += 1;
           return handle(body)
-            .catch((err: unknown) => fail(toErrorResponse(err, log, req, routeLabel)))
+            .catch((err: unknown) => {
+              const e = answerableError(err, log, req, routeLabel);
+              return fail(statusOf(e.code), e.toPayload().message, e.headers);
+            })
             .finally(() => {
               inFlight -= 1;
             });
         },
-        tooLarge: () => fail(new ErrorResponse(413, tooLargeDetail())),
-        bodyTimedOut: () => fail(new ErrorResponse(408, 'Request body not received in time')),
+        tooLarge: () => fail(statusOf('payload_too_large'), tooLargeDetail()),
+        bodyTimedOut: () => fail(statusOf('request_timeout'), 'Request body not received in time'),
       };
     },
   };
@@ -301,15 +292,16 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
     return `Request body exceeds ${config.maxBodyBytes} bytes`;
   }
 
-  function toErrorResponse(err: unknown, log: Logger, req: IncomingRequest, routeLabel: string): ErrorResponse {
+  /** What a thrown value is answered as: itself when it is an AuroraError, else (a defect) an opaque `internal`. */
+  function answerableError(err: unknown, log: Logger, req: IncomingRequest, routeLabel: string): AuroraError {
     if (isAuroraError(err)) {
-      const payload = err.toPayload();
-      if (err.status >= 500) {
+      if (isServerError(err.status)) {
         log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, err });
       }
-      return new ErrorResponse(err.status, payload.message);
+      return err;
     }
     log.error('request failed with a defect', { method: req.method, route: routeLabel, err });
-    return new ErrorResponse(500, 'Internal server error');
+    // `internal` is never exposed: the client reads "Internal server error", the log has the rest.
+    return new AuroraError('internal', 'defect while handling the request', { cause: err });
   }
 }

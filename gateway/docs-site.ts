@@ -16,15 +16,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ASSET_PREFIX, ASSET_VERSION_PARAM, OPENAPI_PATH } from './docs-paths.js';
 import type { Headers } from './http.js';
 import { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js';
-
-export const OPENAPI_PATH = '/openapi.json';
-export const SWAGGER_PATH = '/docs';
-export const REDOC_PATH = '/redoc';
-export const ASSET_PREFIX = '/docs/assets/';
-/** Query parameter carrying an asset's content hash, so a changed file gets a new URL. */
-export const ASSET_VERSION_PARAM = 'v';
 
 const CONTENT_TYPES = {
   '.js': 'text/javascript; charset=utf-8',

@@ -11,13 +11,13 @@
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
 import { AGENT_NAME_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
-import { RETRY_AFTER_SECONDS, REQUEST_ID_HEADER } from './dispatch.js';
+import { RETRY_AFTER_SECONDS } from './error-response.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
 import { eventTypes, providerNames } from './kinds.js';
 import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
-import { CLOSE_CODES, MAX_TASKS_PER_SOCKET } from './stream-protocol.js';
-import { STREAM_PATH } from './stream.js';
+import { CLOSE_CODES, MAX_TASKS_PER_SOCKET, STREAM_PATH } from './stream-protocol.js';
 
 export const OPENAPI_VERSION = '3.1.0';
 export const BEARER_SCHEME = 'bearerAuth';
@@ -272,7 +272,7 @@ const requestIdHeader = { $ref: '#/components/headers/RequestId' };
 function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseObject {
   const headers: Record<string, JsonSchema> = { [REQUEST_ID_HEADER]: requestIdHeader };
   if (RETRY_AFTER_SECONDS[status] !== undefined) headers['retry-after'] = { $ref: '#/components/headers/RetryAfter' };
-  if (status === 401) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
+  if (status === ERROR_CODES.unauthorized.status) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
   return {
     description: `${reason(status)} (error codes: ${codes.join(', ')})`,
     headers,

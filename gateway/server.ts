@@ -1,11 +1,13 @@
 // Starts the gateway: one uWS app with the REST routes and the WebSocket stream, on host:port.
+import { sleep } from '../runtime/clock.js';
 import { isLoopbackHost } from '../runtime/config.js';
 import { createAuthenticator } from './auth.js';
 import type { GatewayDeps, GatewayLifecycle } from './deps.js';
 import { createDispatcher } from './dispatch.js';
 import { createDocsSite } from './docs-site.js';
 import { isRateLimitExempt } from './rate-limit.js';
-import { API_ROUTES, OPS_ROUTES } from './routes/index.js';
+import { docsRoutes } from './routes/docs.js';
+import { API_ROUTES, OPS_ROUTES, servedRoutes } from './routes/index.js';
 import { registerStream } from './stream.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
@@ -28,14 +30,15 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Longest close() waits for in-flight HTTP answers. */
+/** Longest close() waits for in-flight HTTP answers, and how often it looks. */
 const CLOSE_WAIT_MS = 5_000;
+const IN_FLIGHT_POLL_MS = 10;
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { host, port, surface = 'api', ...rest } = options;
   const api = surface === 'api';
   const lifecycle: GatewayLifecycle = rest.lifecycle ?? { draining: false };
-  const { config } = rest;
+  const { config, clock } = rest;
   // Built now, once: a missing docs package fails startup rather than a click on /docs.
   const docs = api && config.docsEnabled
     ? createDocsSite({
@@ -46,14 +49,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         kinds: rest.kinds,
       })
     : undefined;
-  const deps: GatewayDeps = { ...rest, lifecycle, ...(docs ? { docs } : {}) };
+  const deps: GatewayDeps = { ...rest, lifecycle };
   const app = createUwsApp();
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
   // One authenticator for REST and the stream, so they share one JWKS cache.
-  const auth = createAuthenticator(deps.config, { logger: deps.logger });
-  const dispatcher = createDispatcher(deps, { auth, ...(api ? {} : { routes: OPS_ROUTES }) });
+  const auth = createAuthenticator(config, { logger: deps.logger, now: () => clock.now() });
+  const dispatcher = createDispatcher(deps, { auth, routes: api ? servedRoutes(docsRoutes(docs)) : OPS_ROUTES });
   const stream = api ? registerStream(app, deps, { auth }) : undefined;
-  attachHttp(app, dispatcher, deps.logger);
+  attachHttp(app, dispatcher, deps);
   let listening;
   try {
     listening = await listen(app, host, port);
@@ -81,8 +84,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         lifecycle.draining = true;
         // Answers still on their way (tasks ending in the grace period) are let out before the sockets close.
-        const until = Date.now() + CLOSE_WAIT_MS;
-        while (dispatcher.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        const until = clock.monotonic() + CLOSE_WAIT_MS;
+        while (dispatcher.inFlight() > 0 && clock.monotonic() < until) await sleep(clock, IN_FLIGHT_POLL_MS);
         stream?.close();
         server.close();
       })();

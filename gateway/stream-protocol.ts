@@ -43,6 +43,12 @@ import {
   type TaskParameters,
   type TaskResult,
 } from '../runtime/protocol/index.js';
+import type { Requirement } from './scopes.js';
+
+export const STREAM_PATH = '/api/v1/stream';
+
+/** A token may open the stream if it can do something on it: read events, or run tasks. */
+export const STREAM_REQUIREMENT: Requirement = { kind: 'token', anyOf: ['events:read', 'tasks:execute'] };
 
 /** Entries per filter list. */
 export const MAX_FILTER_ENTRIES = 256;
@@ -68,6 +74,12 @@ export const CLOSE_CODES = {
 } as const;
 
 export const SLOW_CONSUMER_REASON = 'slow consumer';
+
+/**
+ * Close frame sent when the socket's token expires (4000-4999: application codes; 4401 echoes
+ * HTTP 401). Not one of CLOSE_CODES: the OpenAPI document prints that list as it is.
+ */
+export const TOKEN_EXPIRED_CLOSE = { code: 4401, reason: 'token expired' } as const;
 
 // ---------------------------------------------------------------- filters
 

@@ -5,10 +5,11 @@
 import { STATUS_CODES } from 'node:http';
 import uws from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Timer } from '../runtime/clock.js';
+import type { GatewayDeps } from './deps.js';
 import type { Dispatcher } from './dispatch.js';
+import { standaloneErrorResponse, statusOf } from './error-response.js';
 import type { IncomingRequest, OutgoingResponse } from './http.js';
-import { SECURITY_HEADERS } from './security-headers.js';
 
 export class UwsUnavailableError extends Error {
   override readonly name = 'UwsUnavailableError';
@@ -68,8 +69,10 @@ function declaredLength(headers: IncomingRequest['headers']): number | null {
   return /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
 }
 
+export type HttpAdapterDeps = Pick<GatewayDeps, 'logger' | 'clock'>;
+
 /** Sends every HTTP request on `app` through `dispatcher`. */
-export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, logger: Logger): void {
+export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, deps: HttpAdapterDeps): void {
   for (const constant of dispatcher.constantAnswers) {
     // Answered before this callback returns, so no onAborted and no copy of the request. uWS
     // routes only the exact path here; a trailing slash, HEAD, or a yield goes to the pipeline.
@@ -82,11 +85,11 @@ export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, logger: Lo
       res.cork(() => writeResponse(res, out, 'GET', false));
     });
   }
-  app.any('/*', (res, req) => serveHttp(res, req, dispatcher, logger));
+  app.any('/*', (res, req) => serveHttp(res, req, dispatcher, deps));
 }
 
 /** Writes a whole response; call inside `cork`. `close` ends the connection after it. */
-function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string, close: boolean): void {
+export function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string, close: boolean): void {
   res.writeStatus(statusLine(out.status));
   const headers = out.headers;
   for (const key in headers) res.writeHeader(key, headers[key]!);
@@ -103,20 +106,21 @@ function writeResponse(res: HttpResponse, out: OutgoingResponse, method: string,
   }
 }
 
-function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, logger: Logger): void {
+function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, deps: HttpAdapterDeps): void {
+  const { logger, clock } = deps;
   let aborted = false;
   let answered = false;
-  let requestId: string | undefined;
-  let bodyTimer: NodeJS.Timeout | undefined;
+  /** Pending while a body is being read. */
+  let bodyTimer: Timer | undefined;
   res.onAborted(() => {
     aborted = true;
-    clearTimeout(bodyTimer);
-    logger.debug('client went away before its response', { request_id: requestId, answered });
+    bodyTimer?.cancel();
+    // uWS reports an abort only after this handler has returned, so `exchange` is set by then.
+    logger.debug('client went away before its response', { request_id: exchange.requestId, answered });
   });
   // The peer address lives in the socket, which is gone once the response ends: copy it now.
   const incoming = copyRequest(req, Buffer.from(res.getRemoteAddressAsText()).toString());
   const exchange = dispatcher.begin(incoming);
-  requestId = exchange.requestId;
 
   /** The one place that writes. `close` ends the connection (used when a body is left unread). */
   const send = (out: OutgoingResponse, close = false): void => {
@@ -131,11 +135,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
       (err: unknown) => {
         // run() never rejects; reaching this is a bug in the dispatcher itself.
         logger.error('dispatcher rejected', { request_id: exchange.requestId, err });
-        send({
-          status: 500,
-          headers: { 'content-type': 'application/json', ...SECURITY_HEADERS, 'x-request-id': exchange.requestId },
-          body: '{"detail":"Internal server error"}',
-        });
+        send(standaloneErrorResponse(statusOf('internal'), 'Internal server error', exchange.requestId));
       },
     );
   };
@@ -162,7 +162,8 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   let stopped = false;
   // A client that declares more than it sends, or drips its body, would hold the request open
   // (uWS itself only drops such a connection silently, once its own ~10 s idle timeout passes).
-  bodyTimer = setTimeout(() => {
+  bodyTimer = clock.setTimeout(() => {
+    bodyTimer = undefined;
     if (stopped || aborted) return;
     stopped = true;
     chunks.length = 0;
@@ -173,7 +174,8 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     received += chunk.byteLength;
     if (received > limit) {
       stopped = true;
-      clearTimeout(bodyTimer);
+      bodyTimer?.cancel();
+      bodyTimer = undefined;
       chunks.length = 0;
       send(exchange.tooLarge(), true);
       return;
@@ -182,7 +184,8 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     chunks.push(Buffer.from(new Uint8Array(chunk)));
     if (isLast) {
       stopped = true;
-      clearTimeout(bodyTimer);
+      bodyTimer?.cancel();
+      bodyTimer = undefined;
       run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     }
   });

@@ -40,14 +40,30 @@ export interface ErrorPayload {
   message: string;
 }
 
+export interface AuroraErrorOptions {
+  cause?: unknown;
+  /**
+   * Response headers that belong to this answer wherever it is answered over HTTP (Allow,
+   * WWW-Authenticate, Retry-After, RateLimit-*), keys lower-case. They stay in this process:
+   * toPayload() leaves them out, so an error that crossed the bus arrives without any.
+   */
+  headers?: Readonly<Record<string, string>>;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 export class AuroraError extends Error {
   override readonly name = 'AuroraError';
+  /** See AuroraErrorOptions.headers; empty when none were given. */
+  readonly headers: Readonly<Record<string, string>>;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: AuroraErrorOptions,
   ) {
+    // Error reads only `cause` from its options; `headers` is ours.
     super(message, options);
+    this.headers = options?.headers ?? NO_HEADERS;
   }
 
   get status(): number {

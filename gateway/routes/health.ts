@@ -1,8 +1,10 @@
 // Service identity and the Kubernetes probes. Readiness asks the runtime (store, LLM provider)
 // over the bus and pings the cache, each bounded by a short timeout, so a hung dependency makes
 // the probe answer 503 quickly instead of hanging the kubelet.
+import { isoNow, type Clock } from '../../runtime/clock.js';
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
+import { statusOf } from '../error-response.js';
 import type { HandlerResponse } from '../http.js';
 import { constantRoute, route, type Route } from '../router.js';
 import { ask } from '../service-client.js';
@@ -13,6 +15,9 @@ export const READY_CHECK_TIMEOUT_MS = 1000;
 /** Transport-level failures: the runtime could not be reached at all. */
 const BUS_FAILURES = new Set(['no_responders', 'bus_timeout', 'unavailable']);
 
+/** Not ready is the table's `unavailable`, answered with the Ready body rather than `{"detail"}`. */
+const NOT_READY = statusOf('unavailable');
+
 export interface ReadyChecks {
   database: boolean;
   bus: boolean;
@@ -20,17 +25,16 @@ export interface ReadyChecks {
   llm: boolean;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(onTimeout), ms);
-    timer.unref?.();
+    const timer = clock.setTimeout(() => resolve(onTimeout), ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(err);
       },
     );
@@ -49,6 +53,7 @@ export async function readiness(deps: GatewayDeps): Promise<ReadyChecks> {
       }),
     ),
     withTimeout(
+      deps.clock,
       Promise.resolve().then(() => deps.cache.ping()),
       probeMs,
       false,
@@ -70,21 +75,21 @@ const root = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> 
   body: { name: 'Aurora Pro AI', version: deps.version, status: 'running' },
 });
 
-const health = async (): Promise<HandlerResponse> => ({
+const health = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
-  body: { status: 'healthy', timestamp: new Date().toISOString(), service: SERVICE_NAME },
+  body: { status: 'healthy', timestamp: isoNow(deps.clock), service: SERVICE_NAME },
 });
 
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
   const checks = await readiness(deps);
-  const timestamp = new Date().toISOString();
+  const timestamp = isoNow(deps.clock);
   if (deps.lifecycle?.draining) {
-    return { status: 503, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
+    return { status: NOT_READY, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
   }
   const failing = (Object.keys(checks) as (keyof ReadyChecks)[]).filter((k) => !checks[k]);
   if (failing.length === 0) return { status: 200, body: { status: 'ready', checks, timestamp } };
   return {
-    status: 503,
+    status: NOT_READY,
     body: { status: 'not_ready', checks, timestamp, detail: `Not ready: ${failing.join(', ')}` },
   };
 };
@@ -111,7 +116,7 @@ export const healthRoutes: readonly Route[] = [
     method: 'GET',
     path: '/health/ready',
     handler: ready,
-    responses: { 200: 'Ready', 503: 'Ready' },
+    responses: { 200: 'Ready', [NOT_READY]: 'Ready' },
     summary: 'Readiness probe with dependency checks',
   }),
 ];

@@ -10,8 +10,16 @@ import { taskRoutes } from './tasks.js';
 /** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
 export const API_ROUTES: readonly Route[] = [...healthRoutes, ...agentRoutes, ...modelRoutes, ...taskRoutes, ...metricsRoutes];
 
-/** Everything the router serves: the API and the documentation of it, which the document leaves out. */
-export const ROUTES: readonly Route[] = [...API_ROUTES, ...docsRoutes];
+/** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */
+export function servedRoutes(docs: readonly Route[]): readonly Route[] {
+  return [...API_ROUTES, ...docs];
+}
+
+/**
+ * The table of a gateway without a docs site (the dispatcher's default): the docs paths answer 404.
+ * startGateway serves `servedRoutes(docsRoutes(site))` instead.
+ */
+export const ROUTES: readonly Route[] = servedRoutes(docsRoutes(undefined));
 
 /** What an actor node without the API serves (AURORA_ROLE=node): its probes and its metrics. */
 export const OPS_ROUTES: readonly Route[] = [...healthRoutes, ...metricsRoutes];

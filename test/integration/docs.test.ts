@@ -13,6 +13,7 @@ import { startGateway, type Gateway } from '../../gateway/server.js';
 import type { Bus } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
@@ -56,6 +57,7 @@ async function start(overrides: Partial<Config>): Promise<string> {
     metrics: createMetrics({ defaultMetrics: false }),
     logger: createLogger('silent'),
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: VERSION,
   });

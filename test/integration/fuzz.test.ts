@@ -27,6 +27,7 @@ import type { AgentRecord, TaskRecord, TaskResult } from '../../runtime/protocol
 import { ROUTES } from '../../gateway/routes/index.js';
 import { startGateway, type Gateway } from '../../gateway/server.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
@@ -112,6 +113,7 @@ beforeAll(async () => {
     metrics: node.metrics,
     logger: createLogger('warn', {}, (line) => serverLogs.push(line)),
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'fuzz',
   });

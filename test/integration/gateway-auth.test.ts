@@ -11,6 +11,7 @@ import { STREAM_PATH, TOKEN_EXPIRED_CLOSE } from '../../gateway/stream.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
@@ -70,6 +71,7 @@ async function start(host: string, overrides: Partial<Config>): Promise<Started>
     metrics: createMetrics({ defaultMetrics: false }),
     logger,
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'test',
   });

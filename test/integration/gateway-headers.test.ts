@@ -13,6 +13,7 @@ import { startGateway, type Gateway } from '../../gateway/server.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
@@ -93,6 +94,7 @@ beforeAll(async () => {
     logger,
     cache: createMemoryCache(),
     rateLimiter: limiter,
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'test',
   });
@@ -309,6 +311,7 @@ describe('request ids in logs', () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger: createLogger('debug', {}, (line) => own.push(JSON.parse(line) as LogLine)),
       cache: createMemoryCache(),
+      clock: systemClock,
       startedAt: Date.now(),
       version: 'test',
     };
@@ -347,6 +350,7 @@ describe('headers through the dispatcher', () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger: createLogger('silent'),
       cache: createMemoryCache(),
+      clock: systemClock,
       startedAt: Date.now(),
       version: 'test',
     };

@@ -6,6 +6,7 @@ import { startGateway, type Gateway } from '../../gateway/server.js';
 import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -83,6 +84,7 @@ beforeAll(async () => {
     metrics,
     logger,
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'test',
   });
@@ -230,6 +232,7 @@ describe('gateway over uWebSockets.js', () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger,
       cache: createMemoryCache(),
+      clock: systemClock,
       startedAt: Date.now(),
       version: 'test',
     });

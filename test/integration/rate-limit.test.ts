@@ -11,7 +11,7 @@ import { createRateLimitGate, FAIL_OPEN_LOG_INTERVAL_MS, RATE_LIMIT_WINDOW_MS, t
 import { startGateway } from '../../gateway/server.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
-import { createManualClock } from '../../runtime/clock.js';
+import { createManualClock, systemClock } from '../../runtime/clock.js';
 import { loadConfig } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { createLogger, silentLogger } from '../../runtime/logger.js';
@@ -490,6 +490,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis rate limiter', () => {
         logger,
         cache: createMemoryCache(),
         rateLimiter: limiter,
+        clock: systemClock,
         startedAt: Date.now(),
         version: 'test',
       });

@@ -8,6 +8,7 @@ import type { GatewayDeps } from '../../gateway/deps.js';
 import { registerStream, STREAM_PATH } from '../../gateway/stream.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig, type LoadConfigOptions } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -70,6 +71,7 @@ async function start(overrides: LoadConfigOptions['overrides'] = {}): Promise<Ha
     metrics: createMetrics({ defaultMetrics: false }),
     logger: silentLogger,
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'test',
   };

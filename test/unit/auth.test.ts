@@ -14,6 +14,7 @@ import { ROUTES } from '../../gateway/routes/index.js';
 import { SCOPES, requirementOf, scopesFromClaims, type Requirement, type Scope } from '../../gateway/scopes.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { ConfigError, loadConfig, type Config } from '../../runtime/config.js';
 import { createLogger, silentLogger } from '../../runtime/logger.js';
 import { createMetrics } from '../../runtime/metrics.js';
@@ -541,6 +542,7 @@ describe('the dispatcher with auth on', () => {
       metrics: createMetrics({ defaultMetrics: false }),
       logger: silentLogger,
       cache: createMemoryCache(),
+      clock: systemClock,
       startedAt: Date.now(),
       version: 'test',
     };

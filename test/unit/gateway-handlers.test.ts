@@ -10,6 +10,7 @@ import type { Bus, Subscription } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import type { Cache } from '../../runtime/cache/cache.js';
 import { createMemoryCache } from '../../runtime/cache/memory.js';
+import { systemClock } from '../../runtime/clock.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
@@ -170,6 +171,7 @@ function makeDeps(overrides: Partial<GatewayDeps> = {}): GatewayDeps {
     metrics: createMetrics({ defaultMetrics: false }),
     logger,
     cache: createMemoryCache(),
+    clock: systemClock,
     startedAt: Date.now(),
     version: '9.9.9-test',
     ...overrides,

@@ -18,8 +18,8 @@ import {
   type Operation,
 } from '../../gateway/openapi.js';
 import type { Route } from '../../gateway/router.js';
-import { docsRoutes } from '../../gateway/routes/docs.js';
-import { API_ROUTES, ROUTES } from '../../gateway/routes/index.js';
+import { docsRoutes as docsRoutesFor } from '../../gateway/routes/docs.js';
+import { API_ROUTES, servedRoutes } from '../../gateway/routes/index.js';
 import { compileCodecs, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type RequestSchemaName, type ResponseSchemaName } from '../../gateway/schemas.js';
 import { requirementOf, SCOPES, type AccessSettings } from '../../gateway/scopes.js';
 import { TEST_KINDS } from '../helpers/kinds.js';
@@ -28,6 +28,10 @@ const AUTH_OFF: AccessSettings = { authEnabled: false, authProtectMetrics: true,
 const AUTH_ON: AccessSettings = { authEnabled: true, authProtectMetrics: true, authProtectDocs: false };
 const AUTH_ON_METRICS_OPEN: AccessSettings = { authEnabled: true, authProtectMetrics: false, authProtectDocs: false };
 const exemptFromLimits = (r: Route) => r.path.startsWith('/health');
+
+// The table startGateway hands the router; no docs site is needed to list the docs routes.
+const docsRoutes = docsRoutesFor(undefined);
+const ROUTES = servedRoutes(docsRoutes);
 
 const VARIANTS: Record<string, OpenApiOptions> = {
   'auth off, no rate limit': { version: '1.2.3', routes: API_ROUTES, access: AUTH_OFF, rateLimited: () => false, kinds: TEST_KINDS },
