@@ -647,7 +647,7 @@ await describeModes('REST API', (mode) => {
       [post({ agent: 'strict', prompt: 'hi', parameters: { temperature: 3 } }), 400, 'parameters.temperature: must be <= 2'],
       [post({ agent: 'strict', prompt: 'hi', parameters: { max_tokens: 1.5 } }), 400, 'parameters.max_tokens: must be integer'],
       [post({ agent: 'strict', prompt: 'hi', parameters: { timeout_ms: 0 } }), 400, 'parameters.timeout_ms: must be >= 1'],
-      [post({ agent: 'strict', prompt: 'hi', parameters: { top_k: 3 } }), 400, 'parameters.top_k is not a known field'],
+      [post({ agent: 'strict', prompt: 'hi', parameters: { top_kk: 3 } }), 400, 'parameters.top_kk is not a known field'],
       [post([]), 400, 'Request body: must be object'],
       [post({ agent: 'strict', prompt: 'x'.repeat(MAX_BODY_BYTES) }), 413, `Request body exceeds ${MAX_BODY_BYTES} bytes`],
       [api.get('/api/v1/nothing-here'), 404, 'Not Found'],

@@ -252,6 +252,7 @@ interface SchemaNode {
   readonly minimum?: number;
   readonly maximum?: number;
   readonly minItems?: number;
+  readonly anyOf?: readonly SchemaNode[];
 }
 
 interface FieldInfo {
@@ -291,9 +292,14 @@ function clone<T extends Json>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
+/** The container holding `path`'s last key; containers the base body leaves out are created on the way. */
 function parentOf(doc: Json, path: Path): { [key: string]: Json } | Json[] {
   let node = doc;
-  for (const key of path.slice(0, -1)) node = (node as Record<string, Json>)[key as string]!;
+  for (const [i, key] of path.slice(0, -1).entries()) {
+    const holder = node as Record<string, Json>;
+    holder[key as string] ??= typeof path[i + 1] === 'number' ? [] : {};
+    node = holder[key as string]!;
+  }
   return node as { [key: string]: Json } | Json[];
 }
 
@@ -335,6 +341,8 @@ const TYPED_VALUES: readonly (readonly [string, readonly string[]])[] = [
 ];
 
 function typesOf(schema: SchemaNode): string[] {
+  // A union accepts what any of its branches does.
+  if (schema.anyOf !== undefined) return schema.anyOf.flatMap(typesOf);
   if (schema.type === undefined) return [];
   return typeof schema.type === 'string' ? [schema.type] : [...schema.type];
 }
