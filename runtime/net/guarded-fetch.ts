@@ -154,7 +154,8 @@ function requestChecked(url: URL, from: URL | null, options: GuardedFetchOptions
     if (named) throw refuse(`${named.reason} ${host}`);
   }
 
-  // The refusal raised inside lookup, kept because the socket reports it wrapped in its own error path.
+  // The refusal raised inside lookup, kept so the caller gets it as raised whatever error path the
+  // socket takes to report a failed lookup.
   let refusal: AuroraError | null = null;
   const lookup = (
     hostname: string,
@@ -163,12 +164,12 @@ function requestChecked(url: URL, from: URL | null, options: GuardedFetchOptions
   ): void => {
     checkedAddresses(hostname, host, port, nameAllowed, options, refuse).then(
       (addresses) => {
-        const wanted = lookupOptions.family === 4 || lookupOptions.family === 6 ? addresses.filter((a) => a.family === lookupOptions.family) : addresses;
-        const usable = wanted.length > 0 ? wanted : addresses;
+        const family = lookupOptions.family;
+        const usable = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
         const first = usable[0];
-        if (lookupOptions.all) callback(null, usable.map((a) => ({ address: a.text, family: a.family })));
-        else if (first) callback(null, first.text, first.family);
-        else callback(notFound(hostname), '', 0);
+        if (!first) callback(notFound(hostname), '', 0);
+        else if (lookupOptions.all) callback(null, usable.map((a) => ({ address: a.text, family: a.family })));
+        else callback(null, first.text, first.family);
       },
       (err: unknown) => {
         if (err instanceof AuroraError) refusal = err;
@@ -179,25 +180,41 @@ function requestChecked(url: URL, from: URL | null, options: GuardedFetchOptions
 
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(
-      {
-        protocol: url.protocol,
-        hostname: literal ? literal.text : url.hostname,
-        port,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers: REQUEST_HEADERS,
-        ...(url.username !== '' && { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` }),
-        // A fresh connection per hop: a pooled socket would skip the lookup above.
-        agent: false,
-        lookup,
-        signal,
-      },
-      resolve,
-    );
+    let req: http.ClientRequest;
+    try {
+      req = client.request(
+        {
+          protocol: url.protocol,
+          hostname: literal ? literal.text : url.hostname,
+          port,
+          path: `${url.pathname}${url.search}`,
+          method: 'GET',
+          headers: REQUEST_HEADERS,
+          ...(url.username !== '' && { auth: `${percentDecoded(url.username)}:${percentDecoded(url.password)}` }),
+          // A fresh connection per hop: a pooled socket would skip the lookup above.
+          agent: false,
+          lookup,
+          signal,
+        },
+        resolve,
+      );
+    } catch (err) {
+      // The URL is the caller's (a model's): whatever node:http refuses in it is bad input, not a defect.
+      reject(new AuroraError('invalid_request', `${options.caller} cannot request ${url.href}: ${describe(err)}`, { cause: err }));
+      return;
+    }
     req.on('error', (err) => reject(refusal ?? networkFailure(err, url, options)));
     req.end();
   });
+}
+
+/** URL userinfo as sent in Basic auth; malformed escapes are kept as written. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The addresses of `hostname` that the socket may use; rejects when any of them is refused. */

@@ -233,6 +233,7 @@ const CLASS_WORDS: Record<AddressClass, string> = {
 
 /** `loopback address 127.0.0.1`, `private address ::ffff:a00:1 (IPv4 10.0.0.1)`. */
 export function describeVerdict(v: AddressVerdict): string {
-  const inner = v.embedded ? ` (IPv4 ${v.embedded.text})` : '';
+  // A mapped address already reads as its IPv4 address.
+  const inner = v.embedded && !v.address.text.endsWith(v.embedded.text) ? ` (IPv4 ${v.embedded.text})` : '';
   return `${CLASS_WORDS[v.class]} ${v.address.text}${inner}`;
 }
