@@ -175,6 +175,19 @@ describe('http_fetch: names are checked on the addresses they resolve to', () =>
     expect(page.text).toBe('hello from the fixture ✓');
   });
 
+  it('checks https destinations the same way, through the TLS socket’s own lookup', async () => {
+    const tools = registry(systemClock, resolverOf({ 'intranet.test': ['10.0.0.7'], 'pages.test': ['127.0.0.1'] }));
+    const refused = await failure(tools.run('http_fetch', { url: 'https://intranet.test/' }, context()));
+    expect(refused.message).toContain('intranet.test resolves to private address 10.0.0.7');
+    // The fixture speaks plain HTTP, so the TLS handshake fails; reaching it at all shows that the
+    // https socket connected to the address the lookup checked (pages.test exists nowhere else).
+    const before = site.connections();
+    const err = await failure(tools.run('http_fetch', { url: `https://pages.test:${site.port}/text` }, context(allowSite())));
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toContain(`http_fetch could not fetch https://pages.test:${site.port}/text`);
+    expect(site.connections()).toBe(before + 1);
+  });
+
   it('reports a name that does not resolve', async () => {
     const tools = registry(systemClock, resolverOf({}));
     const err = await failure(tools.run('http_fetch', { url: 'http://nowhere.test/' }, context()));
