@@ -38,17 +38,18 @@ export function currentTimeTool(): Tool {
       },
     },
 
-    run(args, ctx) {
+    // async so every failure, the synchronous ones included, arrives as a rejection.
+    async run(args, ctx) {
       const settings = SETTINGS(ctx.settings ?? {});
-      if (!settings.ok) return Promise.reject(new AuroraError('invalid_request', settings.message));
+      if (!settings.ok) throw new AuroraError('invalid_request', settings.message);
       const requested = typeof args.timezone === 'string' ? args.timezone : undefined;
       const zone = requested ?? settings.value.timezone ?? 'UTC';
       const formatter = formatterFor(zone);
       if (!formatter) {
         const where = requested !== undefined ? 'timezone' : `config.${CURRENT_TIME}.timezone`;
-        return Promise.reject(new AuroraError('invalid_request', `${where}: "${zone}" is not an IANA time zone name`));
+        throw new AuroraError('invalid_request', `${where}: "${zone}" is not an IANA time zone name`);
       }
-      return Promise.resolve(JSON.stringify(describeInstant(ctx.clock.now(), zone, formatter)));
+      return JSON.stringify(describeInstant(ctx.clock.now(), zone, formatter));
     },
   };
 }
