@@ -16,8 +16,11 @@ export interface Validator<T> {
  */
 const ajv = new Ajv({ allErrors: false, useDefaults: true, coerceTypes: false, strict: true });
 
+/** A JSON Schema written as plain data (a tool's parameters, which models read as JSON). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
 /** Compiles once; call at startup and keep the result. `prefix` is prepended to field names. */
-export function compileValidator<T = unknown>(schema: TSchema, prefix = ''): Validator<T> {
+export function compileValidator<T = unknown>(schema: TSchema | JsonSchema, prefix = ''): Validator<T> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (data) => {
     if (validate(data)) return { ok: true, value: data as T };
