@@ -12,31 +12,28 @@
 import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Metrics } from '../runtime/metrics.js';
-import { assertValidPolicy, decide, RESTART_TYPES, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
+import { assertValidPolicy, decide, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
+import { assertValidChildSpec, isHandle, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+import {
+  createEmit,
+  SupervisorEscalationError,
+  type RestartReason,
+  type SupervisorEscalation,
+  type SupervisorEvent,
+  type SupervisorMetrics,
+} from './supervisor/events.js';
 
-export interface ChildExit {
-  readonly reason: ExitReason;
-  readonly error?: unknown;
-}
-
-/** A running child. If it has already exited when onExit is called, the listener is called at once. */
-export interface ChildHandle {
-  stop(): Promise<void>;
-  onExit(listener: (exit: ChildExit) => void): void;
-}
-
-export interface ChildSpec {
-  readonly id: string;
-  readonly restart: RestartType;
-  /** Agent kind or service name; a metric label, so keep it to a small set. */
-  readonly kind: string;
-  /** Throwing (or rejecting) counts as a crash of the child. */
-  start(): Promise<ChildHandle> | ChildHandle;
-}
-
-export const CHILD_STATUSES = ['running', 'restarting', 'stopped', 'failed'] as const;
-export type ChildStatus = (typeof CHILD_STATUSES)[number];
+export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+export {
+  RESTART_REASONS,
+  SUPERVISOR_EVENT_TYPES,
+  SupervisorEscalationError,
+  type RestartReason,
+  type SupervisorEscalation,
+  type SupervisorEvent,
+  type SupervisorEventType,
+  type SupervisorMetrics,
+} from './supervisor/events.js';
 
 export const SUPERVISOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
@@ -47,51 +44,6 @@ export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
  */
 export const RESTART_BUDGETS = ['shared', 'per_child'] as const;
 export type RestartBudget = (typeof RESTART_BUDGETS)[number];
-
-/** `reason` label of aurora_supervisor_restarts_total: why the child was (re)started. */
-export const RESTART_REASONS = ['crash', 'normal', 'sibling', 'operator'] as const;
-export type RestartReason = (typeof RESTART_REASONS)[number];
-
-export const SUPERVISOR_EVENT_TYPES = ['crash', 'restart', 'escalation', 'failed'] as const;
-export type SupervisorEventType = (typeof SUPERVISOR_EVENT_TYPES)[number];
-
-export interface SupervisorEvent {
-  readonly type: SupervisorEventType;
-  readonly supervisor: string;
-  readonly child: string;
-  readonly kind: string;
-  /** crash: 'crash' | 'start_failed'; restart: a RestartReason; escalation / failed: why. */
-  readonly reason: string;
-  readonly delayMs?: number;
-  /** restart after a crash or exit: ms from the exit until the child ran again. */
-  readonly restartLatencyMs?: number;
-  readonly attempt?: number;
-  /** crash: the error's message. */
-  readonly error?: string;
-  readonly at: number;
-}
-
-export interface SupervisorEscalation {
-  readonly supervisor: string;
-  /** The child whose exit spent the budget (the supervisor's own id for an internal defect). */
-  readonly child: string;
-  readonly kind: string;
-  readonly reason: string;
-  readonly at: number;
-}
-
-/** What a nested supervisor reports to its parent as its crash. */
-export class SupervisorEscalationError extends Error {
-  override readonly name = 'SupervisorEscalationError';
-  constructor(readonly escalation: SupervisorEscalation) {
-    super(`supervisor ${escalation.supervisor} escalated: ${escalation.reason}`);
-  }
-}
-
-export type SupervisorMetrics = Pick<
-  Metrics,
-  'supervisorRestarts' | 'supervisorRestartLatency' | 'supervisorEscalations' | 'supervisorChildren'
->;
 
 export interface SupervisorSpec {
   readonly id: string;
@@ -117,13 +69,6 @@ export interface SupervisorDeps {
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** Called after this supervisor escalated (its children are stopped by then). */
   readonly parent?: (escalation: SupervisorEscalation) => void;
-}
-
-export interface ChildInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly restart: RestartType;
-  readonly status: ChildStatus;
 }
 
 export interface Supervisor {
@@ -205,25 +150,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-function isHandle(value: unknown): value is ChildHandle {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ChildHandle).stop === 'function' &&
-    typeof (value as ChildHandle).onExit === 'function'
-  );
-}
-
-function assertValidChildSpec(spec: ChildSpec): void {
-  if (typeof spec !== 'object' || spec === null) throw new TypeError('child spec must be an object');
-  if (typeof spec.id !== 'string' || spec.id === '') throw new TypeError('child spec id must be a non-empty string');
-  if (!(RESTART_TYPES as readonly string[]).includes(spec.restart)) {
-    throw new TypeError(`child ${spec.id}: restart must be one of ${RESTART_TYPES.join(', ')}`);
-  }
-  if (typeof spec.kind !== 'string' || spec.kind === '') throw new TypeError(`child ${spec.id}: kind must be a non-empty string`);
-  if (typeof spec.start !== 'function') throw new TypeError(`child ${spec.id}: start must be a function`);
-}
-
 /**
  * Per-child restart budgets (`budget: 'per_child'`, for the agents supervisor). Why: agents are
  * independent and created by users; with one shared intensity window a single crash-looping agent
@@ -255,6 +181,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   const policy = spec.policy;
   const perChild = budget === 'per_child';
   const { clock, rng, logger, metrics, onEvent, parent } = deps;
+  const emit = createEmit(supervisorId, logger, onEvent);
 
   const entries = new Map<string, Entry>();
   /** Child ids in start order (what decide() calls `children`). */
@@ -316,16 +243,6 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     if (metrics && entries.get(entry.spec.id) === entry) {
       metrics.supervisorChildren.dec(STATUS_LABELS[prev]);
       metrics.supervisorChildren.inc(STATUS_LABELS[next]);
-    }
-  }
-
-  function emit(event: SupervisorEvent): void {
-    if (!onEvent) return;
-    try {
-      onEvent(event);
-    } catch (error) {
-      // An observer's bug must not break supervision; it is reported, not hidden.
-      logger.error('supervisor event handler threw', { supervisor: supervisorId, event: event.type, error });
     }
   }
 
