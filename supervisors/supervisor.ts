@@ -13,15 +13,15 @@ import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { assertValidPolicy, decide, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
-import { assertValidChildSpec, isHandle, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+import { isHandle, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 import {
   createEmit,
   SupervisorEscalationError,
-  type RestartReason,
   type SupervisorEscalation,
   type SupervisorEvent,
   type SupervisorMetrics,
 } from './supervisor/events.js';
+import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 export {
@@ -92,29 +92,14 @@ export interface Supervisor {
   asChild(id?: string, restart?: RestartType, kind?: string): ChildSpec;
 }
 
-interface Entry {
-  readonly spec: ChildSpec;
-  status: ChildStatus;
-  handle: ChildHandle | undefined;
-  /** Bumped whenever an incarnation ends or a restart claims the child; stale reports carry an older one. */
-  gen: number;
-  /** per_child budget only: this child's restart timestamps. */
-  history: number[];
-  /** When the exit that the pending restart answers happened; NaN when none is pending. */
-  crashedAt: number;
-  pendingReason: RestartReason | undefined;
-  delayMs: number;
-  attempt: number;
-}
-
 interface Plan {
-  readonly entries: readonly Entry[];
+  readonly entries: readonly ChildEntry[];
   readonly gens: readonly number[];
   timer: { cancel(): void } | undefined;
 }
 
 type Job =
-  | { readonly kind: 'exit'; readonly entry: Entry; readonly gen: number; readonly exit: ExitReason }
+  | { readonly kind: 'exit'; readonly entry: ChildEntry; readonly gen: number; readonly exit: ExitReason }
   | { readonly kind: 'plan'; readonly plan: Plan }
   | {
       readonly kind: 'call';
@@ -132,13 +117,6 @@ interface Incarnation {
   listeners: Array<(exit: ChildExit) => void>;
   exit: ChildExit | undefined;
 }
-
-const STATUS_LABELS: Readonly<Record<ChildStatus, { status: ChildStatus }>> = Object.freeze({
-  running: Object.freeze({ status: 'running' as const }),
-  restarting: Object.freeze({ status: 'restarting' as const }),
-  stopped: Object.freeze({ status: 'stopped' as const }),
-  failed: Object.freeze({ status: 'failed' as const }),
-});
 
 const noop = (): void => {};
 
@@ -183,9 +161,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   const { clock, rng, logger, metrics, onEvent, parent } = deps;
   const emit = createEmit(supervisorId, logger, onEvent);
 
-  const entries = new Map<string, Entry>();
-  /** Child ids in start order (what decide() calls `children`). */
-  const order: string[] = [];
+  const table = createChildTable(supervisorId, metrics);
   let state: SupervisorState = 'idle';
   let sharedHistory: number[] = [];
   const pendingPlans = new Set<Plan>();
@@ -195,56 +171,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   let finishCall: (() => void) | undefined;
   let incarnation: Incarnation | undefined;
 
-  for (const child of spec.children ?? []) addEntry(child);
-
-  // ---------------------------------------------------------------- bookkeeping
-
-  function addEntry(child: ChildSpec): Entry {
-    assertValidChildSpec(child);
-    if (entries.has(child.id)) {
-      throw new AuroraError('agent_exists', `supervisor ${supervisorId} already has a child "${child.id}"`);
-    }
-    const entry: Entry = {
-      spec: child,
-      status: 'stopped',
-      handle: undefined,
-      gen: 0,
-      history: [],
-      crashedAt: NaN,
-      pendingReason: undefined,
-      delayMs: 0,
-      attempt: 0,
-    };
-    entries.set(child.id, entry);
-    order.push(child.id);
-    metrics?.supervisorChildren.inc(STATUS_LABELS.stopped);
-    return entry;
-  }
-
-  function removeEntry(entry: Entry): void {
-    if (entries.get(entry.spec.id) !== entry) return;
-    entries.delete(entry.spec.id);
-    const index = order.indexOf(entry.spec.id);
-    if (index >= 0) order.splice(index, 1);
-    entry.gen++;
-    metrics?.supervisorChildren.dec(STATUS_LABELS[entry.status]);
-  }
-
-  function getEntry(id: string): Entry {
-    const entry = entries.get(id);
-    if (!entry) throw new AuroraError('agent_not_found', `supervisor ${supervisorId} has no child "${id}"`);
-    return entry;
-  }
-
-  function setStatus(entry: Entry, next: ChildStatus): void {
-    const prev = entry.status;
-    if (prev === next) return;
-    entry.status = next;
-    if (metrics && entries.get(entry.spec.id) === entry) {
-      metrics.supervisorChildren.dec(STATUS_LABELS[prev]);
-      metrics.supervisorChildren.inc(STATUS_LABELS[next]);
-    }
-  }
+  for (const child of spec.children ?? []) table.add(child);
 
   // ---------------------------------------------------------------- the job queue
 
@@ -339,7 +266,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   // ---------------------------------------------------------------- exits and restarts
 
-  function onChildExit(entry: Entry, gen: number, exit: ChildExit | undefined): void {
+  function onChildExit(entry: ChildEntry, gen: number, exit: ChildExit | undefined): void {
     if (entry.gen !== gen || entry.status !== 'running') {
       // An incarnation we already stopped or replaced (e.g. it crashed while being stopped), or a
       // second report of the same exit: nothing to decide, but leave a trace.
@@ -355,7 +282,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       return;
     }
     entry.handle = undefined;
-    setStatus(entry, 'restarting');
+    table.setStatus(entry, 'restarting');
     const now = clock.now();
     if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
     // Anything but an explicit normal exit is a crash: a malformed report must not hide one.
@@ -394,7 +321,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     else pending.then(pump, defectThenPump);
   }
 
-  function handleExit(entry: Entry, gen: number, exit: ExitReason): PromiseLike<unknown> | undefined {
+  function handleExit(entry: ChildEntry, gen: number, exit: ExitReason): PromiseLike<unknown> | undefined {
     if (state !== 'running' || entry.gen !== gen || entry.status !== 'restarting') return undefined;
     const now = clock.now();
     const decision = decide({
@@ -403,14 +330,14 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       history: perChild ? entry.history : sharedHistory,
       policy,
       now,
-      children: order,
+      children: table.order,
       rng,
     });
     switch (decision.action) {
       case 'ignore': {
         entry.pendingReason = undefined;
         entry.crashedAt = NaN;
-        setStatus(entry, 'stopped');
+        table.setStatus(entry, 'stopped');
         logger.info('child not restarted', {
           supervisor: supervisorId,
           child: entry.spec.id,
@@ -419,7 +346,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
           restart: entry.spec.restart,
         });
         // OTP: a temporary child is forgotten once it exits, so dynamic ones do not pile up.
-        if (entry.spec.restart === 'temporary') removeEntry(entry);
+        if (entry.spec.restart === 'temporary') table.remove(entry);
         return undefined;
       }
       case 'escalate':
@@ -435,14 +362,14 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     }
   }
 
-  function claim(entry: Entry, delayMs: number, attempt: number): void {
+  function claim(entry: ChildEntry, delayMs: number, attempt: number): void {
     entry.gen++;
-    setStatus(entry, 'restarting');
+    table.setStatus(entry, 'restarting');
     entry.delayMs = delayMs;
     entry.attempt = attempt;
   }
 
-  function restart(entry: Entry, ids: readonly string[], delayMs: number, attempt: number): PromiseLike<unknown> | undefined {
+  function restart(entry: ChildEntry, ids: readonly string[], delayMs: number, attempt: number): PromiseLike<unknown> | undefined {
     const { id, kind } = entry.spec;
     logger.warn('restarting child', {
       supervisor: supervisorId,
@@ -468,11 +395,11 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     // one_for_all / rest_for_one: stop the other affected children (reverse start order), then
     // start them all again in start order. Siblings already stopped or failed stay as they are;
     // temporary siblings are stopped and not restarted (OTP).
-    const plan: Entry[] = [];
-    const toStop: Array<{ entry: Entry; handle: ChildHandle }> = [];
-    const dropped: Entry[] = [];
+    const plan: ChildEntry[] = [];
+    const toStop: Array<{ entry: ChildEntry; handle: ChildHandle }> = [];
+    const dropped: ChildEntry[] = [];
     for (const childId of ids) {
-      const sibling = entries.get(childId);
+      const sibling = table.find(childId);
       if (sibling === undefined) continue;
       if (sibling !== entry && sibling.status !== 'running' && sibling.status !== 'restarting') continue;
       if (sibling.handle !== undefined) {
@@ -482,7 +409,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       }
       if (sibling !== entry && sibling.spec.restart === 'temporary') {
         dropped.push(sibling);
-        setStatus(sibling, 'stopped');
+        table.setStatus(sibling, 'stopped');
         continue;
       }
       claim(sibling, delayMs, attempt);
@@ -491,7 +418,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     }
     const gens = plan.map((e) => e.gen);
     const proceed = (): PromiseLike<unknown> | undefined => {
-      for (const d of dropped) removeEntry(d);
+      for (const d of dropped) table.remove(d);
       if (delayMs === 0) return execPlan(plan, gens, 0);
       schedule(plan, gens, delayMs);
       return undefined;
@@ -500,7 +427,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     return stopInReverse(toStop).then(proceed);
   }
 
-  async function stopInReverse(list: ReadonlyArray<{ entry: Entry; handle: ChildHandle }>): Promise<void> {
+  async function stopInReverse(list: ReadonlyArray<{ entry: ChildEntry; handle: ChildHandle }>): Promise<void> {
     for (let i = list.length - 1; i >= 0; i--) {
       const item = list[i]!;
       await stopHandle(item.entry, item.handle);
@@ -511,7 +438,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
    * Asks a child to stop and waits at most stopTimeoutMs (OTP's shutdown timeout): a child whose
    * stop() hangs must not wedge its supervisor and, through it, every sibling. Never rejects.
    */
-  function stopHandle(entry: Entry, handle: ChildHandle): Promise<void> {
+  function stopHandle(entry: ChildEntry, handle: ChildHandle): Promise<void> {
     let stopping: Promise<void>;
     try {
       stopping = Promise.resolve(handle.stop());
@@ -551,12 +478,12 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     });
   }
 
-  function logStopFailure(entry: Entry, error: unknown): void {
+  function logStopFailure(entry: ChildEntry, error: unknown): void {
     // The child is treated as gone either way; the failure is reported, not hidden.
     logger.error('child stop failed', { supervisor: supervisorId, child: entry.spec.id, kind: entry.spec.kind, error });
   }
 
-  function schedule(plan: readonly Entry[], gens: readonly number[], delayMs: number): void {
+  function schedule(plan: readonly ChildEntry[], gens: readonly number[], delayMs: number): void {
     const p: Plan = { entries: plan, gens, timer: undefined };
     pendingPlans.add(p);
     p.timer = clock.setTimeout(() => {
@@ -570,7 +497,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   }
 
   /** Starts the plan's children in order, skipping any claimed since; stops at the first failed start. */
-  function execPlan(plan: readonly Entry[], gens: readonly number[], from: number): PromiseLike<unknown> | undefined {
+  function execPlan(plan: readonly ChildEntry[], gens: readonly number[], from: number): PromiseLike<unknown> | undefined {
     for (let i = from; i < plan.length; i++) {
       const entry = plan[i]!;
       if (entry.gen !== gens[i] || entry.status !== 'restarting') continue;
@@ -587,7 +514,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   }
 
   /** Starts a supervised child; a failed start is handled as a crash. */
-  function startSupervised(entry: Entry): boolean | Promise<boolean> {
+  function startSupervised(entry: ChildEntry): boolean | Promise<boolean> {
     const result = startEntry(entry);
     if (result === true) return true;
     if (!(result instanceof Promise)) {
@@ -601,7 +528,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     });
   }
 
-  function startEntry(entry: Entry): StartResult | Promise<StartResult> {
+  function startEntry(entry: ChildEntry): StartResult | Promise<StartResult> {
     let result: Promise<ChildHandle> | ChildHandle;
     try {
       result = entry.spec.start();
@@ -650,10 +577,10 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     });
   }
 
-  function attach(entry: Entry, handle: unknown): StartResult {
+  function attach(entry: ChildEntry, handle: unknown): StartResult {
     if (!isHandle(handle)) return { error: new TypeError(`child ${entry.spec.id}: start() did not return a ChildHandle`) };
     entry.handle = handle;
-    setStatus(entry, 'running');
+    table.setStatus(entry, 'running');
     const gen = entry.gen;
     const reason = entry.pendingReason;
     const crashedAt = entry.crashedAt;
@@ -668,7 +595,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       entry.handle = undefined;
       entry.pendingReason = reason;
       entry.crashedAt = crashedAt;
-      setStatus(entry, 'restarting');
+      table.setStatus(entry, 'restarting');
       void stopHandle(entry, handle); // never rejects
       return { error };
     }
@@ -695,12 +622,12 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     return true;
   }
 
-  function crashOnStart(entry: Entry, error: unknown): void {
+  function crashOnStart(entry: ChildEntry, error: unknown): void {
     const now = clock.now();
     if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
     entry.handle = undefined;
     entry.pendingReason = 'crash';
-    setStatus(entry, 'restarting');
+    table.setStatus(entry, 'restarting');
     const { id, kind } = entry.spec;
     logger.warn('child start failed', {
       supervisor: supervisorId,
@@ -724,11 +651,11 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     submit({ kind: 'exit', entry, gen: entry.gen, exit: 'crash' });
   }
 
-  function failChild(entry: Entry, reason: string, now: number): void {
+  function failChild(entry: ChildEntry, reason: string, now: number): void {
     entry.gen++;
     entry.pendingReason = undefined;
     entry.crashedAt = NaN;
-    setStatus(entry, 'failed');
+    table.setStatus(entry, 'failed');
     const { id, kind } = entry.spec;
     logger.error('child failed: restart budget spent', {
       supervisor: supervisorId,
@@ -744,22 +671,22 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   /** Stops every child, last started first, cancelling pending restarts; each ends in `status`. */
   async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
     cancelPlans();
-    const snapshot = order.map((id) => entries.get(id)!);
+    const snapshot = table.entries();
     for (let i = snapshot.length - 1; i >= 0; i--) await stopEntry(snapshot[i]!, status);
   }
 
   /** Ends the child's incarnation (stale exit reports and pending restarts are ignored) and stops it. */
-  async function stopEntry(entry: Entry, status: 'failed' | 'stopped'): Promise<void> {
+  async function stopEntry(entry: ChildEntry, status: 'failed' | 'stopped'): Promise<void> {
     entry.gen++;
     entry.pendingReason = undefined;
     entry.crashedAt = NaN;
     const handle = entry.handle;
     entry.handle = undefined;
     if (handle !== undefined) await stopHandle(entry, handle);
-    setStatus(entry, status);
+    table.setStatus(entry, status);
   }
 
-  async function escalate(trigger: Entry | undefined, reason: string): Promise<void> {
+  async function escalate(trigger: ChildEntry | undefined, reason: string): Promise<void> {
     if (state !== 'running') return;
     state = 'failed';
     await stopEveryChild('failed');
@@ -810,17 +737,17 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     if (state === 'running') return;
     if (state !== 'idle') {
       // A new incarnation: temporary children of the previous one are not brought back (OTP).
-      for (const id of order.slice()) {
-        const entry = entries.get(id)!;
-        if (entry.spec.restart === 'temporary') removeEntry(entry);
+      for (const id of table.order.slice()) {
+        const entry = table.find(id)!;
+        if (entry.spec.restart === 'temporary') table.remove(entry);
       }
     }
     state = 'running';
     sharedHistory = [];
     incarnation = { listeners: [], exit: undefined };
-    const started: Entry[] = [];
-    for (const id of order.slice()) {
-      const entry = entries.get(id);
+    const started: ChildEntry[] = [];
+    for (const id of table.order.slice()) {
+      const entry = table.find(id);
       if (entry === undefined) continue;
       entry.gen++;
       entry.history = [];
@@ -831,7 +758,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         started.push(entry);
         continue;
       }
-      setStatus(entry, 'failed');
+      table.setStatus(entry, 'failed');
       state = 'failed';
       logger.error('supervisor failed to start a child', {
         supervisor: supervisorId,
@@ -846,7 +773,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         const handle = s.handle;
         s.handle = undefined;
         if (handle !== undefined) await stopHandle(s, handle);
-        setStatus(s, 'stopped');
+        table.setStatus(s, 'stopped');
       }
       endIncarnation({ reason: 'crash', error: result.error });
       throw result.error;
@@ -867,13 +794,13 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     if (state !== 'idle' && state !== 'running') {
       throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
     }
-    const entry = addEntry(child);
+    const entry = table.add(child);
     if (state === 'idle') return;
     entry.gen++;
     const result = await startEntry(entry);
     if (result !== true) {
       // Like OTP start_child: a child that cannot start is not kept; the caller gets the error.
-      removeEntry(entry);
+      table.remove(entry);
       logger.warn('child start failed', {
         supervisor: supervisorId,
         child: child.id,
@@ -886,13 +813,13 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   }
 
   async function stopChildCommand(id: string): Promise<void> {
-    const entry = getEntry(id);
+    const entry = table.get(id);
     await stopEntry(entry, 'stopped');
     logger.info('child stopped', { supervisor: supervisorId, child: id, kind: entry.spec.kind });
   }
 
   async function restartChildCommand(id: string): Promise<void> {
-    const entry = getEntry(id);
+    const entry = table.get(id);
     if (state !== 'running') throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
     const handle = entry.handle;
     entry.handle = undefined;
@@ -925,17 +852,13 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     removeChild: (id) =>
       call(async () => {
         await stopChildCommand(id);
-        removeEntry(getEntry(id));
+        table.remove(table.get(id));
       }),
     restartChild: (id) => call(() => restartChildCommand(id)),
     stop: () => call(stopAll),
-    status: (id) => entries.get(id)?.status,
+    status: (id) => table.find(id)?.status,
     state: () => state,
-    children: () =>
-      order.map((id) => {
-        const { spec: s, status } = entries.get(id)!;
-        return { id: s.id, kind: s.kind, restart: s.restart, status };
-      }),
+    children: () => table.infos(),
     asChild(id = supervisorId, restart: RestartType = 'permanent', kind = 'supervisor'): ChildSpec {
       return {
         id,
