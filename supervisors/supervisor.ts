@@ -22,6 +22,7 @@ import {
   type SupervisorMetrics,
 } from './supervisor/events.js';
 import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
+import { createJobQueue } from './supervisor/job-queue.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 export {
@@ -100,13 +101,7 @@ interface Plan {
 
 type Job =
   | { readonly kind: 'exit'; readonly entry: ChildEntry; readonly gen: number; readonly exit: ExitReason }
-  | { readonly kind: 'plan'; readonly plan: Plan }
-  | {
-      readonly kind: 'call';
-      readonly fn: () => Promise<void> | void;
-      readonly resolve: () => void;
-      readonly reject: (err: unknown) => void;
-    };
+  | { readonly kind: 'plan'; readonly plan: Plan };
 
 interface StartFailure {
   readonly error: unknown;
@@ -165,86 +160,19 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   let state: SupervisorState = 'idle';
   let sharedHistory: number[] = [];
   const pendingPlans = new Set<Plan>();
-  const queue: Job[] = [];
-  let busy = false;
-  /** Settles the caller of the command that just finished (see pump). */
-  let finishCall: (() => void) | undefined;
+  const jobs = createJobQueue<Job>({ run: runJob, onDefect });
   let incarnation: Incarnation | undefined;
 
   for (const child of spec.children ?? []) table.add(child);
 
-  // ---------------------------------------------------------------- the job queue
-
-  function submit(job: Job): void {
-    queue.push(job);
-    if (!busy) {
-      busy = true;
-      pump();
-    }
-  }
-
-  /**
-   * Runs queued jobs until the queue is empty or a job waits; busy stays true while it waits.
-   * A finished command's caller is resolved here, before the queue is drained, so by the time the
-   * caller's `await` resumes the supervisor is idle again (and its next crash takes the fast path).
-   */
-  function pump(): void {
-    const finish = finishCall;
-    if (finish !== undefined) {
-      finishCall = undefined;
-      finish();
-    }
-    for (;;) {
-      const job = queue.shift();
-      if (job === undefined) {
-        busy = false;
-        return;
-      }
-      const pending = runJob(job);
-      if (pending !== undefined) {
-        pending.then(pump, defectThenPump);
-        return;
-      }
-    }
-  }
-
-  function defectThenPump(error: unknown): void {
-    onDefect(error);
-    pump();
-  }
+  // ---------------------------------------------------------------- jobs
 
   function runJob(job: Job): PromiseLike<unknown> | undefined {
-    try {
-      switch (job.kind) {
-        case 'exit':
-          return handleExit(job.entry, job.gen, job.exit);
-        case 'plan':
-          return state === 'running' ? execPlan(job.plan.entries, job.plan.gens, 0) : undefined;
-        case 'call': {
-          let result: Promise<void> | void;
-          try {
-            result = job.fn();
-          } catch (error) {
-            job.reject(error);
-            return undefined;
-          }
-          if (result === undefined) {
-            job.resolve();
-            return undefined;
-          }
-          return result.then(
-            () => {
-              finishCall = job.resolve;
-            },
-            (error: unknown) => {
-              finishCall = () => job.reject(error);
-            },
-          );
-        }
-      }
-    } catch (error) {
-      onDefect(error);
-      return undefined;
+    switch (job.kind) {
+      case 'exit':
+        return handleExit(job.entry, job.gen, job.exit);
+      case 'plan':
+        return state === 'running' ? execPlan(job.plan.entries, job.plan.gens, 0) : undefined;
     }
   }
 
@@ -252,16 +180,11 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   function onDefect(error: unknown): void {
     logger.error('supervisor defect', { supervisor: supervisorId, error });
     if (state !== 'running') return;
-    queue.push({
-      kind: 'call',
-      fn: () => escalate(undefined, `supervisor defect: ${describeError(error)}`),
-      resolve: noop,
-      reject: (err) => logger.error('supervisor escalation after a defect failed', { supervisor: supervisorId, error: err }),
-    });
-  }
-
-  function call(fn: () => Promise<void> | void): Promise<void> {
-    return new Promise<void>((resolve, reject) => submit({ kind: 'call', fn, resolve, reject }));
+    jobs.command(
+      () => escalate(undefined, `supervisor defect: ${describeError(error)}`),
+      noop,
+      (err) => logger.error('supervisor escalation after a defect failed', { supervisor: supervisorId, error: err }),
+    );
   }
 
   // ---------------------------------------------------------------- exits and restarts
@@ -304,21 +227,19 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     } else {
       logger.info('child exited', { supervisor: supervisorId, child: id, kind, reason });
     }
-    if (busy) {
-      queue.push({ kind: 'exit', entry, gen, exit: reason });
-      return;
-    }
     // Fast path: nothing else in flight, decide and (with zero backoff and a synchronous start)
     // restart right here, without a timer hop or a queued job.
-    busy = true;
+    if (!jobs.enterIfIdle()) {
+      jobs.submit({ kind: 'exit', entry, gen, exit: reason });
+      return;
+    }
     let pending: PromiseLike<unknown> | undefined;
     try {
       pending = handleExit(entry, gen, reason);
     } catch (error) {
       onDefect(error);
     }
-    if (pending === undefined) pump();
-    else pending.then(pump, defectThenPump);
+    jobs.resume(pending);
   }
 
   function handleExit(entry: ChildEntry, gen: number, exit: ExitReason): PromiseLike<unknown> | undefined {
@@ -487,7 +408,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     const p: Plan = { entries: plan, gens, timer: undefined };
     pendingPlans.add(p);
     p.timer = clock.setTimeout(() => {
-      if (pendingPlans.delete(p)) submit({ kind: 'plan', plan: p });
+      if (pendingPlans.delete(p)) jobs.submit({ kind: 'plan', plan: p });
     }, delayMs);
   }
 
@@ -648,7 +569,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       attempt: entry.attempt,
       at: now,
     });
-    submit({ kind: 'exit', entry, gen: entry.gen, exit: 'crash' });
+    jobs.submit({ kind: 'exit', entry, gen: entry.gen, exit: 'crash' });
   }
 
   function failChild(entry: ChildEntry, reason: string, now: number): void {
@@ -846,16 +767,16 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   const supervisor: Supervisor = {
     id: supervisorId,
-    start: () => call(startAll),
-    startChild: (child) => call(() => startChildCommand(child)),
-    stopChild: (id) => call(() => stopChildCommand(id)),
+    start: () => jobs.call(startAll),
+    startChild: (child) => jobs.call(() => startChildCommand(child)),
+    stopChild: (id) => jobs.call(() => stopChildCommand(id)),
     removeChild: (id) =>
-      call(async () => {
+      jobs.call(async () => {
         await stopChildCommand(id);
         table.remove(table.get(id));
       }),
-    restartChild: (id) => call(() => restartChildCommand(id)),
-    stop: () => call(stopAll),
+    restartChild: (id) => jobs.call(() => restartChildCommand(id)),
+    stop: () => jobs.call(stopAll),
     status: (id) => table.find(id)?.status,
     state: () => state,
     children: () => table.infos(),
