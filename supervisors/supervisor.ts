@@ -13,7 +13,7 @@ import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { assertValidPolicy, decide, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
-import { isHandle, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+import { type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 import {
   createEmit,
   SupervisorEscalationError,
@@ -22,6 +22,7 @@ import {
   type SupervisorMetrics,
 } from './supervisor/events.js';
 import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
+import { createChildRunner } from './supervisor/child-runner.js';
 import { createJobQueue } from './supervisor/job-queue.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
@@ -103,25 +104,12 @@ type Job =
   | { readonly kind: 'exit'; readonly entry: ChildEntry; readonly gen: number; readonly exit: ExitReason }
   | { readonly kind: 'plan'; readonly plan: Plan };
 
-interface StartFailure {
-  readonly error: unknown;
-}
-type StartResult = true | StartFailure;
-
 interface Incarnation {
   listeners: Array<(exit: ChildExit) => void>;
   exit: ChildExit | undefined;
 }
 
 const noop = (): void => {};
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * Per-child restart budgets (`budget: 'per_child'`, for the agents supervisor). Why: agents are
@@ -161,6 +149,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   let sharedHistory: number[] = [];
   const pendingPlans = new Set<Plan>();
   const jobs = createJobQueue<Job>({ run: runJob, onDefect });
+  const runner = createChildRunner({ supervisorId, clock, logger, metrics, emit, table, startTimeoutMs, stopTimeoutMs, onExit: onChildExit });
   let incarnation: Incarnation | undefined;
 
   for (const child of spec.children ?? []) table.add(child);
@@ -345,63 +334,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       return undefined;
     };
     if (toStop.length === 0) return proceed();
-    return stopInReverse(toStop).then(proceed);
-  }
-
-  async function stopInReverse(list: ReadonlyArray<{ entry: ChildEntry; handle: ChildHandle }>): Promise<void> {
-    for (let i = list.length - 1; i >= 0; i--) {
-      const item = list[i]!;
-      await stopHandle(item.entry, item.handle);
-    }
-  }
-
-  /**
-   * Asks a child to stop and waits at most stopTimeoutMs (OTP's shutdown timeout): a child whose
-   * stop() hangs must not wedge its supervisor and, through it, every sibling. Never rejects.
-   */
-  function stopHandle(entry: ChildEntry, handle: ChildHandle): Promise<void> {
-    let stopping: Promise<void>;
-    try {
-      stopping = Promise.resolve(handle.stop());
-    } catch (error) {
-      logStopFailure(entry, error);
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        logger.error('child did not stop in time; abandoning it', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: 'stop_timeout',
-          stopTimeoutMs,
-        });
-        resolve();
-      }, stopTimeoutMs);
-      stopping.then(
-        () => {
-          if (settled) return;
-          settled = true;
-          timer.cancel();
-          resolve();
-        },
-        (error: unknown) => {
-          logStopFailure(entry, error);
-          if (settled) return;
-          settled = true;
-          timer.cancel();
-          resolve();
-        },
-      );
-    });
-  }
-
-  function logStopFailure(entry: ChildEntry, error: unknown): void {
-    // The child is treated as gone either way; the failure is reported, not hidden.
-    logger.error('child stop failed', { supervisor: supervisorId, child: entry.spec.id, kind: entry.spec.kind, error });
+    return runner.stopInReverse(toStop).then(proceed);
   }
 
   function schedule(plan: readonly ChildEntry[], gens: readonly number[], delayMs: number): void {
@@ -436,7 +369,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   /** Starts a supervised child; a failed start is handled as a crash. */
   function startSupervised(entry: ChildEntry): boolean | Promise<boolean> {
-    const result = startEntry(entry);
+    const result = runner.start(entry);
     if (result === true) return true;
     if (!(result instanceof Promise)) {
       crashOnStart(entry, result.error);
@@ -447,100 +380,6 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       crashOnStart(entry, r.error);
       return false;
     });
-  }
-
-  function startEntry(entry: ChildEntry): StartResult | Promise<StartResult> {
-    let result: Promise<ChildHandle> | ChildHandle;
-    try {
-      result = entry.spec.start();
-    } catch (error) {
-      return { error };
-    }
-    if (!isPromiseLike(result)) return attach(entry, result);
-    const starting = result;
-    // An asynchronous start may take at most startTimeoutMs; a start that hangs is a crash, and a
-    // child that comes up after its timeout is no longer ours: it is stopped, not leaked.
-    return new Promise<StartResult>((resolve) => {
-      let settled = false;
-      const timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        resolve({ error: new AuroraError('timeout', `child ${entry.spec.id} did not start within ${startTimeoutMs}ms`) });
-      }, startTimeoutMs);
-      starting.then(
-        (handle) => {
-          if (settled) {
-            if (isHandle(handle)) {
-              logger.warn('child started after its start timeout; stopping it', {
-                supervisor: supervisorId,
-                child: entry.spec.id,
-                kind: entry.spec.kind,
-                reason: 'start_timeout',
-              });
-              void stopHandle(entry, handle); // never rejects
-            }
-            return;
-          }
-          settled = true;
-          timer.cancel();
-          resolve(attach(entry, handle));
-        },
-        (error: unknown) => {
-          if (settled) {
-            logger.debug('child start failed after its start timeout', { supervisor: supervisorId, child: entry.spec.id, error });
-            return;
-          }
-          settled = true;
-          timer.cancel();
-          resolve({ error });
-        },
-      );
-    });
-  }
-
-  function attach(entry: ChildEntry, handle: unknown): StartResult {
-    if (!isHandle(handle)) return { error: new TypeError(`child ${entry.spec.id}: start() did not return a ChildHandle`) };
-    entry.handle = handle;
-    table.setStatus(entry, 'running');
-    const gen = entry.gen;
-    const reason = entry.pendingReason;
-    const crashedAt = entry.crashedAt;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    try {
-      // A handle that already exited reports it here, at once, and finds the child 'running'.
-      handle.onExit((exit) => onChildExit(entry, gen, exit));
-    } catch (error) {
-      // A handle we cannot watch is a failed start: a crash nobody would report is worse than none.
-      entry.gen++;
-      entry.handle = undefined;
-      entry.pendingReason = reason;
-      entry.crashedAt = crashedAt;
-      table.setStatus(entry, 'restarting');
-      void stopHandle(entry, handle); // never rejects
-      return { error };
-    }
-    if (reason !== undefined) {
-      const { id, kind } = entry.spec;
-      const now = clock.now();
-      const latencyMs = Number.isNaN(crashedAt) ? undefined : now - crashedAt;
-      if (metrics) {
-        metrics.supervisorRestarts.inc({ agent: id, kind, reason });
-        if (latencyMs !== undefined) metrics.supervisorRestartLatency.observe({ kind }, latencyMs / 1000);
-      }
-      emit({
-        type: 'restart',
-        supervisor: supervisorId,
-        child: id,
-        kind,
-        reason,
-        delayMs: entry.delayMs,
-        restartLatencyMs: latencyMs,
-        attempt: entry.attempt,
-        at: now,
-      });
-    }
-    return true;
   }
 
   function crashOnStart(entry: ChildEntry, error: unknown): void {
@@ -593,18 +432,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
   async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
     cancelPlans();
     const snapshot = table.entries();
-    for (let i = snapshot.length - 1; i >= 0; i--) await stopEntry(snapshot[i]!, status);
-  }
-
-  /** Ends the child's incarnation (stale exit reports and pending restarts are ignored) and stops it. */
-  async function stopEntry(entry: ChildEntry, status: 'failed' | 'stopped'): Promise<void> {
-    entry.gen++;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    const handle = entry.handle;
-    entry.handle = undefined;
-    if (handle !== undefined) await stopHandle(entry, handle);
-    table.setStatus(entry, status);
+    for (let i = snapshot.length - 1; i >= 0; i--) await runner.stop(snapshot[i]!, status);
   }
 
   async function escalate(trigger: ChildEntry | undefined, reason: string): Promise<void> {
@@ -674,7 +502,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       entry.history = [];
       entry.crashedAt = NaN;
       entry.pendingReason = undefined;
-      const result = await startEntry(entry);
+      const result = await runner.start(entry);
       if (result === true) {
         started.push(entry);
         continue;
@@ -693,7 +521,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         s.gen++;
         const handle = s.handle;
         s.handle = undefined;
-        if (handle !== undefined) await stopHandle(s, handle);
+        if (handle !== undefined) await runner.stopHandle(s, handle);
         table.setStatus(s, 'stopped');
       }
       endIncarnation({ reason: 'crash', error: result.error });
@@ -718,7 +546,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     const entry = table.add(child);
     if (state === 'idle') return;
     entry.gen++;
-    const result = await startEntry(entry);
+    const result = await runner.start(entry);
     if (result !== true) {
       // Like OTP start_child: a child that cannot start is not kept; the caller gets the error.
       table.remove(entry);
@@ -735,7 +563,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   async function stopChildCommand(id: string): Promise<void> {
     const entry = table.get(id);
-    await stopEntry(entry, 'stopped');
+    await runner.stop(entry, 'stopped');
     logger.info('child stopped', { supervisor: supervisorId, child: id, kind: entry.spec.kind });
   }
 
@@ -745,7 +573,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     const handle = entry.handle;
     entry.handle = undefined;
     claim(entry, 0, 0);
-    if (handle !== undefined) await stopHandle(entry, handle);
+    if (handle !== undefined) await runner.stopHandle(entry, handle);
     entry.history = [];
     entry.crashedAt = NaN;
     entry.pendingReason = 'operator';
@@ -757,7 +585,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       delayMs: 0,
       attempt: 0,
     });
-    const result = await startEntry(entry);
+    const result = await runner.start(entry);
     if (result !== true) {
       // Supervised again from here on: the failed start is a crash (budget, backoff, maybe 'failed').
       crashOnStart(entry, result.error);
