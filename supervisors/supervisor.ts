@@ -12,7 +12,7 @@
 import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import { assertValidPolicy, decide, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
+import { assertValidPolicy, type RestartType, type SupervisorPolicy } from './strategy.js';
 import { type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 import {
   createEmit,
@@ -24,6 +24,8 @@ import {
 import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
 import { createChildRunner } from './supervisor/child-runner.js';
 import { createJobQueue } from './supervisor/job-queue.js';
+import { createRestartExecutor, type RestartJob } from './supervisor/restart-executor.js';
+import { createRestartPlanner } from './supervisor/restart-planner.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 export {
@@ -94,16 +96,6 @@ export interface Supervisor {
   asChild(id?: string, restart?: RestartType, kind?: string): ChildSpec;
 }
 
-interface Plan {
-  readonly entries: readonly ChildEntry[];
-  readonly gens: readonly number[];
-  timer: { cancel(): void } | undefined;
-}
-
-type Job =
-  | { readonly kind: 'exit'; readonly entry: ChildEntry; readonly gen: number; readonly exit: ExitReason }
-  | { readonly kind: 'plan'; readonly plan: Plan };
-
 interface Incarnation {
   listeners: Array<(exit: ChildExit) => void>;
   exit: ChildExit | undefined;
@@ -146,24 +138,40 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
 
   const table = createChildTable(supervisorId, metrics);
   let state: SupervisorState = 'idle';
-  let sharedHistory: number[] = [];
-  const pendingPlans = new Set<Plan>();
-  const jobs = createJobQueue<Job>({ run: runJob, onDefect });
-  const runner = createChildRunner({ supervisorId, clock, logger, metrics, emit, table, startTimeoutMs, stopTimeoutMs, onExit: onChildExit });
+  // The parts call each other in a loop (a start watches for the exit that plans the next start);
+  // the loop is closed here, through `planner`, once every part exists.
+  const jobs = createJobQueue<RestartJob>({ run: (job) => planner.runJob(job), onDefect });
+  const runner = createChildRunner({
+    supervisorId,
+    clock,
+    logger,
+    metrics,
+    emit,
+    table,
+    startTimeoutMs,
+    stopTimeoutMs,
+    onExit: (entry, gen, exit) => planner.onChildExit(entry, gen, exit),
+  });
+  const executor = createRestartExecutor({ supervisorId, clock, logger, metrics, emit, table, jobs, runner });
+  const planner = createRestartPlanner({
+    supervisorId,
+    policy,
+    perChild,
+    clock,
+    rng,
+    logger,
+    emit,
+    table,
+    jobs,
+    runner,
+    executor,
+    isRunning: () => state === 'running',
+    escalate,
+    onDefect,
+  });
   let incarnation: Incarnation | undefined;
 
   for (const child of spec.children ?? []) table.add(child);
-
-  // ---------------------------------------------------------------- jobs
-
-  function runJob(job: Job): PromiseLike<unknown> | undefined {
-    switch (job.kind) {
-      case 'exit':
-        return handleExit(job.entry, job.gen, job.exit);
-      case 'plan':
-        return state === 'running' ? execPlan(job.plan.entries, job.plan.gens, 0) : undefined;
-    }
-  }
 
   /** A bug in the supervisor itself: report it and fail the supervisor, as OTP would. */
   function onDefect(error: unknown): void {
@@ -176,261 +184,9 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     );
   }
 
-  // ---------------------------------------------------------------- exits and restarts
-
-  function onChildExit(entry: ChildEntry, gen: number, exit: ChildExit | undefined): void {
-    if (entry.gen !== gen || entry.status !== 'running') {
-      // An incarnation we already stopped or replaced (e.g. it crashed while being stopped), or a
-      // second report of the same exit: nothing to decide, but leave a trace.
-      if (exit?.reason !== 'normal') {
-        logger.debug('exit of a stopped or replaced child ignored', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: 'crash',
-          error: exit?.error,
-        });
-      }
-      return;
-    }
-    entry.handle = undefined;
-    table.setStatus(entry, 'restarting');
-    const now = clock.now();
-    if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
-    // Anything but an explicit normal exit is a crash: a malformed report must not hide one.
-    const reason: ExitReason = exit?.reason === 'normal' ? 'normal' : 'crash';
-    entry.pendingReason = reason;
-    const { id, kind } = entry.spec;
-    if (reason === 'crash') {
-      const error = exit?.error;
-      logger.warn('child crashed', { supervisor: supervisorId, child: id, kind, reason, error });
-      emit({
-        type: 'crash',
-        supervisor: supervisorId,
-        child: id,
-        kind,
-        reason,
-        error: error === undefined ? undefined : describeError(error),
-        at: now,
-      });
-    } else {
-      logger.info('child exited', { supervisor: supervisorId, child: id, kind, reason });
-    }
-    // Fast path: nothing else in flight, decide and (with zero backoff and a synchronous start)
-    // restart right here, without a timer hop or a queued job.
-    if (!jobs.enterIfIdle()) {
-      jobs.submit({ kind: 'exit', entry, gen, exit: reason });
-      return;
-    }
-    let pending: PromiseLike<unknown> | undefined;
-    try {
-      pending = handleExit(entry, gen, reason);
-    } catch (error) {
-      onDefect(error);
-    }
-    jobs.resume(pending);
-  }
-
-  function handleExit(entry: ChildEntry, gen: number, exit: ExitReason): PromiseLike<unknown> | undefined {
-    if (state !== 'running' || entry.gen !== gen || entry.status !== 'restarting') return undefined;
-    const now = clock.now();
-    const decision = decide({
-      child: entry.spec,
-      exit,
-      history: perChild ? entry.history : sharedHistory,
-      policy,
-      now,
-      children: table.order,
-      rng,
-    });
-    switch (decision.action) {
-      case 'ignore': {
-        entry.pendingReason = undefined;
-        entry.crashedAt = NaN;
-        table.setStatus(entry, 'stopped');
-        logger.info('child not restarted', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: exit,
-          restart: entry.spec.restart,
-        });
-        // OTP: a temporary child is forgotten once it exits, so dynamic ones do not pile up.
-        if (entry.spec.restart === 'temporary') table.remove(entry);
-        return undefined;
-      }
-      case 'escalate':
-        if (perChild) {
-          failChild(entry, decision.reason, now);
-          return undefined;
-        }
-        return escalate(entry, decision.reason);
-      case 'restart':
-        if (perChild) entry.history = decision.history;
-        else sharedHistory = decision.history;
-        return restart(entry, decision.ids, decision.delayMs, decision.history.length);
-    }
-  }
-
-  function claim(entry: ChildEntry, delayMs: number, attempt: number): void {
-    entry.gen++;
-    table.setStatus(entry, 'restarting');
-    entry.delayMs = delayMs;
-    entry.attempt = attempt;
-  }
-
-  function restart(entry: ChildEntry, ids: readonly string[], delayMs: number, attempt: number): PromiseLike<unknown> | undefined {
-    const { id, kind } = entry.spec;
-    logger.warn('restarting child', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: entry.pendingReason,
-      delayMs,
-      attempt,
-      strategy: policy.strategy,
-      affected: ids.length > 1 ? ids : undefined,
-    });
-
-    if (ids.length === 1 && ids[0] === id) {
-      claim(entry, delayMs, attempt);
-      if (delayMs === 0) {
-        const started = startSupervised(entry);
-        return started === true || started === false ? undefined : started;
-      }
-      schedule([entry], [entry.gen], delayMs);
-      return undefined;
-    }
-
-    // one_for_all / rest_for_one: stop the other affected children (reverse start order), then
-    // start them all again in start order. Siblings already stopped or failed stay as they are;
-    // temporary siblings are stopped and not restarted (OTP).
-    const plan: ChildEntry[] = [];
-    const toStop: Array<{ entry: ChildEntry; handle: ChildHandle }> = [];
-    const dropped: ChildEntry[] = [];
-    for (const childId of ids) {
-      const sibling = table.find(childId);
-      if (sibling === undefined) continue;
-      if (sibling !== entry && sibling.status !== 'running' && sibling.status !== 'restarting') continue;
-      if (sibling.handle !== undefined) {
-        toStop.push({ entry: sibling, handle: sibling.handle });
-        sibling.handle = undefined;
-        sibling.gen++;
-      }
-      if (sibling !== entry && sibling.spec.restart === 'temporary') {
-        dropped.push(sibling);
-        table.setStatus(sibling, 'stopped');
-        continue;
-      }
-      claim(sibling, delayMs, attempt);
-      if (sibling.pendingReason === undefined) sibling.pendingReason = 'sibling';
-      plan.push(sibling);
-    }
-    const gens = plan.map((e) => e.gen);
-    const proceed = (): PromiseLike<unknown> | undefined => {
-      for (const d of dropped) table.remove(d);
-      if (delayMs === 0) return execPlan(plan, gens, 0);
-      schedule(plan, gens, delayMs);
-      return undefined;
-    };
-    if (toStop.length === 0) return proceed();
-    return runner.stopInReverse(toStop).then(proceed);
-  }
-
-  function schedule(plan: readonly ChildEntry[], gens: readonly number[], delayMs: number): void {
-    const p: Plan = { entries: plan, gens, timer: undefined };
-    pendingPlans.add(p);
-    p.timer = clock.setTimeout(() => {
-      if (pendingPlans.delete(p)) jobs.submit({ kind: 'plan', plan: p });
-    }, delayMs);
-  }
-
-  function cancelPlans(): void {
-    for (const p of pendingPlans) p.timer?.cancel();
-    pendingPlans.clear();
-  }
-
-  /** Starts the plan's children in order, skipping any claimed since; stops at the first failed start. */
-  function execPlan(plan: readonly ChildEntry[], gens: readonly number[], from: number): PromiseLike<unknown> | undefined {
-    for (let i = from; i < plan.length; i++) {
-      const entry = plan[i]!;
-      if (entry.gen !== gens[i] || entry.status !== 'restarting') continue;
-      const started = startSupervised(entry);
-      // A failed start is queued as a crash of that child; its decision covers the children after
-      // it (rest_for_one, one_for_all) or escalates, so the rest are not started without it.
-      if (started === false) return undefined;
-      if (started !== true) {
-        const next = i + 1;
-        return started.then((ok) => (ok ? execPlan(plan, gens, next) : undefined));
-      }
-    }
-    return undefined;
-  }
-
-  /** Starts a supervised child; a failed start is handled as a crash. */
-  function startSupervised(entry: ChildEntry): boolean | Promise<boolean> {
-    const result = runner.start(entry);
-    if (result === true) return true;
-    if (!(result instanceof Promise)) {
-      crashOnStart(entry, result.error);
-      return false;
-    }
-    return result.then((r) => {
-      if (r === true) return true;
-      crashOnStart(entry, r.error);
-      return false;
-    });
-  }
-
-  function crashOnStart(entry: ChildEntry, error: unknown): void {
-    const now = clock.now();
-    if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
-    entry.handle = undefined;
-    entry.pendingReason = 'crash';
-    table.setStatus(entry, 'restarting');
-    const { id, kind } = entry.spec;
-    logger.warn('child start failed', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: 'start_failed',
-      delayMs: entry.delayMs,
-      attempt: entry.attempt,
-      error,
-    });
-    emit({
-      type: 'crash',
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: 'start_failed',
-      error: describeError(error),
-      attempt: entry.attempt,
-      at: now,
-    });
-    jobs.submit({ kind: 'exit', entry, gen: entry.gen, exit: 'crash' });
-  }
-
-  function failChild(entry: ChildEntry, reason: string, now: number): void {
-    entry.gen++;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    table.setStatus(entry, 'failed');
-    const { id, kind } = entry.spec;
-    logger.error('child failed: restart budget spent', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason,
-      attempt: entry.history.length,
-    });
-    metrics?.supervisorEscalations.inc({ supervisor: `${supervisorId}/${id}` });
-    emit({ type: 'failed', supervisor: supervisorId, child: id, kind, reason, at: now });
-  }
-
   /** Stops every child, last started first, cancelling pending restarts; each ends in `status`. */
   async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
-    cancelPlans();
+    executor.cancelPlans();
     const snapshot = table.entries();
     for (let i = snapshot.length - 1; i >= 0; i--) await runner.stop(snapshot[i]!, status);
   }
@@ -451,7 +207,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       child: escalation.child,
       kind: escalation.kind,
       reason,
-      attempt: sharedHistory.length,
+      attempt: planner.sharedRestartCount(),
     });
     metrics?.supervisorEscalations.inc({ supervisor: supervisorId });
     emit({ type: 'escalation', ...escalation });
@@ -492,7 +248,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       }
     }
     state = 'running';
-    sharedHistory = [];
+    planner.resetSharedBudget();
     incarnation = { listeners: [], exit: undefined };
     const started: ChildEntry[] = [];
     for (const id of table.order.slice()) {
@@ -572,7 +328,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     if (state !== 'running') throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
     const handle = entry.handle;
     entry.handle = undefined;
-    claim(entry, 0, 0);
+    planner.claim(entry, 0, 0);
     if (handle !== undefined) await runner.stopHandle(entry, handle);
     entry.history = [];
     entry.crashedAt = NaN;
@@ -588,7 +344,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     const result = await runner.start(entry);
     if (result !== true) {
       // Supervised again from here on: the failed start is a crash (budget, backoff, maybe 'failed').
-      crashOnStart(entry, result.error);
+      executor.crashOnStart(entry, result.error);
       throw result.error;
     }
   }
