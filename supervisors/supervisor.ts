@@ -13,7 +13,7 @@ import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { assertValidPolicy, type RestartType, type SupervisorPolicy } from './strategy.js';
-import { type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+import { type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 import {
   createEmit,
   SupervisorEscalationError,
@@ -23,6 +23,7 @@ import {
 } from './supervisor/events.js';
 import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
 import { createChildRunner } from './supervisor/child-runner.js';
+import { createIncarnations } from './supervisor/incarnation.js';
 import { createJobQueue } from './supervisor/job-queue.js';
 import { createRestartExecutor, type RestartJob } from './supervisor/restart-executor.js';
 import { createRestartPlanner } from './supervisor/restart-planner.js';
@@ -96,11 +97,6 @@ export interface Supervisor {
   asChild(id?: string, restart?: RestartType, kind?: string): ChildSpec;
 }
 
-interface Incarnation {
-  listeners: Array<(exit: ChildExit) => void>;
-  exit: ChildExit | undefined;
-}
-
 const noop = (): void => {};
 
 /**
@@ -169,7 +165,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     escalate,
     onDefect,
   });
-  let incarnation: Incarnation | undefined;
+  const incarnations = createIncarnations(supervisorId, logger);
 
   for (const child of spec.children ?? []) table.add(child);
 
@@ -218,22 +214,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         logger.error('supervisor parent handler threw', { supervisor: supervisorId, error });
       }
     }
-    endIncarnation({ reason: 'crash', error: new SupervisorEscalationError(escalation) });
-  }
-
-  function endIncarnation(exit: ChildExit): void {
-    const current = incarnation;
-    if (current === undefined || current.exit !== undefined) return;
-    current.exit = exit;
-    const listeners = current.listeners;
-    current.listeners = [];
-    for (const listener of listeners) {
-      try {
-        listener(exit);
-      } catch (error) {
-        logger.error('supervisor exit listener threw', { supervisor: supervisorId, error });
-      }
-    }
+    incarnations.end({ reason: 'crash', error: new SupervisorEscalationError(escalation) });
   }
 
   // ---------------------------------------------------------------- commands
@@ -249,7 +230,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     }
     state = 'running';
     planner.resetSharedBudget();
-    incarnation = { listeners: [], exit: undefined };
+    incarnations.begin();
     const started: ChildEntry[] = [];
     for (const id of table.order.slice()) {
       const entry = table.find(id);
@@ -280,7 +261,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         if (handle !== undefined) await runner.stopHandle(s, handle);
         table.setStatus(s, 'stopped');
       }
-      endIncarnation({ reason: 'crash', error: result.error });
+      incarnations.end({ reason: 'crash', error: result.error });
       throw result.error;
     }
     logger.info('supervisor started', { supervisor: supervisorId, children: started.length });
@@ -292,7 +273,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     await stopEveryChild('stopped');
     state = 'stopped';
     logger.info('supervisor stopped', { supervisor: supervisorId });
-    endIncarnation({ reason: 'normal' });
+    incarnations.end({ reason: 'normal' });
   }
 
   async function startChildCommand(child: ChildSpec): Promise<void> {
@@ -371,14 +352,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         kind,
         start: async (): Promise<ChildHandle> => {
           await supervisor.start();
-          const current = incarnation!;
-          return {
-            stop: () => supervisor.stop(),
-            onExit(listener) {
-              if (current.exit !== undefined) listener(current.exit);
-              else current.listeners.push(listener);
-            },
-          };
+          return incarnations.handle(() => supervisor.stop());
         },
       };
     },
