@@ -12,7 +12,7 @@
 import type { Clock } from '../runtime/clock.js';
 import { AuroraError, describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import { assertValidPolicy, type RestartType, type SupervisorPolicy } from './strategy.js';
+import type { RestartType } from './strategy.js';
 import { type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 import {
   createEmit,
@@ -27,6 +27,7 @@ import { createIncarnations } from './supervisor/incarnation.js';
 import { createJobQueue } from './supervisor/job-queue.js';
 import { createRestartExecutor, type RestartJob } from './supervisor/restart-executor.js';
 import { createRestartPlanner } from './supervisor/restart-planner.js';
+import { resolveSpec, type SupervisorSpec } from './supervisor/supervisor-spec.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 export {
@@ -39,32 +40,16 @@ export {
   type SupervisorEventType,
   type SupervisorMetrics,
 } from './supervisor/events.js';
+export {
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  RESTART_BUDGETS,
+  type RestartBudget,
+  type SupervisorSpec,
+} from './supervisor/supervisor-spec.js';
 
 export const SUPERVISOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
-
-/**
- * shared: one intensity window for the whole supervisor (OTP); spending it escalates.
- * per_child: each child has its own window; spending it fails only that child (see createSupervisor).
- */
-export const RESTART_BUDGETS = ['shared', 'per_child'] as const;
-export type RestartBudget = (typeof RESTART_BUDGETS)[number];
-
-export interface SupervisorSpec {
-  readonly id: string;
-  readonly policy: SupervisorPolicy;
-  /** Static children, started in this order by start(). */
-  readonly children?: readonly ChildSpec[];
-  /** Default 'shared'. 'per_child' requires strategy one_for_one. */
-  readonly budget?: RestartBudget;
-  /** Longest an asynchronous child start() may take before it counts as a crash. Default 30 000. */
-  readonly startTimeoutMs?: number;
-  /** Longest a child's stop() is awaited before the child is abandoned (logged). Default 5 000. */
-  readonly stopTimeoutMs?: number;
-}
-
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
-export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 
 export interface SupervisorDeps {
   readonly clock: Clock;
@@ -99,36 +84,10 @@ export interface Supervisor {
 
 const noop = (): void => {};
 
-/**
- * Per-child restart budgets (`budget: 'per_child'`, for the agents supervisor). Why: agents are
- * independent and created by users; with one shared intensity window a single crash-looping agent
- * would spend the budget of every other agent and, on escalation, take all of them (and the agents
- * supervisor) down. OTP would give each agent its own supervisor (a one-child one_for_one
- * supervisor under a simple_one_for_one); here each child simply carries its own window, which has
- * the same effect without an extra process per agent: when an agent spends its budget, that
- * notional per-agent supervisor "escalates" — the agent alone becomes 'failed' (still listed and
- * queryable, never silently dropped), a 'failed' event is emitted and
- * aurora_supervisor_escalations_total{supervisor="<supervisor>/<agent>"} is incremented — and the
- * agents supervisor keeps running. restartChild(id) revives the agent with a fresh budget.
- */
 export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Supervisor {
-  assertValidPolicy(spec.policy);
-  const budget: RestartBudget = spec.budget ?? 'shared';
-  if (!(RESTART_BUDGETS as readonly string[]).includes(budget)) throw new Error(`unknown restart budget "${budget}"`);
-  if (budget === 'per_child' && spec.policy.strategy !== 'one_for_one') {
-    throw new Error(`supervisor ${spec.id}: per_child budgets need strategy one_for_one (children must be independent)`);
-  }
-  const startTimeoutMs = spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const stopTimeoutMs = spec.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  for (const [name, ms] of [
-    ['startTimeoutMs', startTimeoutMs],
-    ['stopTimeoutMs', stopTimeoutMs],
-  ] as const) {
-    if (!(ms > 0)) throw new Error(`supervisor ${spec.id}: ${name} must be > 0`);
-  }
+  const { perChild, startTimeoutMs, stopTimeoutMs } = resolveSpec(spec);
   const supervisorId = spec.id;
   const policy = spec.policy;
-  const perChild = budget === 'per_child';
   const { clock, rng, logger, metrics, onEvent, parent } = deps;
   const emit = createEmit(supervisorId, logger, onEvent);
 
