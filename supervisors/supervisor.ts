@@ -9,11 +9,19 @@
 // agent's 10 s backoff never delays another agent's restart. Every child incarnation carries a
 // generation number; an exit report or a scheduled restart for an older generation is stale and
 // ignored, which makes exits racing a restart deterministic.
+//
+// This file is the supervisor's API and its own start, stop and escalation; the parts it composes
+// live in supervisor/: the child table, the job queue, the child runner (start/stop within time
+// bounds), the restart planner (exit → decision → plan) and executor (plans carried out), and the
+// commands on one child.
 import type { Clock } from '../runtime/clock.js';
-import { AuroraError, describe as describeError } from '../runtime/errors.js';
+import { describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { RestartType } from './strategy.js';
-import { type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+import { createChildCommands } from './supervisor/child-commands.js';
+import { createChildRunner } from './supervisor/child-runner.js';
+import type { ChildHandle, ChildInfo, ChildSpec, ChildStatus } from './supervisor/child-spec.js';
+import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
 import {
   createEmit,
   SupervisorEscalationError,
@@ -21,13 +29,11 @@ import {
   type SupervisorEvent,
   type SupervisorMetrics,
 } from './supervisor/events.js';
-import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
-import { createChildRunner } from './supervisor/child-runner.js';
 import { createIncarnations } from './supervisor/incarnation.js';
 import { createJobQueue } from './supervisor/job-queue.js';
 import { createRestartExecutor, type RestartJob } from './supervisor/restart-executor.js';
 import { createRestartPlanner } from './supervisor/restart-planner.js';
-import { resolveSpec, type SupervisorSpec } from './supervisor/supervisor-spec.js';
+import { resolveSpec, type SupervisorSpec, type SupervisorState } from './supervisor/supervisor-spec.js';
 
 export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
 export {
@@ -44,12 +50,11 @@ export {
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   RESTART_BUDGETS,
+  SUPERVISOR_STATES,
   type RestartBudget,
   type SupervisorSpec,
+  type SupervisorState,
 } from './supervisor/supervisor-spec.js';
-
-export const SUPERVISOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
 
 export interface SupervisorDeps {
   readonly clock: Clock;
@@ -84,15 +89,16 @@ export interface Supervisor {
 
 const noop = (): void => {};
 
+/** Builds a supervisor from its parts; nothing starts before start(). */
 export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Supervisor {
   const { perChild, startTimeoutMs, stopTimeoutMs } = resolveSpec(spec);
   const supervisorId = spec.id;
   const policy = spec.policy;
   const { clock, rng, logger, metrics, onEvent, parent } = deps;
   const emit = createEmit(supervisorId, logger, onEvent);
+  let state: SupervisorState = 'idle';
 
   const table = createChildTable(supervisorId, metrics);
-  let state: SupervisorState = 'idle';
   // The parts call each other in a loop (a start watches for the exit that plans the next start);
   // the loop is closed here, through `planner`, once every part exists.
   const jobs = createJobQueue<RestartJob>({ run: (job) => planner.runJob(job), onDefect });
@@ -125,6 +131,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     onDefect,
   });
   const incarnations = createIncarnations(supervisorId, logger);
+  const commands = createChildCommands({ supervisorId, logger, table, runner, planner, executor, state: () => state });
 
   for (const child of spec.children ?? []) table.add(child);
 
@@ -176,7 +183,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     incarnations.end({ reason: 'crash', error: new SupervisorEscalationError(escalation) });
   }
 
-  // ---------------------------------------------------------------- commands
+  // ---------------------------------------------------------------- the supervisor's own start and stop
 
   async function startAll(): Promise<void> {
     if (state === 'running') return;
@@ -235,71 +242,13 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     incarnations.end({ reason: 'normal' });
   }
 
-  async function startChildCommand(child: ChildSpec): Promise<void> {
-    if (state !== 'idle' && state !== 'running') {
-      throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
-    }
-    const entry = table.add(child);
-    if (state === 'idle') return;
-    entry.gen++;
-    const result = await runner.start(entry);
-    if (result !== true) {
-      // Like OTP start_child: a child that cannot start is not kept; the caller gets the error.
-      table.remove(entry);
-      logger.warn('child start failed', {
-        supervisor: supervisorId,
-        child: child.id,
-        kind: child.kind,
-        reason: 'start_failed',
-        error: result.error,
-      });
-      throw result.error;
-    }
-  }
-
-  async function stopChildCommand(id: string): Promise<void> {
-    const entry = table.get(id);
-    await runner.stop(entry, 'stopped');
-    logger.info('child stopped', { supervisor: supervisorId, child: id, kind: entry.spec.kind });
-  }
-
-  async function restartChildCommand(id: string): Promise<void> {
-    const entry = table.get(id);
-    if (state !== 'running') throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
-    const handle = entry.handle;
-    entry.handle = undefined;
-    planner.claim(entry, 0, 0);
-    if (handle !== undefined) await runner.stopHandle(entry, handle);
-    entry.history = [];
-    entry.crashedAt = NaN;
-    entry.pendingReason = 'operator';
-    logger.warn('restarting child on operator request', {
-      supervisor: supervisorId,
-      child: id,
-      kind: entry.spec.kind,
-      reason: 'operator',
-      delayMs: 0,
-      attempt: 0,
-    });
-    const result = await runner.start(entry);
-    if (result !== true) {
-      // Supervised again from here on: the failed start is a crash (budget, backoff, maybe 'failed').
-      executor.crashOnStart(entry, result.error);
-      throw result.error;
-    }
-  }
-
   const supervisor: Supervisor = {
     id: supervisorId,
     start: () => jobs.call(startAll),
-    startChild: (child) => jobs.call(() => startChildCommand(child)),
-    stopChild: (id) => jobs.call(() => stopChildCommand(id)),
-    removeChild: (id) =>
-      jobs.call(async () => {
-        await stopChildCommand(id);
-        table.remove(table.get(id));
-      }),
-    restartChild: (id) => jobs.call(() => restartChildCommand(id)),
+    startChild: (child) => jobs.call(() => commands.startChild(child)),
+    stopChild: (id) => jobs.call(() => commands.stopChild(id)),
+    removeChild: (id) => jobs.call(() => commands.removeChild(id)),
+    restartChild: (id) => jobs.call(() => commands.restartChild(id)),
     stop: () => jobs.call(stopAll),
     status: (id) => table.find(id)?.status,
     state: () => state,

@@ -1,7 +1,11 @@
 // What a supervisor is told to be: its policy, static children, restart budget and time bounds on
-// its children, and the check that turns a spec into settings it can run with (or a descriptive error).
+// its children, and the check that turns a spec into settings it can run with (or a descriptive
+// error); and the states it goes through.
 import { assertValidPolicy, type SupervisorPolicy } from '../strategy.js';
 import type { ChildSpec } from './child-spec.js';
+
+export const SUPERVISOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
+export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
 
 /**
  * shared: one intensity window for the whole supervisor (OTP); spending it escalates.
