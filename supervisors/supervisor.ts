@@ -12,8 +12,8 @@
 //
 // This file is the supervisor's API and its own start, stop and escalation; the parts it composes
 // live in supervisor/: the child table, the job queue, the child runner (start/stop within time
-// bounds), the restart planner (exit → decision → plan) and executor (plans carried out), and the
-// commands on one child.
+// bounds), the restart planner (exit → decision → plan) and executor (plans carried out), the
+// commands on one child, and the incarnation a parent watches (beside the spec and event shapes).
 import type { Clock } from '../runtime/clock.js';
 import { describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';

@@ -20,7 +20,10 @@ export interface ChildEntry {
 }
 
 export interface ChildTable {
-  /** Child ids in start order (what decide() calls `children`): the live list, read but never changed. */
+  /**
+   * Child ids in start order (what decide() calls `children`). The live list, so a decision on the
+   * restart path reads it without a copy; only the table changes it.
+   */
   readonly order: readonly string[];
   find(id: string): ChildEntry | undefined;
   /** Like find, but an unknown id is an agent_not_found error. */
@@ -29,12 +32,14 @@ export interface ChildTable {
   add(spec: ChildSpec): ChildEntry;
   /** Forgets the child; reports and restarts still pending for it become stale. */
   remove(entry: ChildEntry): void;
+  /** Also moves the children gauge, for a child still in the table. */
   setStatus(entry: ChildEntry, next: ChildStatus): void;
   /** The children in start order, as a copy. */
   entries(): ChildEntry[];
   infos(): ChildInfo[];
 }
 
+// Label objects made once: status changes are on the restart path.
 const STATUS_LABELS: Readonly<Record<ChildStatus, { status: ChildStatus }>> = Object.freeze({
   running: Object.freeze({ status: 'running' as const }),
   restarting: Object.freeze({ status: 'restarting' as const }),
@@ -46,13 +51,9 @@ export function createChildTable(supervisorId: string, metrics: SupervisorMetric
   const byId = new Map<string, ChildEntry>();
   const order: string[] = [];
 
-  function find(id: string): ChildEntry | undefined {
-    return byId.get(id);
-  }
-
   return {
     order,
-    find,
+    find: (id) => byId.get(id),
     get(id) {
       const entry = byId.get(id);
       if (!entry) throw new AuroraError('agent_not_found', `supervisor ${supervisorId} has no child "${id}"`);

@@ -11,14 +11,14 @@ class Command {
   ) {}
 }
 
-export interface JobQueueDeps<J> {
+export interface JobQueueDeps<J extends object> {
   /** Runs a job; a returned promise holds the queue until it settles. */
   readonly run: (job: J) => PromiseLike<unknown> | undefined;
   /** A job that threw or rejected: a defect of the supervisor. Called while the queue is busy. */
   readonly onDefect: (error: unknown) => void;
 }
 
-export interface JobQueue<J> {
+export interface JobQueue<J extends object> {
   submit(job: J): void;
   /** Queues `fn` as a command; the returned promise settles with it. */
   call(fn: () => Promise<void> | void): Promise<void>;
@@ -34,7 +34,7 @@ export interface JobQueue<J> {
   resume(pending: PromiseLike<unknown> | undefined): void;
 }
 
-export function createJobQueue<J>({ run, onDefect }: JobQueueDeps<J>): JobQueue<J> {
+export function createJobQueue<J extends object>({ run, onDefect }: JobQueueDeps<J>): JobQueue<J> {
   const queue: Array<J | Command> = [];
   let busy = false;
   /** Settles the caller of the command that just finished (see pump). */
