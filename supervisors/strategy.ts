@@ -1,6 +1,6 @@
 // Pure supervision decisions (Erlang/OTP semantics): given a child's exit, the restarts already made
 // and the policy, say whether to ignore it, which children to restart after what delay, or escalate.
-// No clock, no timers, no I/O: supervisor.ts carries the decision out.
+// No clock, no timers, no I/O: the supervisor (supervisor/restart-planner.ts) carries the decision out.
 import type { SupervisionConfig } from '../runtime/config.js';
 import { backoffDelayMs } from './backoff.js';
 

@@ -9,105 +9,52 @@
 // agent's 10 s backoff never delays another agent's restart. Every child incarnation carries a
 // generation number; an exit report or a scheduled restart for an older generation is stale and
 // ignored, which makes exits racing a restart deterministic.
+//
+// This file is the supervisor's API and its own start, stop and escalation; the parts it composes
+// live in supervisor/: the child table, the job queue, the child runner (start/stop within time
+// bounds), the restart planner (exit → decision → plan) and executor (plans carried out), the
+// commands on one child, and the incarnation a parent watches (beside the spec and event shapes).
 import type { Clock } from '../runtime/clock.js';
-import { AuroraError, describe as describeError } from '../runtime/errors.js';
+import { describe as describeError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Metrics } from '../runtime/metrics.js';
-import { assertValidPolicy, decide, RESTART_TYPES, type ExitReason, type RestartType, type SupervisorPolicy } from './strategy.js';
+import type { RestartType } from './strategy.js';
+import { createChildCommands } from './supervisor/child-commands.js';
+import { createChildRunner } from './supervisor/child-runner.js';
+import type { ChildHandle, ChildInfo, ChildSpec, ChildStatus } from './supervisor/child-spec.js';
+import { createChildTable, type ChildEntry } from './supervisor/child-table.js';
+import {
+  createEmit,
+  SupervisorEscalationError,
+  type SupervisorEscalation,
+  type SupervisorEvent,
+  type SupervisorMetrics,
+} from './supervisor/events.js';
+import { createIncarnations } from './supervisor/incarnation.js';
+import { createJobQueue } from './supervisor/job-queue.js';
+import { createRestartExecutor, type RestartJob } from './supervisor/restart-executor.js';
+import { createRestartPlanner } from './supervisor/restart-planner.js';
+import { resolveSpec, type SupervisorSpec, type SupervisorState } from './supervisor/supervisor-spec.js';
 
-export interface ChildExit {
-  readonly reason: ExitReason;
-  readonly error?: unknown;
-}
-
-/** A running child. If it has already exited when onExit is called, the listener is called at once. */
-export interface ChildHandle {
-  stop(): Promise<void>;
-  onExit(listener: (exit: ChildExit) => void): void;
-}
-
-export interface ChildSpec {
-  readonly id: string;
-  readonly restart: RestartType;
-  /** Agent kind or service name; a metric label, so keep it to a small set. */
-  readonly kind: string;
-  /** Throwing (or rejecting) counts as a crash of the child. */
-  start(): Promise<ChildHandle> | ChildHandle;
-}
-
-export const CHILD_STATUSES = ['running', 'restarting', 'stopped', 'failed'] as const;
-export type ChildStatus = (typeof CHILD_STATUSES)[number];
-
-export const SUPERVISOR_STATES = ['idle', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type SupervisorState = (typeof SUPERVISOR_STATES)[number];
-
-/**
- * shared: one intensity window for the whole supervisor (OTP); spending it escalates.
- * per_child: each child has its own window; spending it fails only that child (see createSupervisor).
- */
-export const RESTART_BUDGETS = ['shared', 'per_child'] as const;
-export type RestartBudget = (typeof RESTART_BUDGETS)[number];
-
-/** `reason` label of aurora_supervisor_restarts_total: why the child was (re)started. */
-export const RESTART_REASONS = ['crash', 'normal', 'sibling', 'operator'] as const;
-export type RestartReason = (typeof RESTART_REASONS)[number];
-
-export const SUPERVISOR_EVENT_TYPES = ['crash', 'restart', 'escalation', 'failed'] as const;
-export type SupervisorEventType = (typeof SUPERVISOR_EVENT_TYPES)[number];
-
-export interface SupervisorEvent {
-  readonly type: SupervisorEventType;
-  readonly supervisor: string;
-  readonly child: string;
-  readonly kind: string;
-  /** crash: 'crash' | 'start_failed'; restart: a RestartReason; escalation / failed: why. */
-  readonly reason: string;
-  readonly delayMs?: number;
-  /** restart after a crash or exit: ms from the exit until the child ran again. */
-  readonly restartLatencyMs?: number;
-  readonly attempt?: number;
-  /** crash: the error's message. */
-  readonly error?: string;
-  readonly at: number;
-}
-
-export interface SupervisorEscalation {
-  readonly supervisor: string;
-  /** The child whose exit spent the budget (the supervisor's own id for an internal defect). */
-  readonly child: string;
-  readonly kind: string;
-  readonly reason: string;
-  readonly at: number;
-}
-
-/** What a nested supervisor reports to its parent as its crash. */
-export class SupervisorEscalationError extends Error {
-  override readonly name = 'SupervisorEscalationError';
-  constructor(readonly escalation: SupervisorEscalation) {
-    super(`supervisor ${escalation.supervisor} escalated: ${escalation.reason}`);
-  }
-}
-
-export type SupervisorMetrics = Pick<
-  Metrics,
-  'supervisorRestarts' | 'supervisorRestartLatency' | 'supervisorEscalations' | 'supervisorChildren'
->;
-
-export interface SupervisorSpec {
-  readonly id: string;
-  readonly policy: SupervisorPolicy;
-  /** Static children, started in this order by start(). */
-  readonly children?: readonly ChildSpec[];
-  /** Default 'shared'. 'per_child' requires strategy one_for_one. */
-  readonly budget?: RestartBudget;
-  /** Longest an asynchronous child start() may take before it counts as a crash. Default 30 000. */
-  readonly startTimeoutMs?: number;
-  /** Longest a child's stop() is awaited before the child is abandoned (logged). Default 5 000. */
-  readonly stopTimeoutMs?: number;
-}
-
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
-export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+export { CHILD_STATUSES, type ChildExit, type ChildHandle, type ChildInfo, type ChildSpec, type ChildStatus } from './supervisor/child-spec.js';
+export {
+  RESTART_REASONS,
+  SUPERVISOR_EVENT_TYPES,
+  SupervisorEscalationError,
+  type RestartReason,
+  type SupervisorEscalation,
+  type SupervisorEvent,
+  type SupervisorEventType,
+  type SupervisorMetrics,
+} from './supervisor/events.js';
+export {
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  RESTART_BUDGETS,
+  SUPERVISOR_STATES,
+  type RestartBudget,
+  type SupervisorSpec,
+  type SupervisorState,
+} from './supervisor/supervisor-spec.js';
 
 export interface SupervisorDeps {
   readonly clock: Clock;
@@ -117,13 +64,6 @@ export interface SupervisorDeps {
   readonly onEvent?: (event: SupervisorEvent) => void;
   /** Called after this supervisor escalated (its children are stopped by then). */
   readonly parent?: (escalation: SupervisorEscalation) => void;
-}
-
-export interface ChildInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly restart: RestartType;
-  readonly status: ChildStatus;
 }
 
 export interface Supervisor {
@@ -147,702 +87,73 @@ export interface Supervisor {
   asChild(id?: string, restart?: RestartType, kind?: string): ChildSpec;
 }
 
-interface Entry {
-  readonly spec: ChildSpec;
-  status: ChildStatus;
-  handle: ChildHandle | undefined;
-  /** Bumped whenever an incarnation ends or a restart claims the child; stale reports carry an older one. */
-  gen: number;
-  /** per_child budget only: this child's restart timestamps. */
-  history: number[];
-  /** When the exit that the pending restart answers happened; NaN when none is pending. */
-  crashedAt: number;
-  pendingReason: RestartReason | undefined;
-  delayMs: number;
-  attempt: number;
-}
-
-interface Plan {
-  readonly entries: readonly Entry[];
-  readonly gens: readonly number[];
-  timer: { cancel(): void } | undefined;
-}
-
-type Job =
-  | { readonly kind: 'exit'; readonly entry: Entry; readonly gen: number; readonly exit: ExitReason }
-  | { readonly kind: 'plan'; readonly plan: Plan }
-  | {
-      readonly kind: 'call';
-      readonly fn: () => Promise<void> | void;
-      readonly resolve: () => void;
-      readonly reject: (err: unknown) => void;
-    };
-
-interface StartFailure {
-  readonly error: unknown;
-}
-type StartResult = true | StartFailure;
-
-interface Incarnation {
-  listeners: Array<(exit: ChildExit) => void>;
-  exit: ChildExit | undefined;
-}
-
-const STATUS_LABELS: Readonly<Record<ChildStatus, { status: ChildStatus }>> = Object.freeze({
-  running: Object.freeze({ status: 'running' as const }),
-  restarting: Object.freeze({ status: 'restarting' as const }),
-  stopped: Object.freeze({ status: 'stopped' as const }),
-  failed: Object.freeze({ status: 'failed' as const }),
-});
-
 const noop = (): void => {};
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-function isHandle(value: unknown): value is ChildHandle {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ChildHandle).stop === 'function' &&
-    typeof (value as ChildHandle).onExit === 'function'
-  );
-}
-
-function assertValidChildSpec(spec: ChildSpec): void {
-  if (typeof spec !== 'object' || spec === null) throw new TypeError('child spec must be an object');
-  if (typeof spec.id !== 'string' || spec.id === '') throw new TypeError('child spec id must be a non-empty string');
-  if (!(RESTART_TYPES as readonly string[]).includes(spec.restart)) {
-    throw new TypeError(`child ${spec.id}: restart must be one of ${RESTART_TYPES.join(', ')}`);
-  }
-  if (typeof spec.kind !== 'string' || spec.kind === '') throw new TypeError(`child ${spec.id}: kind must be a non-empty string`);
-  if (typeof spec.start !== 'function') throw new TypeError(`child ${spec.id}: start must be a function`);
-}
-
-/**
- * Per-child restart budgets (`budget: 'per_child'`, for the agents supervisor). Why: agents are
- * independent and created by users; with one shared intensity window a single crash-looping agent
- * would spend the budget of every other agent and, on escalation, take all of them (and the agents
- * supervisor) down. OTP would give each agent its own supervisor (a one-child one_for_one
- * supervisor under a simple_one_for_one); here each child simply carries its own window, which has
- * the same effect without an extra process per agent: when an agent spends its budget, that
- * notional per-agent supervisor "escalates" — the agent alone becomes 'failed' (still listed and
- * queryable, never silently dropped), a 'failed' event is emitted and
- * aurora_supervisor_escalations_total{supervisor="<supervisor>/<agent>"} is incremented — and the
- * agents supervisor keeps running. restartChild(id) revives the agent with a fresh budget.
- */
+/** Builds a supervisor from its parts; nothing starts before start(). */
 export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Supervisor {
-  assertValidPolicy(spec.policy);
-  const budget: RestartBudget = spec.budget ?? 'shared';
-  if (!(RESTART_BUDGETS as readonly string[]).includes(budget)) throw new Error(`unknown restart budget "${budget}"`);
-  if (budget === 'per_child' && spec.policy.strategy !== 'one_for_one') {
-    throw new Error(`supervisor ${spec.id}: per_child budgets need strategy one_for_one (children must be independent)`);
-  }
-  const startTimeoutMs = spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const stopTimeoutMs = spec.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  for (const [name, ms] of [
-    ['startTimeoutMs', startTimeoutMs],
-    ['stopTimeoutMs', stopTimeoutMs],
-  ] as const) {
-    if (!(ms > 0)) throw new Error(`supervisor ${spec.id}: ${name} must be > 0`);
-  }
+  const { perChild, startTimeoutMs, stopTimeoutMs } = resolveSpec(spec);
   const supervisorId = spec.id;
   const policy = spec.policy;
-  const perChild = budget === 'per_child';
   const { clock, rng, logger, metrics, onEvent, parent } = deps;
-
-  const entries = new Map<string, Entry>();
-  /** Child ids in start order (what decide() calls `children`). */
-  const order: string[] = [];
+  const emit = createEmit(supervisorId, logger, onEvent);
   let state: SupervisorState = 'idle';
-  let sharedHistory: number[] = [];
-  const pendingPlans = new Set<Plan>();
-  const queue: Job[] = [];
-  let busy = false;
-  /** Settles the caller of the command that just finished (see pump). */
-  let finishCall: (() => void) | undefined;
-  let incarnation: Incarnation | undefined;
 
-  for (const child of spec.children ?? []) addEntry(child);
+  const table = createChildTable(supervisorId, metrics);
+  // The parts call each other in a loop (a start watches for the exit that plans the next start);
+  // the loop is closed here, through `planner`, once every part exists.
+  const jobs = createJobQueue<RestartJob>({ run: (job) => planner.runJob(job), onDefect });
+  const runner = createChildRunner({
+    supervisorId,
+    clock,
+    logger,
+    metrics,
+    emit,
+    table,
+    startTimeoutMs,
+    stopTimeoutMs,
+    onExit: (entry, gen, exit) => planner.onChildExit(entry, gen, exit),
+  });
+  const executor = createRestartExecutor({ supervisorId, clock, logger, metrics, emit, table, jobs, runner });
+  const planner = createRestartPlanner({
+    supervisorId,
+    policy,
+    perChild,
+    clock,
+    rng,
+    logger,
+    emit,
+    table,
+    jobs,
+    runner,
+    executor,
+    isRunning: () => state === 'running',
+    escalate,
+    onDefect,
+  });
+  const incarnations = createIncarnations(supervisorId, logger);
+  const commands = createChildCommands({ supervisorId, logger, table, runner, planner, executor, state: () => state });
 
-  // ---------------------------------------------------------------- bookkeeping
-
-  function addEntry(child: ChildSpec): Entry {
-    assertValidChildSpec(child);
-    if (entries.has(child.id)) {
-      throw new AuroraError('agent_exists', `supervisor ${supervisorId} already has a child "${child.id}"`);
-    }
-    const entry: Entry = {
-      spec: child,
-      status: 'stopped',
-      handle: undefined,
-      gen: 0,
-      history: [],
-      crashedAt: NaN,
-      pendingReason: undefined,
-      delayMs: 0,
-      attempt: 0,
-    };
-    entries.set(child.id, entry);
-    order.push(child.id);
-    metrics?.supervisorChildren.inc(STATUS_LABELS.stopped);
-    return entry;
-  }
-
-  function removeEntry(entry: Entry): void {
-    if (entries.get(entry.spec.id) !== entry) return;
-    entries.delete(entry.spec.id);
-    const index = order.indexOf(entry.spec.id);
-    if (index >= 0) order.splice(index, 1);
-    entry.gen++;
-    metrics?.supervisorChildren.dec(STATUS_LABELS[entry.status]);
-  }
-
-  function getEntry(id: string): Entry {
-    const entry = entries.get(id);
-    if (!entry) throw new AuroraError('agent_not_found', `supervisor ${supervisorId} has no child "${id}"`);
-    return entry;
-  }
-
-  function setStatus(entry: Entry, next: ChildStatus): void {
-    const prev = entry.status;
-    if (prev === next) return;
-    entry.status = next;
-    if (metrics && entries.get(entry.spec.id) === entry) {
-      metrics.supervisorChildren.dec(STATUS_LABELS[prev]);
-      metrics.supervisorChildren.inc(STATUS_LABELS[next]);
-    }
-  }
-
-  function emit(event: SupervisorEvent): void {
-    if (!onEvent) return;
-    try {
-      onEvent(event);
-    } catch (error) {
-      // An observer's bug must not break supervision; it is reported, not hidden.
-      logger.error('supervisor event handler threw', { supervisor: supervisorId, event: event.type, error });
-    }
-  }
-
-  // ---------------------------------------------------------------- the job queue
-
-  function submit(job: Job): void {
-    queue.push(job);
-    if (!busy) {
-      busy = true;
-      pump();
-    }
-  }
-
-  /**
-   * Runs queued jobs until the queue is empty or a job waits; busy stays true while it waits.
-   * A finished command's caller is resolved here, before the queue is drained, so by the time the
-   * caller's `await` resumes the supervisor is idle again (and its next crash takes the fast path).
-   */
-  function pump(): void {
-    const finish = finishCall;
-    if (finish !== undefined) {
-      finishCall = undefined;
-      finish();
-    }
-    for (;;) {
-      const job = queue.shift();
-      if (job === undefined) {
-        busy = false;
-        return;
-      }
-      const pending = runJob(job);
-      if (pending !== undefined) {
-        pending.then(pump, defectThenPump);
-        return;
-      }
-    }
-  }
-
-  function defectThenPump(error: unknown): void {
-    onDefect(error);
-    pump();
-  }
-
-  function runJob(job: Job): PromiseLike<unknown> | undefined {
-    try {
-      switch (job.kind) {
-        case 'exit':
-          return handleExit(job.entry, job.gen, job.exit);
-        case 'plan':
-          return state === 'running' ? execPlan(job.plan.entries, job.plan.gens, 0) : undefined;
-        case 'call': {
-          let result: Promise<void> | void;
-          try {
-            result = job.fn();
-          } catch (error) {
-            job.reject(error);
-            return undefined;
-          }
-          if (result === undefined) {
-            job.resolve();
-            return undefined;
-          }
-          return result.then(
-            () => {
-              finishCall = job.resolve;
-            },
-            (error: unknown) => {
-              finishCall = () => job.reject(error);
-            },
-          );
-        }
-      }
-    } catch (error) {
-      onDefect(error);
-      return undefined;
-    }
-  }
+  for (const child of spec.children ?? []) table.add(child);
 
   /** A bug in the supervisor itself: report it and fail the supervisor, as OTP would. */
   function onDefect(error: unknown): void {
     logger.error('supervisor defect', { supervisor: supervisorId, error });
     if (state !== 'running') return;
-    queue.push({
-      kind: 'call',
-      fn: () => escalate(undefined, `supervisor defect: ${describeError(error)}`),
-      resolve: noop,
-      reject: (err) => logger.error('supervisor escalation after a defect failed', { supervisor: supervisorId, error: err }),
-    });
-  }
-
-  function call(fn: () => Promise<void> | void): Promise<void> {
-    return new Promise<void>((resolve, reject) => submit({ kind: 'call', fn, resolve, reject }));
-  }
-
-  // ---------------------------------------------------------------- exits and restarts
-
-  function onChildExit(entry: Entry, gen: number, exit: ChildExit | undefined): void {
-    if (entry.gen !== gen || entry.status !== 'running') {
-      // An incarnation we already stopped or replaced (e.g. it crashed while being stopped), or a
-      // second report of the same exit: nothing to decide, but leave a trace.
-      if (exit?.reason !== 'normal') {
-        logger.debug('exit of a stopped or replaced child ignored', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: 'crash',
-          error: exit?.error,
-        });
-      }
-      return;
-    }
-    entry.handle = undefined;
-    setStatus(entry, 'restarting');
-    const now = clock.now();
-    if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
-    // Anything but an explicit normal exit is a crash: a malformed report must not hide one.
-    const reason: ExitReason = exit?.reason === 'normal' ? 'normal' : 'crash';
-    entry.pendingReason = reason;
-    const { id, kind } = entry.spec;
-    if (reason === 'crash') {
-      const error = exit?.error;
-      logger.warn('child crashed', { supervisor: supervisorId, child: id, kind, reason, error });
-      emit({
-        type: 'crash',
-        supervisor: supervisorId,
-        child: id,
-        kind,
-        reason,
-        error: error === undefined ? undefined : describeError(error),
-        at: now,
-      });
-    } else {
-      logger.info('child exited', { supervisor: supervisorId, child: id, kind, reason });
-    }
-    if (busy) {
-      queue.push({ kind: 'exit', entry, gen, exit: reason });
-      return;
-    }
-    // Fast path: nothing else in flight, decide and (with zero backoff and a synchronous start)
-    // restart right here, without a timer hop or a queued job.
-    busy = true;
-    let pending: PromiseLike<unknown> | undefined;
-    try {
-      pending = handleExit(entry, gen, reason);
-    } catch (error) {
-      onDefect(error);
-    }
-    if (pending === undefined) pump();
-    else pending.then(pump, defectThenPump);
-  }
-
-  function handleExit(entry: Entry, gen: number, exit: ExitReason): PromiseLike<unknown> | undefined {
-    if (state !== 'running' || entry.gen !== gen || entry.status !== 'restarting') return undefined;
-    const now = clock.now();
-    const decision = decide({
-      child: entry.spec,
-      exit,
-      history: perChild ? entry.history : sharedHistory,
-      policy,
-      now,
-      children: order,
-      rng,
-    });
-    switch (decision.action) {
-      case 'ignore': {
-        entry.pendingReason = undefined;
-        entry.crashedAt = NaN;
-        setStatus(entry, 'stopped');
-        logger.info('child not restarted', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: exit,
-          restart: entry.spec.restart,
-        });
-        // OTP: a temporary child is forgotten once it exits, so dynamic ones do not pile up.
-        if (entry.spec.restart === 'temporary') removeEntry(entry);
-        return undefined;
-      }
-      case 'escalate':
-        if (perChild) {
-          failChild(entry, decision.reason, now);
-          return undefined;
-        }
-        return escalate(entry, decision.reason);
-      case 'restart':
-        if (perChild) entry.history = decision.history;
-        else sharedHistory = decision.history;
-        return restart(entry, decision.ids, decision.delayMs, decision.history.length);
-    }
-  }
-
-  function claim(entry: Entry, delayMs: number, attempt: number): void {
-    entry.gen++;
-    setStatus(entry, 'restarting');
-    entry.delayMs = delayMs;
-    entry.attempt = attempt;
-  }
-
-  function restart(entry: Entry, ids: readonly string[], delayMs: number, attempt: number): PromiseLike<unknown> | undefined {
-    const { id, kind } = entry.spec;
-    logger.warn('restarting child', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: entry.pendingReason,
-      delayMs,
-      attempt,
-      strategy: policy.strategy,
-      affected: ids.length > 1 ? ids : undefined,
-    });
-
-    if (ids.length === 1 && ids[0] === id) {
-      claim(entry, delayMs, attempt);
-      if (delayMs === 0) {
-        const started = startSupervised(entry);
-        return started === true || started === false ? undefined : started;
-      }
-      schedule([entry], [entry.gen], delayMs);
-      return undefined;
-    }
-
-    // one_for_all / rest_for_one: stop the other affected children (reverse start order), then
-    // start them all again in start order. Siblings already stopped or failed stay as they are;
-    // temporary siblings are stopped and not restarted (OTP).
-    const plan: Entry[] = [];
-    const toStop: Array<{ entry: Entry; handle: ChildHandle }> = [];
-    const dropped: Entry[] = [];
-    for (const childId of ids) {
-      const sibling = entries.get(childId);
-      if (sibling === undefined) continue;
-      if (sibling !== entry && sibling.status !== 'running' && sibling.status !== 'restarting') continue;
-      if (sibling.handle !== undefined) {
-        toStop.push({ entry: sibling, handle: sibling.handle });
-        sibling.handle = undefined;
-        sibling.gen++;
-      }
-      if (sibling !== entry && sibling.spec.restart === 'temporary') {
-        dropped.push(sibling);
-        setStatus(sibling, 'stopped');
-        continue;
-      }
-      claim(sibling, delayMs, attempt);
-      if (sibling.pendingReason === undefined) sibling.pendingReason = 'sibling';
-      plan.push(sibling);
-    }
-    const gens = plan.map((e) => e.gen);
-    const proceed = (): PromiseLike<unknown> | undefined => {
-      for (const d of dropped) removeEntry(d);
-      if (delayMs === 0) return execPlan(plan, gens, 0);
-      schedule(plan, gens, delayMs);
-      return undefined;
-    };
-    if (toStop.length === 0) return proceed();
-    return stopInReverse(toStop).then(proceed);
-  }
-
-  async function stopInReverse(list: ReadonlyArray<{ entry: Entry; handle: ChildHandle }>): Promise<void> {
-    for (let i = list.length - 1; i >= 0; i--) {
-      const item = list[i]!;
-      await stopHandle(item.entry, item.handle);
-    }
-  }
-
-  /**
-   * Asks a child to stop and waits at most stopTimeoutMs (OTP's shutdown timeout): a child whose
-   * stop() hangs must not wedge its supervisor and, through it, every sibling. Never rejects.
-   */
-  function stopHandle(entry: Entry, handle: ChildHandle): Promise<void> {
-    let stopping: Promise<void>;
-    try {
-      stopping = Promise.resolve(handle.stop());
-    } catch (error) {
-      logStopFailure(entry, error);
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        logger.error('child did not stop in time; abandoning it', {
-          supervisor: supervisorId,
-          child: entry.spec.id,
-          kind: entry.spec.kind,
-          reason: 'stop_timeout',
-          stopTimeoutMs,
-        });
-        resolve();
-      }, stopTimeoutMs);
-      stopping.then(
-        () => {
-          if (settled) return;
-          settled = true;
-          timer.cancel();
-          resolve();
-        },
-        (error: unknown) => {
-          logStopFailure(entry, error);
-          if (settled) return;
-          settled = true;
-          timer.cancel();
-          resolve();
-        },
-      );
-    });
-  }
-
-  function logStopFailure(entry: Entry, error: unknown): void {
-    // The child is treated as gone either way; the failure is reported, not hidden.
-    logger.error('child stop failed', { supervisor: supervisorId, child: entry.spec.id, kind: entry.spec.kind, error });
-  }
-
-  function schedule(plan: readonly Entry[], gens: readonly number[], delayMs: number): void {
-    const p: Plan = { entries: plan, gens, timer: undefined };
-    pendingPlans.add(p);
-    p.timer = clock.setTimeout(() => {
-      if (pendingPlans.delete(p)) submit({ kind: 'plan', plan: p });
-    }, delayMs);
-  }
-
-  function cancelPlans(): void {
-    for (const p of pendingPlans) p.timer?.cancel();
-    pendingPlans.clear();
-  }
-
-  /** Starts the plan's children in order, skipping any claimed since; stops at the first failed start. */
-  function execPlan(plan: readonly Entry[], gens: readonly number[], from: number): PromiseLike<unknown> | undefined {
-    for (let i = from; i < plan.length; i++) {
-      const entry = plan[i]!;
-      if (entry.gen !== gens[i] || entry.status !== 'restarting') continue;
-      const started = startSupervised(entry);
-      // A failed start is queued as a crash of that child; its decision covers the children after
-      // it (rest_for_one, one_for_all) or escalates, so the rest are not started without it.
-      if (started === false) return undefined;
-      if (started !== true) {
-        const next = i + 1;
-        return started.then((ok) => (ok ? execPlan(plan, gens, next) : undefined));
-      }
-    }
-    return undefined;
-  }
-
-  /** Starts a supervised child; a failed start is handled as a crash. */
-  function startSupervised(entry: Entry): boolean | Promise<boolean> {
-    const result = startEntry(entry);
-    if (result === true) return true;
-    if (!(result instanceof Promise)) {
-      crashOnStart(entry, result.error);
-      return false;
-    }
-    return result.then((r) => {
-      if (r === true) return true;
-      crashOnStart(entry, r.error);
-      return false;
-    });
-  }
-
-  function startEntry(entry: Entry): StartResult | Promise<StartResult> {
-    let result: Promise<ChildHandle> | ChildHandle;
-    try {
-      result = entry.spec.start();
-    } catch (error) {
-      return { error };
-    }
-    if (!isPromiseLike(result)) return attach(entry, result);
-    const starting = result;
-    // An asynchronous start may take at most startTimeoutMs; a start that hangs is a crash, and a
-    // child that comes up after its timeout is no longer ours: it is stopped, not leaked.
-    return new Promise<StartResult>((resolve) => {
-      let settled = false;
-      const timer = clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        resolve({ error: new AuroraError('timeout', `child ${entry.spec.id} did not start within ${startTimeoutMs}ms`) });
-      }, startTimeoutMs);
-      starting.then(
-        (handle) => {
-          if (settled) {
-            if (isHandle(handle)) {
-              logger.warn('child started after its start timeout; stopping it', {
-                supervisor: supervisorId,
-                child: entry.spec.id,
-                kind: entry.spec.kind,
-                reason: 'start_timeout',
-              });
-              void stopHandle(entry, handle); // never rejects
-            }
-            return;
-          }
-          settled = true;
-          timer.cancel();
-          resolve(attach(entry, handle));
-        },
-        (error: unknown) => {
-          if (settled) {
-            logger.debug('child start failed after its start timeout', { supervisor: supervisorId, child: entry.spec.id, error });
-            return;
-          }
-          settled = true;
-          timer.cancel();
-          resolve({ error });
-        },
-      );
-    });
-  }
-
-  function attach(entry: Entry, handle: unknown): StartResult {
-    if (!isHandle(handle)) return { error: new TypeError(`child ${entry.spec.id}: start() did not return a ChildHandle`) };
-    entry.handle = handle;
-    setStatus(entry, 'running');
-    const gen = entry.gen;
-    const reason = entry.pendingReason;
-    const crashedAt = entry.crashedAt;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    try {
-      // A handle that already exited reports it here, at once, and finds the child 'running'.
-      handle.onExit((exit) => onChildExit(entry, gen, exit));
-    } catch (error) {
-      // A handle we cannot watch is a failed start: a crash nobody would report is worse than none.
-      entry.gen++;
-      entry.handle = undefined;
-      entry.pendingReason = reason;
-      entry.crashedAt = crashedAt;
-      setStatus(entry, 'restarting');
-      void stopHandle(entry, handle); // never rejects
-      return { error };
-    }
-    if (reason !== undefined) {
-      const { id, kind } = entry.spec;
-      const now = clock.now();
-      const latencyMs = Number.isNaN(crashedAt) ? undefined : now - crashedAt;
-      if (metrics) {
-        metrics.supervisorRestarts.inc({ agent: id, kind, reason });
-        if (latencyMs !== undefined) metrics.supervisorRestartLatency.observe({ kind }, latencyMs / 1000);
-      }
-      emit({
-        type: 'restart',
-        supervisor: supervisorId,
-        child: id,
-        kind,
-        reason,
-        delayMs: entry.delayMs,
-        restartLatencyMs: latencyMs,
-        attempt: entry.attempt,
-        at: now,
-      });
-    }
-    return true;
-  }
-
-  function crashOnStart(entry: Entry, error: unknown): void {
-    const now = clock.now();
-    if (Number.isNaN(entry.crashedAt)) entry.crashedAt = now;
-    entry.handle = undefined;
-    entry.pendingReason = 'crash';
-    setStatus(entry, 'restarting');
-    const { id, kind } = entry.spec;
-    logger.warn('child start failed', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: 'start_failed',
-      delayMs: entry.delayMs,
-      attempt: entry.attempt,
-      error,
-    });
-    emit({
-      type: 'crash',
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason: 'start_failed',
-      error: describeError(error),
-      attempt: entry.attempt,
-      at: now,
-    });
-    submit({ kind: 'exit', entry, gen: entry.gen, exit: 'crash' });
-  }
-
-  function failChild(entry: Entry, reason: string, now: number): void {
-    entry.gen++;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    setStatus(entry, 'failed');
-    const { id, kind } = entry.spec;
-    logger.error('child failed: restart budget spent', {
-      supervisor: supervisorId,
-      child: id,
-      kind,
-      reason,
-      attempt: entry.history.length,
-    });
-    metrics?.supervisorEscalations.inc({ supervisor: `${supervisorId}/${id}` });
-    emit({ type: 'failed', supervisor: supervisorId, child: id, kind, reason, at: now });
+    jobs.command(
+      () => escalate(undefined, `supervisor defect: ${describeError(error)}`),
+      noop,
+      (err) => logger.error('supervisor escalation after a defect failed', { supervisor: supervisorId, error: err }),
+    );
   }
 
   /** Stops every child, last started first, cancelling pending restarts; each ends in `status`. */
   async function stopEveryChild(status: 'failed' | 'stopped'): Promise<void> {
-    cancelPlans();
-    const snapshot = order.map((id) => entries.get(id)!);
-    for (let i = snapshot.length - 1; i >= 0; i--) await stopEntry(snapshot[i]!, status);
+    executor.cancelPlans();
+    const snapshot = table.entries();
+    for (let i = snapshot.length - 1; i >= 0; i--) await runner.stop(snapshot[i]!, status);
   }
 
-  /** Ends the child's incarnation (stale exit reports and pending restarts are ignored) and stops it. */
-  async function stopEntry(entry: Entry, status: 'failed' | 'stopped'): Promise<void> {
-    entry.gen++;
-    entry.pendingReason = undefined;
-    entry.crashedAt = NaN;
-    const handle = entry.handle;
-    entry.handle = undefined;
-    if (handle !== undefined) await stopHandle(entry, handle);
-    setStatus(entry, status);
-  }
-
-  async function escalate(trigger: Entry | undefined, reason: string): Promise<void> {
+  async function escalate(trigger: ChildEntry | undefined, reason: string): Promise<void> {
     if (state !== 'running') return;
     state = 'failed';
     await stopEveryChild('failed');
@@ -858,7 +169,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
       child: escalation.child,
       kind: escalation.kind,
       reason,
-      attempt: sharedHistory.length,
+      attempt: planner.sharedRestartCount(),
     });
     metrics?.supervisorEscalations.inc({ supervisor: supervisorId });
     emit({ type: 'escalation', ...escalation });
@@ -869,52 +180,37 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         logger.error('supervisor parent handler threw', { supervisor: supervisorId, error });
       }
     }
-    endIncarnation({ reason: 'crash', error: new SupervisorEscalationError(escalation) });
+    incarnations.end({ reason: 'crash', error: new SupervisorEscalationError(escalation) });
   }
 
-  function endIncarnation(exit: ChildExit): void {
-    const current = incarnation;
-    if (current === undefined || current.exit !== undefined) return;
-    current.exit = exit;
-    const listeners = current.listeners;
-    current.listeners = [];
-    for (const listener of listeners) {
-      try {
-        listener(exit);
-      } catch (error) {
-        logger.error('supervisor exit listener threw', { supervisor: supervisorId, error });
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- commands
+  // ---------------------------------------------------------------- the supervisor's own start and stop
 
   async function startAll(): Promise<void> {
     if (state === 'running') return;
     if (state !== 'idle') {
       // A new incarnation: temporary children of the previous one are not brought back (OTP).
-      for (const id of order.slice()) {
-        const entry = entries.get(id)!;
-        if (entry.spec.restart === 'temporary') removeEntry(entry);
+      for (const id of table.order.slice()) {
+        const entry = table.find(id)!;
+        if (entry.spec.restart === 'temporary') table.remove(entry);
       }
     }
     state = 'running';
-    sharedHistory = [];
-    incarnation = { listeners: [], exit: undefined };
-    const started: Entry[] = [];
-    for (const id of order.slice()) {
-      const entry = entries.get(id);
+    planner.resetSharedBudget();
+    incarnations.begin();
+    const started: ChildEntry[] = [];
+    for (const id of table.order.slice()) {
+      const entry = table.find(id);
       if (entry === undefined) continue;
       entry.gen++;
       entry.history = [];
       entry.crashedAt = NaN;
       entry.pendingReason = undefined;
-      const result = await startEntry(entry);
+      const result = await runner.start(entry);
       if (result === true) {
         started.push(entry);
         continue;
       }
-      setStatus(entry, 'failed');
+      table.setStatus(entry, 'failed');
       state = 'failed';
       logger.error('supervisor failed to start a child', {
         supervisor: supervisorId,
@@ -928,10 +224,10 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         s.gen++;
         const handle = s.handle;
         s.handle = undefined;
-        if (handle !== undefined) await stopHandle(s, handle);
-        setStatus(s, 'stopped');
+        if (handle !== undefined) await runner.stopHandle(s, handle);
+        table.setStatus(s, 'stopped');
       }
-      endIncarnation({ reason: 'crash', error: result.error });
+      incarnations.end({ reason: 'crash', error: result.error });
       throw result.error;
     }
     logger.info('supervisor started', { supervisor: supervisorId, children: started.length });
@@ -943,82 +239,20 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     await stopEveryChild('stopped');
     state = 'stopped';
     logger.info('supervisor stopped', { supervisor: supervisorId });
-    endIncarnation({ reason: 'normal' });
-  }
-
-  async function startChildCommand(child: ChildSpec): Promise<void> {
-    if (state !== 'idle' && state !== 'running') {
-      throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
-    }
-    const entry = addEntry(child);
-    if (state === 'idle') return;
-    entry.gen++;
-    const result = await startEntry(entry);
-    if (result !== true) {
-      // Like OTP start_child: a child that cannot start is not kept; the caller gets the error.
-      removeEntry(entry);
-      logger.warn('child start failed', {
-        supervisor: supervisorId,
-        child: child.id,
-        kind: child.kind,
-        reason: 'start_failed',
-        error: result.error,
-      });
-      throw result.error;
-    }
-  }
-
-  async function stopChildCommand(id: string): Promise<void> {
-    const entry = getEntry(id);
-    await stopEntry(entry, 'stopped');
-    logger.info('child stopped', { supervisor: supervisorId, child: id, kind: entry.spec.kind });
-  }
-
-  async function restartChildCommand(id: string): Promise<void> {
-    const entry = getEntry(id);
-    if (state !== 'running') throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${state}`);
-    const handle = entry.handle;
-    entry.handle = undefined;
-    claim(entry, 0, 0);
-    if (handle !== undefined) await stopHandle(entry, handle);
-    entry.history = [];
-    entry.crashedAt = NaN;
-    entry.pendingReason = 'operator';
-    logger.warn('restarting child on operator request', {
-      supervisor: supervisorId,
-      child: id,
-      kind: entry.spec.kind,
-      reason: 'operator',
-      delayMs: 0,
-      attempt: 0,
-    });
-    const result = await startEntry(entry);
-    if (result !== true) {
-      // Supervised again from here on: the failed start is a crash (budget, backoff, maybe 'failed').
-      crashOnStart(entry, result.error);
-      throw result.error;
-    }
+    incarnations.end({ reason: 'normal' });
   }
 
   const supervisor: Supervisor = {
     id: supervisorId,
-    start: () => call(startAll),
-    startChild: (child) => call(() => startChildCommand(child)),
-    stopChild: (id) => call(() => stopChildCommand(id)),
-    removeChild: (id) =>
-      call(async () => {
-        await stopChildCommand(id);
-        removeEntry(getEntry(id));
-      }),
-    restartChild: (id) => call(() => restartChildCommand(id)),
-    stop: () => call(stopAll),
-    status: (id) => entries.get(id)?.status,
+    start: () => jobs.call(startAll),
+    startChild: (child) => jobs.call(() => commands.startChild(child)),
+    stopChild: (id) => jobs.call(() => commands.stopChild(id)),
+    removeChild: (id) => jobs.call(() => commands.removeChild(id)),
+    restartChild: (id) => jobs.call(() => commands.restartChild(id)),
+    stop: () => jobs.call(stopAll),
+    status: (id) => table.find(id)?.status,
     state: () => state,
-    children: () =>
-      order.map((id) => {
-        const { spec: s, status } = entries.get(id)!;
-        return { id: s.id, kind: s.kind, restart: s.restart, status };
-      }),
+    children: () => table.infos(),
     asChild(id = supervisorId, restart: RestartType = 'permanent', kind = 'supervisor'): ChildSpec {
       return {
         id,
@@ -1026,14 +260,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
         kind,
         start: async (): Promise<ChildHandle> => {
           await supervisor.start();
-          const current = incarnation!;
-          return {
-            stop: () => supervisor.stop(),
-            onExit(listener) {
-              if (current.exit !== undefined) listener(current.exit);
-              else current.listeners.push(listener);
-            },
-          };
+          return incarnations.handle(() => supervisor.stop());
         },
       };
     },
