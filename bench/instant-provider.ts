@@ -6,7 +6,7 @@
 // production configuration can reach it.
 import { performance } from 'node:perf_hooks';
 import { AuroraError } from '../runtime/errors.js';
-import type { LlmChatRequest, LlmChatResult, LlmProvider } from '../runtime/providers/llm.js';
+import { sameModelName, type LlmChatRequest, type LlmChatResult, type LlmProvider } from '../runtime/providers/llm.js';
 
 /** Microseconds since the epoch, comparable across processes on one machine. */
 export function wallMicros(): number {
@@ -42,7 +42,7 @@ export function createInstantProvider(models: readonly string[] = ['llama2']): L
     },
     listInstalled: () => Promise.resolve(models.map((name) => ({ name, sizeBytes: null }))),
     listLoaded: () => Promise.resolve([]),
-    show: (model) => Promise.resolve(models.includes(model) ? { capabilities: ['completion'], contextLength: null } : null),
+    show: (model) => Promise.resolve(models.some((m) => sameModelName(m, model)) ? { capabilities: ['completion'], contextLength: null } : null),
     load: () => Promise.resolve(),
     unload: () => Promise.resolve(),
     ping: () => Promise.resolve(true),
