@@ -1,12 +1,12 @@
 // The INSTANT LLM provider: answers every chat at once, without I/O, so the benchmark measures
-// Aurora and not a model. It streams `maxTokens` tokens (default 1) synchronously through
+// Aurora and not a model. It streams `options.num_predict` tokens (default 1) synchronously through
 // onToken, each token carrying the wall-clock time it was produced (microseconds) so a stream
 // subscriber can measure end-to-end token latency. Registered only by the benchmark harness
 // (bench/server.ts, bench/restart.ts), which passes it to startAurora explicitly; nothing in the
 // production configuration can reach it.
 import { performance } from 'node:perf_hooks';
 import { AuroraError } from '../runtime/errors.js';
-import type { LlmChatRequest, LlmChatResult, LlmProvider } from '../runtime/providers/llm.js';
+import { sameModelName, type LlmChatRequest, type LlmChatResult, type LlmProvider } from '../runtime/providers/llm.js';
 
 /** Microseconds since the epoch, comparable across processes on one machine. */
 export function wallMicros(): number {
@@ -18,18 +18,22 @@ export function createInstantProvider(models: readonly string[] = ['llama2']): L
     name: 'instant',
     chat(req: LlmChatRequest): Promise<LlmChatResult> {
       if (req.signal.aborted) return Promise.reject(new AuroraError('task_cancelled', 'Task cancelled'));
-      const n = Math.max(1, req.maxTokens ?? 1);
+      const n = Math.max(1, req.options?.num_predict ?? 1);
       let text = '';
       for (let i = 0; i < n; i++) {
         const token = `${wallMicros()} `;
         req.onToken?.(token);
         if (i < 8) text += token;
       }
+      let promptChars = 0;
+      for (const m of req.messages) promptChars += m.content.length;
       return Promise.resolve({
         text: text.trimEnd(),
+        toolCalls: [],
         model: req.model,
-        promptTokens: req.prompt.length,
+        promptTokens: promptChars,
         completionTokens: n,
+        doneReason: 'stop',
         totalDurationMs: 0,
         loadDurationMs: 0,
         promptEvalDurationMs: 0,
@@ -38,6 +42,7 @@ export function createInstantProvider(models: readonly string[] = ['llama2']): L
     },
     listInstalled: () => Promise.resolve(models.map((name) => ({ name, sizeBytes: null }))),
     listLoaded: () => Promise.resolve([]),
+    show: (model) => Promise.resolve(models.some((m) => sameModelName(m, model)) ? { capabilities: ['completion'], contextLength: null } : null),
     load: () => Promise.resolve(),
     unload: () => Promise.resolve(),
     ping: () => Promise.resolve(true),

@@ -30,6 +30,8 @@ export interface Config {
   /** Unset: the in-memory cache. */
   readonly redisUrl: string | undefined;
   readonly ollamaHost: string;
+  /** Longest Ollama may stay silent on a request (no headers, no bytes) before it is closed. */
+  readonly ollamaIdleTimeoutMs: number;
   readonly databasePath: string;
   readonly logLevel: LogLevel;
   /** Prefix of every bus subject; lets several Aurora deployments (or test files) share one NATS. */
@@ -264,6 +266,12 @@ export const CONFIG_FIELDS = {
     parse: url(['http:', 'https:']),
     fallback: 'http://127.0.0.1:11434',
     doc: 'Ollama HTTP API',
+  },
+  ollamaIdleTimeoutMs: {
+    env: 'OLLAMA_IDLE_TIMEOUT_MS',
+    parse: int(1, 86_400_000),
+    fallback: 300_000,
+    doc: 'Longest Ollama may send nothing (no headers, no stream line) before the request is closed and fails with `llm_timeout` (504); loading a large model counts, so keep it generous',
   },
   databasePath: {
     env: 'DATABASE_PATH',
@@ -516,6 +524,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     natsUrl: f.natsUrl,
     redisUrl: f.redisUrl,
     ollamaHost: f.ollamaHost,
+    ollamaIdleTimeoutMs: f.ollamaIdleTimeoutMs,
     databasePath: f.databasePath,
     logLevel: f.logLevel,
     namespace: f.namespace,

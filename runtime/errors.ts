@@ -25,12 +25,16 @@ export const ERROR_CODES = {
   interrupted: { status: 503, retryable: true, expose: true },
   internal: { status: 500, retryable: false, expose: false },
   llm_error: { status: 502, retryable: true, expose: true },
+  // Ollama answered something that is not its protocol (invalid JSON, a stream without its final
+  // line, tool-call arguments that are not an object): a fault of the provider, not of Aurora.
+  llm_bad_response: { status: 502, retryable: true, expose: true },
   llm_unavailable: { status: 503, retryable: true, expose: true },
   no_responders: { status: 503, retryable: true, expose: true },
   unavailable: { status: 503, retryable: true, expose: true },
   fault_injection_disabled: { status: 403, retryable: false, expose: true },
   timeout: { status: 504, retryable: true, expose: true },
   bus_timeout: { status: 504, retryable: true, expose: true },
+  llm_timeout: { status: 504, retryable: true, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

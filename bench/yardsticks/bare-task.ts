@@ -15,7 +15,7 @@ import { llmKind } from '../../actors/llm/kind.js';
 import { createCapabilities } from '../../supervisors/capabilities/index.js';
 import { systemClock } from '../../runtime/clock.js';
 import { newTaskId } from '../../runtime/ids.js';
-import type { LlmChatResult } from '../../runtime/providers/llm.js';
+import type { TaskOutcome } from '../../runtime/protocol/index.js';
 import { startCheckpointer } from '../../runtime/store/checkpointer.js';
 import { migrate } from '../../runtime/store/migrations.js';
 import { createInstantProvider } from '../instant-provider.js';
@@ -69,7 +69,7 @@ await serveChild<{ agents: number }>(async (o) => {
     queue: Waiting[];
   }
   const actors = new Map<string, Agent>();
-  const finish = (w: Waiting, taskId: string, out: LlmChatResult) => {
+  const finish = (w: Waiting, taskId: string, out: TaskOutcome) => {
     if (!open) {
       db.exec('BEGIN');
       open = true;

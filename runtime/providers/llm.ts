@@ -1,33 +1,92 @@
 // The LLM provider port: what agents need from a model server, independent of which one.
 // Expected failures reject with an AuroraError (model_not_found, llm_unavailable, llm_error,
-// task_cancelled or the AuroraError given as the abort reason); anything else is a defect.
+// llm_bad_response, llm_timeout, task_cancelled or the AuroraError given as the abort reason):
+// whatever the model server does wrong is one of these, so it fails a task and never crashes an
+// agent. Anything else is a defect of Aurora.
+
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** A function the model asks the caller to run. */
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+  /** role 'assistant': the calls the model made in this turn, sent back as part of the history. */
+  tool_calls?: ToolCall[];
+  /** role 'tool': which tool answered */
+  tool_name?: string;
+}
+
+/** A function the model may call. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object */
+  parameters: Record<string, unknown>;
+}
+
+/** Sampling and context options, named as Ollama names them; omitted ones keep the model's defaults. */
+export interface ModelOptions {
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  /** Context window in tokens. Ollama silently drops the front of a prompt that does not fit. */
+  num_ctx?: number;
+  /** Upper bound on generated tokens. */
+  num_predict?: number;
+  stop?: string[];
+  seed?: number;
+  repeat_penalty?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+}
 
 export interface LlmChatRequest {
   model: string;
-  prompt: string;
-  system?: string;
-  temperature?: number;
-  /** Upper bound on generated tokens. */
-  maxTokens?: number;
-  seed?: number;
+  /** The whole conversation, oldest first: the provider keeps no state between calls. */
+  messages: ChatMessage[];
+  options?: ModelOptions;
+  /** Functions the model may call instead of (or besides) answering; see LlmChatResult.toolCalls. */
+  tools?: ToolSpec[];
+  /** Ollama's `format`: 'json' or a JSON Schema */
+  format?: 'json' | Record<string, unknown>;
+  /** How long the model stays loaded after this call (provider default when omitted). */
+  keepAlive?: string | number;
   /**
    * Aborting closes the request to the provider. chat then rejects with signal.reason when it is
    * an AuroraError (e.g. a timeout), otherwise with AuroraError('task_cancelled').
    */
   signal: AbortSignal;
-  /** Called once per streamed chunk, in order. An exception thrown here propagates unchanged. */
+  /** Called once per streamed piece of `text`, in order. An exception thrown here propagates unchanged. */
   onToken?: (token: string) => void;
 }
 
 export interface LlmChatResult {
   text: string;
+  /** Calls the model asked for, in order; empty when it answered with text only. */
+  toolCalls: ToolCall[];
   model: string;
   promptTokens: number;
   completionTokens: number;
+  /** Why generation stopped as the provider says it ('stop', 'length', …), when it says. */
+  doneReason: string | null;
   totalDurationMs: number | null;
   loadDurationMs: number | null;
   promptEvalDurationMs: number | null;
   evalDurationMs: number | null;
+}
+
+/** What the provider says a model can do. */
+export interface ModelInfo {
+  /** e.g. 'completion', 'tools', 'vision', 'embedding', 'thinking'. */
+  capabilities: string[];
+  /** The model's trained context length in tokens, when the provider reports it. */
+  contextLength: number | null;
 }
 
 export interface InstalledModel {
@@ -46,6 +105,8 @@ export interface LlmProvider {
   readonly name: string;
   chat(req: LlmChatRequest): Promise<LlmChatResult>;
   listInstalled(): Promise<InstalledModel[]>;
+  /** What the model can do; null when it is not installed. */
+  show(model: string): Promise<ModelInfo | null>;
   listLoaded(): Promise<LoadedModelInfo[]>;
   /** Loads the model into memory and keeps it there for keepAlive (provider default when omitted). */
   load(model: string, keepAlive?: string | number): Promise<void>;

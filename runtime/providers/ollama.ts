@@ -1,21 +1,35 @@
 // The Ollama provider: the one home of the `ollama` client. Streams chat through the real client,
-// closes the HTTP request when the caller aborts, and turns the client's failures into AuroraErrors.
+// closes the HTTP request when the caller aborts or Ollama goes silent, and turns every way Ollama
+// can fail into an AuroraError: a misbehaving model server fails the task, it never crashes the
+// agent (crashes are for Aurora's own defects).
 //
 // Facts about ollama-js 0.6.4 this file relies on (see node_modules/ollama/dist/browser.mjs):
 // - Only streaming requests get an AbortSignal (an internal one); non-streaming requests get none.
-//   We therefore build a light client per request whose `fetch` joins the caller's signal, so an
-//   abort closes the request at any stage (connecting, waiting for headers, streaming).
+//   We therefore build a light client per request whose `fetch` joins our own signal, so an abort
+//   or the idle timeout closes the request at any stage (connecting, waiting for headers, body).
 // - The NDJSON parser SWALLOWS invalid lines (console.warn and carry on), so a corrupt stream would
-//   silently lose tokens. The per-request fetch validates every line first and fails the stream
-//   with a plain Error: a malformed stream is a defect the supervisor must see.
+//   silently lose tokens. The per-request fetch validates every line first and fails the stream.
 // - HTTP errors are a `ResponseError` (name + status_code) that the package does not export.
 // - An `{"error": ...}` line inside a stream becomes `new Error(message)`.
+// - A stream whose body ends without a `done` line becomes Error(MISSING_DONE).
 // - undici reports "cannot connect" as TypeError('fetch failed') and a connection lost while
 //   reading the body as TypeError('terminated'), each with the socket error as `cause`.
-import { Ollama, type ChatResponse, type Message, type Options } from 'ollama';
+import { Ollama, type ChatRequest, type ChatResponse, type Message, type Options, type Tool } from 'ollama';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { InstalledModel, LlmChatRequest, LlmChatResult, LlmProvider, LoadedModelInfo } from './llm.js';
+import type {
+  ChatMessage,
+  InstalledModel,
+  LlmChatRequest,
+  LlmChatResult,
+  LlmProvider,
+  LoadedModelInfo,
+  ModelInfo,
+  ModelOptions,
+  ToolCall,
+  ToolSpec,
+} from './llm.js';
 
 export interface OllamaProviderOptions {
   /** Base URL of the Ollama HTTP API, e.g. http://127.0.0.1:11434. */
@@ -25,13 +39,23 @@ export interface OllamaProviderOptions {
   pingTimeoutMs?: number;
   /** keep_alive used by load() when none is given. */
   defaultKeepAlive?: string | number;
+  /**
+   * Longest Ollama may send nothing (no headers, no body bytes) on any request before it is closed
+   * and fails with llm_timeout. Measured between bytes, not over the whole answer, so a long
+   * generation that keeps streaming is never cut.
+   */
+  idleTimeoutMs?: number;
+  clock?: Clock;
 }
 
 // Readiness probes wait about a second for the whole health check; a hung Ollama must read as
 // `llm: false` within that, not time out the check and take `database` down with it.
 const DEFAULT_PING_TIMEOUT_MS = 500;
 const DEFAULT_KEEP_ALIVE = '5m';
+// Generous because a cold model load sends nothing until the model is in memory.
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 const MISSING_DONE = 'Did not receive done or success response in stream.';
+const SHOWN_LINE_CHARS = 200;
 
 /** What one HTTP exchange with Ollama did, so failures can be told apart afterwards. */
 interface Exchange {
@@ -39,8 +63,20 @@ interface Exchange {
   responded: boolean;
   /** The message of an `{"error": ...}` line seen in the stream. */
   errorLine: string | null;
-  /** The error raised for an invalid JSON line (a defect, passed through unchanged). */
-  malformed: Error | null;
+  /** How Ollama's answer broke the protocol (an invalid line), when it did. */
+  badResponse: string | null;
+  /** Ollama stayed silent past the idle timeout and the request was closed. */
+  idle: boolean;
+  /** Ollama sent something: the idle timer starts over. */
+  heard(): void;
+}
+
+/** One request's client, the state of its exchange, and the means to end it. */
+interface Session {
+  client: Ollama;
+  exchange: Exchange;
+  /** Closes the request if it is still open (a no-op once it completed) and stops the idle timer. */
+  close(reason?: unknown): void;
 }
 
 export function createOllamaProvider(options: OllamaProviderOptions): LlmProvider {
@@ -48,31 +84,71 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
   const logger = (options.logger ?? silentLogger).child({ provider: 'ollama' });
   const pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
   const defaultKeepAlive = options.defaultKeepAlive ?? DEFAULT_KEEP_ALIVE;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const clock = options.clock ?? systemClock;
 
-  const clientFor = (signal: AbortSignal | undefined, exchange: Exchange): Ollama =>
-    new Ollama({
+  /** A client for one request; `streaming` requests have every line of their body checked. */
+  const open = (streaming: boolean, extra?: AbortSignal): Session => {
+    const local = new AbortController();
+    let lastHeard = clock.monotonic();
+    let timer: Timer | null = null;
+    const exchange: Exchange = {
+      responded: false,
+      errorLine: null,
+      badResponse: null,
+      idle: false,
+      // Only a timestamp per chunk: rescheduling a timer per streamed line would cost more than the line.
+      heard: () => {
+        lastHeard = clock.monotonic();
+      },
+    };
+    const check = () => {
+      const silentMs = clock.monotonic() - lastHeard;
+      if (silentMs < idleTimeoutMs) {
+        timer = clock.setTimeout(check, idleTimeoutMs - silentMs);
+        return;
+      }
+      timer = null;
+      exchange.idle = true;
+      local.abort(idleError(host, idleTimeoutMs));
+    };
+    timer = clock.setTimeout(check, idleTimeoutMs);
+    const client = new Ollama({
       host,
       fetch: async (input, init) => {
-        const signals = [init?.signal, signal].filter((s): s is AbortSignal => s != null);
-        const response = await fetch(input, { ...init, signal: signals.length > 0 ? AbortSignal.any(signals) : null });
+        const signals = [init?.signal, local.signal, extra].filter((s): s is AbortSignal => s != null);
+        const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
         exchange.responded = true;
-        const type = response.headers.get('content-type') ?? '';
-        if (!response.ok || response.body === null || !type.includes('application/x-ndjson')) return response;
-        return new Response(response.body.pipeThrough(ndjsonGuard(exchange)), {
+        exchange.heard();
+        if (response.body === null) return response;
+        const checked = streaming && response.ok;
+        return new Response(response.body.pipeThrough(bodyWatch(exchange, checked)), {
           status: response.status,
           statusText: response.statusText,
           headers: response.headers,
         });
       },
     });
+    return {
+      client,
+      exchange,
+      close: (reason?: unknown) => {
+        timer?.cancel();
+        timer = null;
+        local.abort(reason);
+      },
+    };
+  };
 
-  /** Runs one non-streaming call with its own exchange and maps its failure. */
+  /** Runs one non-streaming call in its own session and maps its failure. */
   const call = async <T>(op: string, model: string | undefined, run: (client: Ollama) => Promise<T>): Promise<T> => {
-    const exchange = newExchange();
+    const session = open(false);
     try {
-      return await run(clientFor(undefined, exchange));
+      return await run(session.client);
     } catch (err) {
-      throw mapFailure(err, { host, model, exchange, logger, op });
+      throw mapFailure(err, { host, model, exchange: session.exchange, logger, op, idleTimeoutMs });
+    } finally {
+      session.close();
     }
   };
 
@@ -82,62 +158,50 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     async chat(req: LlmChatRequest): Promise<LlmChatResult> {
       const { signal } = req;
       if (signal.aborted) throw cancelled(signal.reason);
-      // Our own controller: follows the caller's signal, and lets us close the request ourselves
-      // when we stop reading early (e.g. onToken threw).
-      const local = new AbortController();
-      const follow = () => local.abort(signal.reason);
+      const session = open(true);
+      const follow = () => session.close(signal.reason);
       signal.addEventListener('abort', follow, { once: true });
-      const exchange = newExchange();
       const tokenFailure: { thrown: boolean; error: unknown } = { thrown: false, error: undefined };
 
-      const messages: Message[] = [];
-      if (req.system !== undefined) messages.push({ role: 'system', content: req.system });
-      messages.push({ role: 'user', content: req.prompt });
-      const opts: Partial<Options> = {};
-      if (req.temperature !== undefined) opts.temperature = req.temperature;
-      if (req.maxTokens !== undefined) opts.num_predict = req.maxTokens;
-      if (req.seed !== undefined) opts.seed = req.seed;
-
       let text = '';
+      const toolCalls: ToolCall[] = [];
       let final: ChatResponse | null = null;
       try {
-        const stream = await clientFor(local.signal, exchange).chat({
-          model: req.model,
-          messages,
-          stream: true,
-          ...(Object.keys(opts).length > 0 ? { options: opts } : {}),
-        });
+        const stream = await session.client.chat({ ...chatBody(req), stream: true });
         for await (const part of stream) {
-          const token = part.message?.content ?? '';
-          if (token !== '') {
-            text += token;
+          const piece = pieceOf(part);
+          if (piece.content !== '') {
+            text += piece.content;
             try {
-              req.onToken?.(token);
+              req.onToken?.(piece.content);
             } catch (error) {
               tokenFailure.thrown = true;
               tokenFailure.error = error;
               throw error;
             }
           }
+          toolCalls.push(...piece.toolCalls);
           if (part.done) final = part;
         }
       } catch (err) {
         if (tokenFailure.thrown && err === tokenFailure.error) throw err;
         if (signal.aborted) throw cancelled(signal.reason);
-        throw mapFailure(err, { host, model: req.model, exchange, logger, op: 'chat' });
+        throw mapFailure(err, { host, model: req.model, exchange: session.exchange, logger, op: 'chat', idleTimeoutMs });
       } finally {
         signal.removeEventListener('abort', follow);
-        // Closes the HTTP request if it is still open; a no-op once the response has completed.
-        local.abort();
+        session.close();
       }
       if (final === null) {
-        throw new AuroraError('llm_error', `the LLM provider at ${host} ended the stream without a final response`);
+        // The client returns only after a `done` line or throws, so this is a belt to its braces.
+        throw new AuroraError('llm_bad_response', `the LLM provider at ${host} ended the stream without a final response`);
       }
       const result: LlmChatResult = {
         text,
-        model: final.model ?? req.model,
-        promptTokens: final.prompt_eval_count ?? 0,
-        completionTokens: final.eval_count ?? 0,
+        toolCalls,
+        model: typeof final.model === 'string' && final.model !== '' ? final.model : req.model,
+        promptTokens: countOrZero(final.prompt_eval_count),
+        completionTokens: countOrZero(final.eval_count),
+        doneReason: typeof final.done_reason === 'string' && final.done_reason !== '' ? final.done_reason : null,
         totalDurationMs: nsToMs(final.total_duration),
         loadDurationMs: nsToMs(final.load_duration),
         promptEvalDurationMs: nsToMs(final.prompt_eval_duration),
@@ -145,7 +209,8 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
       };
       logger.debug('chat finished', {
         model: req.model,
-        doneReason: final.done_reason,
+        doneReason: result.doneReason,
+        toolCalls: toolCalls.length,
         promptTokens: result.promptTokens,
         completionTokens: result.completionTokens,
         totalDurationMs: result.totalDurationMs,
@@ -156,14 +221,23 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     listInstalled: () =>
       call('list', undefined, async (client): Promise<InstalledModel[]> => {
         const res = await client.list();
-        return res.models.map((m) => ({ name: m.name, sizeBytes: sizeOrNull(m.size) }));
+        return modelsOf(res).map((m) => ({ name: m.name, sizeBytes: sizeOrNull(m.size) }));
       }),
 
     listLoaded: () =>
       call('ps', undefined, async (client): Promise<LoadedModelInfo[]> => {
         const res = await client.ps();
-        return res.models.map((m) => ({ name: m.name, sizeBytes: sizeOrNull(m.size), expiresAt: isoOrNull(m.expires_at) }));
+        return modelsOf(res).map((m) => ({ name: m.name, sizeBytes: sizeOrNull(m.size), expiresAt: isoOrNull(m.expires_at) }));
       }),
+
+    async show(model) {
+      try {
+        return await call('show', model, async (client): Promise<ModelInfo> => modelInfoOf(await client.show({ model })));
+      } catch (err) {
+        if (err instanceof AuroraError && err.code === 'model_not_found') return null;
+        throw err;
+      }
+    },
 
     load: (model, keepAlive = defaultKeepAlive) =>
       call('load', model, async (client) => {
@@ -178,27 +252,104 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
       }),
 
     async ping() {
+      const session = open(false, AbortSignal.timeout(pingTimeoutMs));
       try {
-        await clientFor(AbortSignal.timeout(pingTimeoutMs), newExchange()).version();
+        await session.client.version();
         return true;
       } catch (err) {
         logger.debug('ping failed', { host, error: describe(err) });
         return false;
+      } finally {
+        session.close();
       }
     },
   };
 }
 
-function newExchange(): Exchange {
-  return { responded: false, errorLine: null, malformed: null };
+/** The request body for /api/chat, in Ollama's names; absent options stay absent. */
+function chatBody(req: LlmChatRequest): Omit<ChatRequest, 'stream'> {
+  const options = definedOptions(req.options);
+  return {
+    model: req.model,
+    messages: req.messages.map(toOllamaMessage),
+    ...(options !== null && { options }),
+    ...(req.tools !== undefined && req.tools.length > 0 && { tools: req.tools.map(toOllamaTool) }),
+    ...(req.format !== undefined && { format: req.format }),
+    ...(req.keepAlive !== undefined && { keep_alive: req.keepAlive }),
+  };
+}
+
+function toOllamaMessage(m: ChatMessage): Message {
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.tool_calls !== undefined &&
+      m.tool_calls.length > 0 && { tool_calls: m.tool_calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }),
+    ...(m.tool_name !== undefined && { tool_name: m.tool_name }),
+  };
+}
+
+function toOllamaTool(t: ToolSpec): Tool {
+  // The client types `parameters` narrower than JSON Schema; Ollama takes any schema object.
+  return { type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters as Tool['function']['parameters'] } };
+}
+
+function definedOptions(options: ModelOptions | undefined): Partial<Options> | null {
+  if (options === undefined) return null;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) out[key] = value;
+  return Object.keys(out).length > 0 ? (out as Partial<Options>) : null;
+}
+
+/** The text and tool calls one streamed line carries; a line of the wrong shape is a bad response. */
+function pieceOf(part: ChatResponse): { content: string; toolCalls: ToolCall[] } {
+  const message: unknown = (part as { message?: unknown }).message;
+  if (message === undefined || message === null) return { content: '', toolCalls: [] };
+  if (typeof message !== 'object') throw badResponse(`a stream line whose message is ${JSON.stringify(message)}`);
+  const { content, tool_calls: calls } = message as { content?: unknown; tool_calls?: unknown };
+  if (content !== undefined && typeof content !== 'string') throw badResponse('a stream line whose message content is not a string');
+  if (calls === undefined || calls === null) return { content: content ?? '', toolCalls: [] };
+  if (!Array.isArray(calls)) throw badResponse('a stream line whose tool_calls is not an array');
+  return { content: content ?? '', toolCalls: calls.map(toolCallOf) };
+}
+
+function toolCallOf(call: unknown): ToolCall {
+  const fn: unknown = typeof call === 'object' && call !== null ? (call as { function?: unknown }).function : undefined;
+  if (typeof fn !== 'object' || fn === null) throw badResponse(`a tool call without a function: ${shown(JSON.stringify(call))}`);
+  const { name, arguments: args } = fn as { name?: unknown; arguments?: unknown };
+  if (typeof name !== 'string' || name === '') throw badResponse(`a tool call without a name: ${shown(JSON.stringify(call))}`);
+  if (!isPlainObject(args)) {
+    throw badResponse(`tool call ${name} has arguments that are not an object: ${shown(JSON.stringify(args) ?? 'undefined')}`);
+  }
+  return { name, arguments: args };
+}
+
+function modelsOf<T>(res: { models?: T[] } | null | undefined): T[] {
+  if (!Array.isArray(res?.models)) throw badResponse('a model listing without a models array');
+  return res.models;
 }
 
 /**
- * Checks every NDJSON line before the client's parser sees it (that parser drops invalid lines
- * silently). An invalid line fails the stream with a plain Error, which also cancels the body and
- * so closes the HTTP request.
+ * Ollama reports a model's trained context length under `<architecture>.context_length` in
+ * model_info (e.g. `llama.context_length`); older servers send no capabilities at all.
  */
-function ndjsonGuard(exchange: Exchange): TransformStream<Uint8Array, Uint8Array> {
+function modelInfoOf(res: unknown): ModelInfo {
+  if (!isPlainObject(res)) throw badResponse('a /api/show answer that is not an object');
+  const capabilities = Array.isArray(res.capabilities) ? res.capabilities.filter((c): c is string => typeof c === 'string') : [];
+  const info = isPlainObject(res.model_info) ? res.model_info : {};
+  const arch = info['general.architecture'];
+  const preferred = typeof arch === 'string' ? info[`${arch}.context_length`] : undefined;
+  const anyLength = Object.entries(info).find(([key, value]) => key.endsWith('.context_length') && typeof value === 'number')?.[1];
+  const length = typeof preferred === 'number' ? preferred : anyLength;
+  return { capabilities, contextLength: typeof length === 'number' && Number.isFinite(length) && length > 0 ? length : null };
+}
+
+/**
+ * Sees every byte of a response body: it resets the idle timer, and on streaming answers checks
+ * every NDJSON line before the client's parser sees it (that parser drops invalid lines silently).
+ * An invalid line fails the stream, which also cancels the body and so closes the HTTP request.
+ */
+function bodyWatch(exchange: Exchange, checkLines: boolean): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder('utf-8');
   let pending = '';
   const check = (line: string) => {
@@ -207,23 +358,29 @@ function ndjsonGuard(exchange: Exchange): TransformStream<Uint8Array, Uint8Array
     try {
       value = JSON.parse(line);
     } catch (cause) {
-      const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-      exchange.malformed = new Error(`malformed stream from the LLM provider: invalid JSON line ${JSON.stringify(shown)}`, { cause });
-      throw exchange.malformed;
+      exchange.badResponse = `invalid JSON line ${JSON.stringify(shown(line))}`;
+      throw new Error(exchange.badResponse, { cause });
     }
-    if (typeof value === 'object' && value !== null && typeof (value as { error?: unknown }).error === 'string') {
-      exchange.errorLine = (value as { error: string }).error;
+    if (!isPlainObject(value)) {
+      exchange.badResponse = `a line that is not a JSON object: ${JSON.stringify(shown(line))}`;
+      throw new Error(exchange.badResponse);
     }
+    // The client throws `new Error(line.error)` for any line that has the key, whatever its type.
+    if ('error' in value) exchange.errorLine = String(value.error as string);
   };
   return new TransformStream({
     transform(chunk, controller) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) check(line);
+      exchange.heard();
+      if (checkLines) {
+        pending += decoder.decode(chunk, { stream: true });
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) check(line);
+      }
       controller.enqueue(chunk);
     },
     flush() {
+      if (!checkLines) return;
       pending += decoder.decode();
       check(pending);
     },
@@ -235,12 +392,21 @@ function cancelled(reason: unknown): AuroraError {
   return new AuroraError('task_cancelled', 'task cancelled', { cause: reason });
 }
 
+function idleError(host: string, idleTimeoutMs: number): AuroraError {
+  return new AuroraError('llm_timeout', `the LLM provider at ${host} sent nothing for ${idleTimeoutMs} ms; the request was closed`);
+}
+
+function badResponse(what: string): AuroraError {
+  return new AuroraError('llm_bad_response', `malformed response from the LLM provider: ${what}`);
+}
+
 interface FailureContext {
   host: string;
   model: string | undefined;
   exchange: Exchange;
   logger: Logger;
   op: string;
+  idleTimeoutMs: number;
 }
 
 /** The client's failure as an AuroraError when it is an expected one; defects come back unchanged. */
@@ -252,9 +418,13 @@ function mapFailure(err: unknown, ctx: FailureContext): unknown {
   return mapped;
 }
 
-function classify(err: unknown, { host, model, exchange }: FailureContext): unknown {
+function classify(err: unknown, { host, model, exchange, idleTimeoutMs }: FailureContext): unknown {
+  // Checked before anything else: the idle abort surfaces as whatever the aborted read throws.
+  if (exchange.idle) return err instanceof AuroraError && err.code === 'llm_timeout' ? err : idleError(host, idleTimeoutMs);
   if (err instanceof AuroraError) return err;
-  if (exchange.malformed !== null && err === exchange.malformed) return err;
+  if (exchange.badResponse !== null) {
+    return new AuroraError('llm_bad_response', `malformed response from the LLM provider at ${host}: ${exchange.badResponse}`, { cause: err });
+  }
   const status = responseStatus(err);
   if (status !== null) {
     if (status === 404 && model !== undefined) return new AuroraError('model_not_found', `Model ${model} not found`, { cause: err });
@@ -274,7 +444,11 @@ function classify(err: unknown, { host, model, exchange }: FailureContext): unkn
     return new AuroraError('llm_error', `connection to the LLM provider was lost mid-response: ${networkReason(err)}`, { cause: err });
   }
   if (err.message === MISSING_DONE) {
-    return new AuroraError('llm_error', `connection to the LLM provider was lost: the stream ended without a final response`, { cause: err });
+    return new AuroraError('llm_bad_response', `the LLM provider at ${host} ended the stream without a final response`, { cause: err });
+  }
+  // A non-streaming answer whose body is not JSON (response.json() failed).
+  if (err instanceof SyntaxError) {
+    return new AuroraError('llm_bad_response', `malformed response from the LLM provider at ${host}: ${err.message}`, { cause: err });
   }
   return err;
 }
@@ -297,8 +471,20 @@ function networkReason(err: Error): string {
   return err.message;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shown(text: string): string {
+  return text.length > SHOWN_LINE_CHARS ? `${text.slice(0, SHOWN_LINE_CHARS)}…` : text;
+}
+
 function nsToMs(ns: number | undefined): number | null {
   return typeof ns === 'number' && Number.isFinite(ns) ? ns / 1_000_000 : null;
+}
+
+function countOrZero(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0;
 }
 
 function sizeOrNull(size: unknown): number | null {

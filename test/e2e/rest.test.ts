@@ -420,7 +420,7 @@ await describeModes('REST API', (mode) => {
     expect(await api.get('/api/v1/tasks/no-such-task')).toMatchObject({ status: 404, body: { detail: 'Task no-such-task not found' } });
   });
 
-  it('maps task failures: LLM unreachable 503, LLM error 502, timeout 504', async () => {
+  it('maps task failures: LLM unreachable 503, LLM error 502, malformed LLM answer 502, timeout 504', async () => {
     await createAgent('unlucky');
 
     await fake.stop();
@@ -435,6 +435,16 @@ await describeModes('REST API', (mode) => {
     expect(llmError.status, llmError.text).toBe(502);
     expect(llmError.body.detail).toContain('LLM provider error (HTTP 500)');
 
+    // A model server that breaks its protocol fails the task; the agent is not crashed or restarted.
+    const restarts = async () => metricSum((await api.get('/metrics')).text, 'aurora_supervisor_restarts_total', { agent: 'unlucky' });
+    const restartsBefore = await restarts();
+    fake.setFault({ kind: 'malformed', afterTokens: 1 });
+    const garbled = await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'garble this answer' });
+    expect(garbled.status, garbled.text).toBe(502);
+    expect(garbled.body).toEqual({ detail: expect.stringContaining('malformed response from the LLM provider') });
+    expect((await api.get('/api/v1/agents/unlucky')).body.status).toBe('idle');
+    expect(await restarts()).toBe(restartsBefore);
+
     fake.setFault({ kind: 'stall', afterTokens: 1 });
     const abortsBefore = fake.abortedStreams;
     const slow = await api.post<ErrorBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'take your time', parameters: { timeout_ms: 300 } });
@@ -446,7 +456,7 @@ await describeModes('REST API', (mode) => {
 
     fake.setFault(null);
     const history = await api.get<FailedTaskRecordBody[]>('/api/v1/tasks/?agent=unlucky');
-    expect(history.body.map((t: { error_code: string }) => t.error_code)).toEqual(['timeout', 'llm_error', 'llm_unavailable']);
+    expect(history.body.map((t: { error_code: string }) => t.error_code)).toEqual(['timeout', 'llm_bad_response', 'llm_error', 'llm_unavailable']);
     expect((await api.get(`/api/v1/tasks/${timedOut![1]}`)).body).toMatchObject({ status: 'failed', error_code: 'timeout' });
     // The agent is still healthy after all that.
     expect((await api.post<TaskResultBody>('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'fine now' })).body.result).toBe('fine now');

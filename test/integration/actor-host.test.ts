@@ -19,9 +19,11 @@ import { AgentHost } from '../../supervisors/actor-host.js';
 const definition = { name: 'quick', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
 const answer = (text: string): LlmChatResult => ({
   text,
+  toolCalls: [],
   model: 'llama2',
   promptTokens: 1,
   completionTokens: 1,
+  doneReason: 'stop',
   totalDurationMs: null,
   loadDurationMs: null,
   promptEvalDurationMs: null,

@@ -175,15 +175,56 @@ function runtimeSuite(busKind: BusKind) {
     expect((await runTask(task('real', 'fine now'))).result).toBe('fine now');
   });
 
-  it('a malformed stream crashes the actor: the task fails clearly, the agent is restarted and the next task succeeds', async () => {
+  it('a malformed stream fails only the task with llm_bad_response: the agent stays idle and nothing restarts', async () => {
     node = await start();
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('fragile'));
     const rec = node.record();
     fake.setFault({ kind: 'malformed', afterTokens: 1 });
     const t = task('fragile', 'please break');
     const err = await rejection(runTask(t));
+    expect(err.code).toBe('llm_bad_response');
+    expect(err.status).toBe(502);
+    expect(err.message).toMatch(/malformed response from the LLM provider/);
+    expect(node.store.tasks.get(t.task_id)).toMatchObject({ status: 'failed', error_code: 'llm_bad_response' });
+    const agent = await node.ask('registry.get', node.subjects.registry('get'), { name: 'fragile' });
+    expect(agent.status).toBe('idle');
+    fake.setFault(null);
+    expect((await runTask(task('fragile', 'all good'))).result).toBe('all good');
+    expect(restartCount(node, 'fragile')).toBe(0);
+    expect(rec.events.filter((e) => e.type.startsWith('supervisor.'))).toEqual([]);
+  });
+
+  it('an Ollama that goes silent past the idle timeout fails the task with llm_timeout and its request is closed', async () => {
+    node = await start({ ollamaIdleTimeoutMs: 200 });
+    await node.ask('registry.create', node.subjects.registry('create'), agentDef('patient'));
+    fake.setFault({ kind: 'stall', afterTokens: 1 });
+    const aborted = fake.waitForClientAbort(fake.abortedStreams + 1);
+    const t = task('patient', 'say something then stop');
+    const err = await rejection(runTask(t));
+    expect(err.code).toBe('llm_timeout');
+    expect(err.status).toBe(504);
+    await aborted;
+    expect(node.store.tasks.get(t.task_id)).toMatchObject({ status: 'failed', error_code: 'llm_timeout' });
+    expect(restartCount(node, 'patient')).toBe(0);
+    fake.setFault(null);
+    expect((await runTask(task('patient', 'fine now'))).result).toBe('fine now');
+  });
+
+  it('a crash mid-task fails the task clearly, the agent is restarted and the next task succeeds', async () => {
+    node = await start();
+    await node.ask('registry.create', node.subjects.registry('create'), agentDef('fragile'));
+    const rec = node.record();
+    fake.setFault({ kind: 'stall', afterTokens: 1 });
+    const t = task('fragile', 'please break');
+    const pending = runTask(t);
+    await rec.until((es) => es.some((e) => e.type === 'task.token' && e.task_id === t.task_id));
+    const aborted = fake.waitForClientAbort(fake.abortedStreams + 1);
+    await node.ask('registry.fault', node.subjects.registry('fault'), { name: 'fragile' });
+    const err = await rejection(pending);
     expect(err.code).toBe('agent_crashed');
     expect(err.message).toContain('fragile');
+    // The crash closed the agent's request to Ollama.
+    await aborted;
     await rec.until((es) => es.some((e) => e.type === 'supervisor.restart' && e.agent === 'fragile'));
     expect(rec.events.find((e) => e.type === 'supervisor.crash')).toMatchObject({ agent: 'fragile' });
     expect(restartCount(node, 'fragile')).toBe(1);
@@ -195,10 +236,14 @@ function runtimeSuite(busKind: BusKind) {
   it('a task that asked for retries is run again after a crash instead of failing', async () => {
     node = await start();
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('retrier'));
-    fake.setFault({ kind: 'malformed', afterTokens: 0, times: 1 });
+    // Only the first attempt's chat stalls; the retry is answered normally.
+    fake.setFault({ kind: 'stall', afterTokens: 1, times: 1 });
     const rec = node.record();
     const t = task('retrier', 'try again', { retries: 1 });
-    const result = await runTask(t);
+    const pending = runTask(t);
+    await rec.until((es) => es.some((e) => e.type === 'task.token' && e.task_id === t.task_id));
+    await node.ask('registry.fault', node.subjects.registry('fault'), { name: 'retrier' });
+    const result = await pending;
     await rec.until((es) => es.some((e) => e.type === 'supervisor.crash'));
     expect(result.result).toBe('try again');
     expect(rec.events.filter((e) => e.type === 'task.started' && e.task_id === t.task_id).map((e) => e.payload.attempt)).toEqual([1, 2]);

@@ -12,9 +12,11 @@ const definition = { name: 'm', agent_type: 'llm', model_name: 'llama2', provide
 const task = (id: string): TaskRequest => ({ task_id: id, agent: 'm', prompt: 'p', parameters: {} });
 const output = (text: string): LlmChatResult => ({
   text,
+  toolCalls: [],
   model: 'llama2',
   promptTokens: 1,
   completionTokens: 1,
+  doneReason: 'stop',
   totalDurationMs: null,
   loadDurationMs: null,
   promptEvalDurationMs: null,
