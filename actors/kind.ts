@@ -6,9 +6,10 @@
 // the machine tasks, performs the effects the machine asks for with the node's capabilities and
 // answers them, and turns the machine's task outcomes into records, events and replies.
 //
-//   host → machine   TASK, CANCEL, STOP, FAULT, effect.done, effect.failed
+//   host → machine   TASK, CANCEL, UPDATE, STOP, FAULT, effect.done, effect.failed
 //   machine → host   effect (perform `capability` with `input` for a task), task.done,
-//                    task.error, task.cancelled, task.event (a kind event about a task)
+//                    task.error, task.cancelled, task.event (a kind event about a task),
+//                    task.details (what the task records about itself)
 //
 // Expected failures are AuroraErrors: an effect that fails with one is answered with it and the
 // machine decides (usually: the task fails, the machine carries on). Anything else is a defect:
@@ -24,6 +25,8 @@ export type HostEvent =
   /** Drop this task (cancelled or timed out); the machine answers task.cancelled. */
   | { type: 'CANCEL'; taskId: string }
   | { type: 'STOP' }
+  /** The agent's definition changed (PATCH): tasks started from now on use it; running ones keep theirs. */
+  | { type: 'UPDATE'; definition: AgentDefinition }
   /** Fault injection: the machine must fail exactly like a defect would. */
   | { type: 'FAULT'; reason: string }
   | { type: 'effect.done'; effectId: string; taskId: string; output: unknown }
@@ -37,14 +40,24 @@ export type MachineEmitted =
   | { type: 'task.error'; taskId: string; error: AuroraError }
   | { type: 'task.cancelled'; taskId: string }
   /** A kind event about a task; `event` must be one of the kind's declared event types. */
-  | { type: 'task.event'; taskId: string; event: string; payload: Record<string, unknown> };
+  | { type: 'task.event'; taskId: string; event: string; payload: Record<string, unknown> }
+  /**
+   * What the task records about itself (its record's `details`), replacing what it said before.
+   * `flush`: write it now (a step worth seeing while the task runs); otherwise it is written with
+   * the task's outcome, which costs nothing extra on a task that finishes in one call.
+   */
+  | { type: 'task.details'; taskId: string; details: Record<string, unknown>; flush: boolean };
 
-export const MACHINE_EMITTED_TYPES = ['effect', 'task.done', 'task.error', 'task.cancelled', 'task.event'] as const;
+export const MACHINE_EMITTED_TYPES = ['effect', 'task.done', 'task.error', 'task.cancelled', 'task.event', 'task.details'] as const;
 
 /** What a capability may use while it performs one effect. */
 export interface EffectContext {
   readonly agent: AgentDefinition;
   readonly taskId: string;
+  /** The task the effect is for (its depth in a chain of agent calls, its thread). */
+  readonly task: TaskRequest;
+  /** When the task times out, in ms since the epoch: work done for it must not outlast this. */
+  readonly deadlineAt: number;
   /** Aborted when the task ends, is cancelled or times out, or the actor stops or crashes. */
   readonly signal: AbortSignal;
   /** Streams a piece of the task's answer to its watchers (a `task.token` event). */
@@ -61,8 +74,21 @@ export interface AgentKind extends AgentKindDescriptor {
   readonly machine: AnyStateMachine;
   /** Capabilities the machine asks for; a node that lacks one refuses to run the kind. */
   readonly capabilities: readonly string[];
-  /** Tasks an agent runs at once (default 1); the host never sends more TASKs than this. */
-  slots?(definition: AgentDefinition): number;
+  /**
+   * Tasks an agent runs at once; undefined leaves it to the node (AGENT_MAX_CONCURRENCY). The host
+   * never sends more TASKs than this.
+   */
+  slots?(definition: AgentDefinition): number | undefined;
+  /** Checks of a definition that need the node (its tools); a message names what is wrong. */
+  check?(definition: AgentDefinition, node: NodeFacts): string | undefined;
+  /** Capabilities the agent's model must have (Ollama's /api/show `capabilities`, e.g. 'tools'). */
+  modelNeeds?(definition: AgentDefinition): string[];
+}
+
+/** What a kind may ask of the node when it checks a definition. */
+export interface NodeFacts {
+  hasTool(name: string): boolean;
+  toolNames(): string[];
 }
 
 /** The descriptor half of a kind: what the gateway may know without the machine. */

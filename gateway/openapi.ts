@@ -15,6 +15,7 @@ import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
 import { eventTypes, providerNames } from './kinds.js';
+import { THREAD_MESSAGES_MAX } from './routes/threads.js';
 import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
 import { CLOSE_CODES, MAX_TASKS_PER_SOCKET, STREAM_PATH } from './stream-protocol.js';
@@ -132,6 +133,23 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
     },
   ],
   'DELETE /api/v1/models/:name': [providerParam],
+  'GET /api/v1/agents/:name/threads': [
+    {
+      name: 'limit',
+      required: false,
+      description: 'Most threads returned',
+      schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
+    },
+    { name: 'cursor', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
+  ],
+  'GET /api/v1/threads/:id': [
+    {
+      name: 'limit',
+      required: false,
+      description: 'Most messages returned (the newest)',
+      schema: { type: 'integer', minimum: 1, maximum: THREAD_MESSAGES_MAX, default: THREAD_MESSAGES_MAX },
+    },
+  ],
   'GET /api/v1/models/:name/status': [providerParam],
 };
 
@@ -147,7 +165,7 @@ const runtime = (codes: readonly ErrorCode[] = []): RouteErrors => ({ runtime: t
 
 /** What any request over the bus may meet: nobody serving, no answer in time, bus closed, a defect. */
 const BUS_ERRORS: readonly ErrorCode[] = ['no_responders', 'bus_timeout', 'unavailable', 'internal'];
-const LLM_ERRORS: readonly ErrorCode[] = ['llm_error', 'llm_unavailable'];
+const LLM_ERRORS: readonly ErrorCode[] = ['llm_error', 'llm_bad_response', 'llm_unavailable', 'llm_timeout'];
 
 export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /': local(),
@@ -160,6 +178,11 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/agents/': runtime(),
   'POST /api/v1/agents/': runtime(['invalid_request', 'agent_exists']),
   'GET /api/v1/agents/:name': runtime(['agent_not_found']),
+  'PATCH /api/v1/agents/:name': runtime(['invalid_request', 'agent_not_found']),
+  'POST /api/v1/agents/:name/threads': runtime(['agent_not_found']),
+  'GET /api/v1/agents/:name/threads': runtime(['invalid_request', 'agent_not_found']),
+  'GET /api/v1/threads/:id': runtime(['invalid_request', 'thread_not_found']),
+  'DELETE /api/v1/threads/:id': runtime(['thread_not_found']),
   'DELETE /api/v1/agents/:name': runtime(['agent_not_found']),
   'POST /api/v1/agents/:name/restart': runtime(['agent_not_found', 'timeout']),
   'POST /api/v1/agents/:name/fault': runtime(['agent_not_found', 'fault_injection_disabled', 'agent_failed']),
@@ -177,6 +200,10 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     'agent_crashed',
     'timeout',
     'interrupted',
+    'thread_not_found',
+    'max_turns_exceeded',
+    'output_invalid',
+    'context_overflow',
     ...LLM_ERRORS,
   ]),
   // Each task's failure is an item of the 200 answer; only the batch as a whole can be refused.
@@ -190,7 +217,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
 
 const PARAM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   name: 'Name, percent-encoded in the URL',
-  id: 'Task id',
+  id: 'Task or thread id',
 };
 
 /** The first meaningful segment names the group: '/api/v1/agents/...' → 'agents'. */

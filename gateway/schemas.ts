@@ -12,6 +12,7 @@ import type { TSchema } from '@sinclair/typebox';
 import {
   AgentCreateRequest,
   AgentList,
+  AgentUpdateRequest,
   AgentRecord,
   ErrorBody,
   FaultAccepted,
@@ -32,7 +33,13 @@ import {
   TaskRecord,
   TaskResult,
   Text,
+  ThreadCreateRequest,
+  ThreadDetail,
+  ThreadPage,
+  ThreadRecord,
   type AgentCreateBody,
+  type AgentUpdateBody,
+  type ThreadCreateBody,
   type ModelLoadBody,
   type TaskBatchBody,
   type TaskExecuteBody,
@@ -41,7 +48,14 @@ import { compileValidator, type ValidationResult, type Validator } from '../runt
 
 export { LIMITS } from '../runtime/protocol/index.js';
 export { describeValidationError, pointerToField, type ValidationResult } from '../runtime/validation.js';
-export type { AgentCreateBody, ModelLoadBody, TaskBatchBody, TaskExecuteBody } from '../runtime/protocol/index.js';
+export type {
+  AgentCreateBody,
+  AgentUpdateBody,
+  ModelLoadBody,
+  TaskBatchBody,
+  TaskExecuteBody,
+  ThreadCreateBody,
+} from '../runtime/protocol/index.js';
 
 /**
  * The protocol's schemas as plain JSON: TypeBox marks its schemas with symbol keys, which JSON
@@ -54,6 +68,8 @@ function plain<T extends Record<string, TSchema>>(schemas: T): T {
 /** Request bodies, by name. */
 export const REQUEST_SCHEMAS = plain({
   AgentCreateRequest,
+  AgentUpdateRequest,
+  ThreadCreateRequest,
   ModelLoadRequest,
   TaskExecuteRequest,
   TaskBatchRequest,
@@ -78,6 +94,9 @@ export const RESPONSE_SCHEMAS = plain({
   TaskRecord,
   TaskList,
   TaskCancelled,
+  ThreadRecord,
+  ThreadDetail,
+  ThreadPage,
   Text,
 } as const satisfies Record<string, TSchema>);
 
@@ -86,6 +105,8 @@ export type ResponseSchemaName = keyof typeof RESPONSE_SCHEMAS;
 
 export interface RequestBodies {
   AgentCreateRequest: AgentCreateBody;
+  AgentUpdateRequest: AgentUpdateBody;
+  ThreadCreateRequest: ThreadCreateBody;
   ModelLoadRequest: ModelLoadBody;
   TaskExecuteRequest: TaskExecuteBody;
   TaskBatchRequest: TaskBatchBody;

@@ -38,6 +38,10 @@ export interface Config {
   readonly namespace: string;
   readonly supervision: SupervisionConfig;
   readonly mailboxSize: number;
+  /** Tasks an agent runs at once unless its definition says (an llm agent's max_concurrency). */
+  readonly agentMaxConcurrency: number;
+  /** How deep agents may call each other as tools (A → B → C is depth 2). */
+  readonly agentCallMaxDepth: number;
   readonly taskTimeoutMs: number;
   readonly busRequestTimeoutMs: number;
   readonly modelCacheTtlMs: number;
@@ -316,6 +320,18 @@ export const CONFIG_FIELDS = {
     fallback: 100,
     doc: 'Tasks queued per agent before new ones are refused (429)',
   },
+  agentMaxConcurrency: {
+    env: 'AGENT_MAX_CONCURRENCY',
+    parse: int(1, 64),
+    fallback: 4,
+    doc: "Tasks an agent runs at once when its definition does not say (1: strictly one at a time)",
+  },
+  agentCallMaxDepth: {
+    env: 'AGENT_CALL_MAX_DEPTH',
+    parse: int(1, 16),
+    fallback: 4,
+    doc: 'How deep agents may call other agents as tools',
+  },
   taskTimeoutMs: {
     env: 'TASK_TIMEOUT_MS',
     parse: int(1),
@@ -529,6 +545,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: f.logLevel,
     namespace: f.namespace,
     mailboxSize: f.mailboxSize,
+    agentMaxConcurrency: f.agentMaxConcurrency,
+    agentCallMaxDepth: f.agentCallMaxDepth,
     taskTimeoutMs: f.taskTimeoutMs,
     busRequestTimeoutMs: f.busRequestTimeoutMs,
     modelCacheTtlMs: f.modelCacheTtlMs,

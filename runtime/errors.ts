@@ -35,6 +35,13 @@ export const ERROR_CODES = {
   timeout: { status: 504, retryable: true, expose: true },
   bus_timeout: { status: 504, retryable: true, expose: true },
   llm_timeout: { status: 504, retryable: true, expose: true },
+  thread_not_found: { status: 404, retryable: false, expose: true },
+  // The model kept asking for tools past the task's max_turns.
+  max_turns_exceeded: { status: 422, retryable: false, expose: true },
+  // The answer did not match the output_schema, even after one repair round.
+  output_invalid: { status: 422, retryable: false, expose: true },
+  // The system prompt and the task's own messages do not fit num_ctx, even without history.
+  context_overflow: { status: 422, retryable: false, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

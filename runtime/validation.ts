@@ -58,3 +58,37 @@ export function describeValidationError(error: ErrorObject | undefined, prefix =
       return `${field === '' ? 'Request body' : field}: ${error.message ?? 'is invalid'}`;
   }
 }
+
+export interface UserSchemaCheck {
+  (value: unknown): { ok: true } | { ok: false; errors: string[] };
+}
+
+// Schemas that users write (structured output, workflow inputs): checked leniently as to unknown
+// keywords, with every error reported. Compiled once per distinct schema; bounded, since they come
+// from users.
+const MAX_USER_SCHEMAS = 256;
+const userSchemas = new Map<string, UserSchemaCheck>();
+const lenient = new Ajv({ allErrors: true, strict: false });
+
+/** Compiles a user's JSON Schema, or says why it is not one. */
+export function compileUserSchema(schema: Record<string, unknown>): UserSchemaCheck | string {
+  const key = JSON.stringify(schema);
+  const hit = userSchemas.get(key);
+  if (hit !== undefined) return hit;
+  let validate: ValidateFunction;
+  try {
+    validate = lenient.compile(schema);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  const check: UserSchemaCheck = (value) => {
+    if (validate(value)) return { ok: true };
+    return {
+      ok: false,
+      errors: (validate.errors ?? []).slice(0, 10).map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message ?? 'is invalid'}`),
+    };
+  };
+  if (userSchemas.size >= MAX_USER_SCHEMAS) userSchemas.delete(userSchemas.keys().next().value!);
+  userSchemas.set(key, check);
+  return check;
+}

@@ -19,6 +19,8 @@ import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 
 export interface AgentHostDeps {
   kind: Pick<AgentKind, 'machine' | 'events' | 'slots'>;
+  /** Slots of an agent whose kind leaves it to the node (AGENT_MAX_CONCURRENCY). */
+  defaultSlots: number;
   /** The node's capabilities; the host performs the machine's effects with them. */
   capabilities: CapabilityTable;
   store: Store;
@@ -41,6 +43,10 @@ interface Pending {
   abandonedWith: AuroraError | null;
   /** Index of the next streamed token of this task, across all its effects. */
   tokens: number;
+  /** When the task times out, ms since the epoch. */
+  deadlineAt: number;
+  /** What the machine recorded about the task; written with its outcome (or at once when asked). */
+  details: Record<string, unknown> | undefined;
 }
 
 interface Effect {
@@ -73,15 +79,26 @@ export class AgentHost {
   private mailboxClosed = false;
   private readonly idleWaiters = new Set<() => void>();
   private logger: Logger | null = null;
-  private readonly slots: number;
+  private slots: number;
   private readonly declaredEvents: ReadonlySet<string>;
+  /** Threads with a task running: the thread is the unit of ordering, one task at a time each. */
+  private readonly busyThreads = new Set<string>();
 
   constructor(
-    readonly definition: AgentDefinition,
+    private current: AgentDefinition,
     private readonly deps: AgentHostDeps,
   ) {
-    this.slots = Math.max(1, deps.kind.slots?.(definition) ?? 1);
+    this.slots = this.slotsOf(current);
     this.declaredEvents = new Set(deps.kind.events);
+  }
+
+  /** The definition new tasks run with. */
+  get definition(): AgentDefinition {
+    return this.current;
+  }
+
+  private slotsOf(definition: AgentDefinition): number {
+    return Math.max(1, this.deps.kind.slots?.(definition) ?? this.deps.defaultSlots);
   }
 
   /** Made on first use: most agents never log, and one node may host 100,000 of them. */
@@ -113,6 +130,21 @@ export class AgentHost {
     return this.queue.length;
   }
 
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * A new definition (PATCH): tasks that start from now on run with it; running ones keep theirs
+   * and queued ones stay queued. More slots start queued tasks at once.
+   */
+  update(definition: AgentDefinition): void {
+    this.current = definition;
+    this.slots = this.slotsOf(definition);
+    this.send({ type: 'UPDATE', definition });
+    this.pump();
+  }
+
   /** The supervised child: each start() is a fresh actor incarnation. */
   childSpec(restart: ChildSpec['restart'] = 'permanent'): ChildSpec {
     return {
@@ -134,9 +166,15 @@ export class AgentHost {
       throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
     }
     const { clock, store } = this.deps;
+    if (task.thread_id !== undefined) {
+      const thread = store.threads.get(task.thread_id);
+      if (thread === undefined || thread.agent !== this.name) {
+        throw new AuroraError('thread_not_found', `Thread ${task.thread_id} not found for agent ${this.name}`);
+      }
+    }
     // An agent with a free slot and an empty mailbox starts the task in this same call: its row is
     // written as running straight away, one statement instead of queued-then-running.
-    const startsNow = this.canStart() && this.queue.length === 0;
+    const startsNow = this.canStart() && this.queue.length === 0 && !this.threadBusy(task);
     if (startsNow) store.tasks.insertRunning(task, isoNow(clock));
     else store.tasks.insertQueued(task, isoNow(clock));
     const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
@@ -148,6 +186,8 @@ export class AgentHost {
       attempts: 0,
       abandonedWith: null,
       tokens: 0,
+      deadlineAt: clock.now() + timeoutMs,
+      details: undefined,
       deadline: clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
     };
     this.queue.push(pending);
@@ -218,6 +258,16 @@ export class AgentHost {
     return this.lifecycle === 'up' && this.actor !== null && this.running.size < this.slots;
   }
 
+  private threadBusy(task: TaskRequest): boolean {
+    return task.thread_id !== undefined && this.busyThreads.has(task.thread_id);
+  }
+
+  /** The first queued task that may start now: tasks of a thread that has one running wait their turn. */
+  private nextStartable(): number {
+    if (this.busyThreads.size === 0) return this.queue.length > 0 ? 0 : -1;
+    return this.queue.findIndex((p) => !this.threadBusy(p.task));
+  }
+
   private send(event: HostEvent): void {
     this.actor?.send(event);
   }
@@ -267,16 +317,20 @@ export class AgentHost {
         return this.onCancelled(e.taskId);
       case 'task.event':
         return this.onKindEvent(e.taskId, e.event, e.payload);
+      case 'task.details':
+        return this.onDetails(e.taskId, e.details, e.flush);
     }
   }
 
   /** Starts queued tasks while a slot is free; `rowRunning`: the first one's row was inserted as running. */
   private pump(rowRunning = false): void {
     while (this.canStart()) {
-      const next = this.queue.shift();
-      if (!next) return;
+      const index = this.nextStartable();
+      if (index < 0) return;
+      const next = index === 0 ? this.queue.shift()! : this.queue.splice(index, 1)[0]!;
       this.deps.metrics.mailboxDepth.dec();
       this.running.set(next.task.task_id, next);
+      if (next.task.thread_id !== undefined) this.busyThreads.add(next.task.thread_id);
       next.startedAt = this.deps.clock.monotonic();
       next.attempts += 1;
       if (!rowRunning) this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
@@ -305,6 +359,8 @@ export class AgentHost {
     const ctx: EffectContext = {
       agent: this.definition,
       taskId,
+      task: pending?.task ?? { task_id: taskId, agent: this.name, prompt: '', parameters: {} },
+      deadlineAt: pending?.deadlineAt ?? this.deps.clock.now(),
       signal: effect.controller.signal,
       token: (text) => {
         const index = pending === undefined ? 0 : pending.tokens++;
@@ -359,11 +415,18 @@ export class AgentHost {
     this.deps.events.publish(event, { agent: this.name, task_id: taskId, payload });
   }
 
+  private onDetails(taskId: string, details: Record<string, unknown>, flush: boolean): void {
+    const pending = this.running.get(taskId);
+    if (pending === undefined) return;
+    pending.details = details;
+    if (flush) this.deps.store.tasks.setDetails(taskId, details);
+  }
+
   /** Removes a running task; whatever it still had in flight is aborted. */
   private takeRunning(taskId: string): Pending | null {
     const pending = this.running.get(taskId);
     if (!pending) return null;
-    this.running.delete(taskId);
+    this.release(pending);
     if (this.effects.size > 0) this.abortEffects(taskId);
     return pending;
   }
@@ -385,7 +448,7 @@ export class AgentHost {
     if (this.actor) this.send({ type: 'CANCEL', taskId });
     // No actor (restarting): nothing runs the task any more, so it ends now.
     if (!this.actor && this.running.get(taskId) === pending) {
-      this.running.delete(taskId);
+      this.release(pending);
       this.finish(pending, err);
     }
   }
@@ -396,7 +459,7 @@ export class AgentHost {
     this.abortEffects();
     const reason = describe(error);
     const crashed = [...this.running.values()];
-    this.running.clear();
+    for (const pending of crashed) this.release(pending);
     // Retried tasks go back to the front of the mailbox in the order they started.
     const retried: Pending[] = [];
     for (const pending of crashed) {
@@ -419,6 +482,12 @@ export class AgentHost {
     this.log.warn('agent actor crashed', { reason, error });
     this.announce(reason);
     this.onExit(actor, { reason: 'crash', error });
+  }
+
+  /** The task no longer runs: its slot and its thread are free. */
+  private release(pending: Pending): void {
+    this.running.delete(pending.task.task_id);
+    if (pending.task.thread_id !== undefined) this.busyThreads.delete(pending.task.thread_id);
   }
 
   private onExit(actor: AnyActorRef, exit: ChildExit): void {
@@ -450,6 +519,7 @@ export class AgentHost {
         error_code: outcome.code,
         completed_at: completedAt,
         duration_ms: durationMs,
+        ...(pending.details !== undefined && { details: pending.details }),
       });
       metrics.tasks.inc({ outcome: status });
       metrics.taskDuration.observe({ outcome: status }, durationMs / 1000);
@@ -479,7 +549,14 @@ export class AgentHost {
           prompt_eval_duration_ms: outcome.promptEvalDurationMs,
           eval_duration_ms: outcome.evalDurationMs,
         },
+        ...(task.thread_id !== undefined && { thread_id: task.thread_id }),
+        ...(outcome.output !== undefined && { output: outcome.output }),
       };
+      // In the same turn as the completion, hence the same transaction: a thread never holds the
+      // answer of a task that is not recorded as completed.
+      if (task.thread_id !== undefined && outcome.messages !== undefined) {
+        store.threads.append(task.thread_id, outcome.messages, task.task_id, completedAt);
+      }
       store.tasks.complete(task.task_id, {
         result: result.result,
         model: result.model,
@@ -488,6 +565,8 @@ export class AgentHost {
         completed_at: completedAt,
         duration_ms: durationMs,
         timings: result.timings,
+        ...(outcome.output !== undefined && { output: outcome.output }),
+        ...(pending.details !== undefined && { details: pending.details }),
       });
       store.agents.touchLastRun(this.name, completedAt);
       metrics.tasks.inc({ outcome: 'completed' });

@@ -1,5 +1,5 @@
-// The registry service: creates, lists, deletes and restarts agents of every kind, and routes each
-// agent's task and cancel messages to its host. It answers on the bus only.
+// The registry service: creates, updates, lists, deletes and restarts agents of every kind, and
+// routes each agent's task and cancel messages to its host. It answers on the bus only.
 import type { AgentKind, CapabilityTable } from '../actors/kind.js';
 import type { Bus, BusMessage, Subscription } from '../runtime/bus/bus.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
@@ -8,13 +8,16 @@ import { AuroraError, toErrorPayload } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import type { AgentDefinition, AgentRecord, AgentRequestOf, RequestOf, ReplyOf } from '../runtime/protocol/index.js';
+import { canonicalModelName } from '../runtime/providers/llm.js';
+import type { AgentDefinition, AgentRecord, AgentRequestOf, ReplyOf, RequestOf } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import { tokenToName, type Subjects } from '../runtime/subjects.js';
-import { compileValidator, type Validator } from '../runtime/validation.js';
 import { AgentHost } from './actor-host.js';
+import { createDefinitions } from './definitions.js';
+import type { ModelFacts } from './model-facts.js';
 import type { Supervisor, SupervisorEvent } from './supervisor.js';
+import type { ToolRegistry } from './capabilities/tools/index.js';
 
 export interface AgentRegistryDeps {
   bus: Bus;
@@ -31,28 +34,19 @@ export interface AgentRegistryDeps {
   kinds: readonly AgentKind[];
   /** What the hosts perform for their machines. */
   capabilities: CapabilityTable;
-}
-
-interface KnownKind {
-  readonly kind: AgentKind;
-  readonly validateConfig: Validator<Record<string, unknown>>;
-}
-
-/** Checks the kinds against this node once: a kind asking for a capability the node lacks is a wiring defect. */
-function prepareKinds(kinds: readonly AgentKind[], capabilities: CapabilityTable): ReadonlyMap<string, KnownKind> {
-  const known = new Map<string, KnownKind>();
-  for (const kind of kinds) {
-    if (known.has(kind.name)) throw new Error(`Two agent kinds are named ${kind.name}`);
-    const missing = kind.capabilities.filter((c) => !Object.hasOwn(capabilities, c));
-    if (missing.length > 0) throw new Error(`Agent kind ${kind.name} needs capabilities this node lacks: ${missing.join(', ')}`);
-    known.set(kind.name, { kind, validateConfig: compileValidator(kind.configSchema, 'config') });
-  }
-  return known;
+  /** The node's tools, which agent definitions may name. */
+  tools: ToolRegistry;
+  models: ModelFacts;
 }
 
 export function createAgentRegistry(deps: AgentRegistryDeps) {
   const { bus, subjects, store, events, config } = deps;
-  const kinds = prepareKinds(deps.kinds, deps.capabilities);
+  const definitions = createDefinitions(
+    deps.kinds,
+    deps.capabilities,
+    { hasTool: (name) => deps.tools.has(name), toolNames: () => deps.tools.names() },
+    deps.models,
+  );
   const hosts = new Map<string, AgentHost>();
   const subscriptions: Subscription[] = [];
   const queue = subjects.queue('registry');
@@ -71,20 +65,30 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       ),
     );
 
-  const withStatus = (record: AgentRecord): AgentRecord => {
+  /** The stored record with what only the running host knows: status, slots busy, mailbox. */
+  const live = (record: AgentRecord, installed?: boolean | null): AgentRecord => {
     const host = hosts.get(record.name);
-    return host ? { ...record, status: host.status } : record;
+    const out: AgentRecord = host
+      ? { ...record, status: host.status, running_tasks: host.runningCount, queued_tasks: host.queueDepth }
+      : { ...record, running_tasks: 0, queued_tasks: 0 };
+    if (installed !== undefined) out.model_installed = installed;
+    return out;
   };
 
-  function kindOf(agentType: string): KnownKind {
-    const known = kinds.get(agentType);
-    if (!known) throw new AuroraError('invalid_request', `Unknown agent_type: ${agentType}`);
-    return known;
+  /** Records with model_installed, from one cached listing per provider. */
+  async function withModels(records: AgentRecord[]): Promise<AgentRecord[]> {
+    const names = new Map<string, ReadonlySet<string> | null>();
+    for (const r of records) if (!names.has(r.provider)) names.set(r.provider, await deps.models.installedNames(r.provider));
+    return records.map((r) => {
+      const installed = names.get(r.provider);
+      return live(r, installed === null || installed === undefined ? null : installed.has(canonicalModelName(r.model_name)));
+    });
   }
 
   function spawn(definition: AgentDefinition): AgentHost {
     const host = new AgentHost(definition, {
-      kind: kindOf(definition.agent_type).kind,
+      kind: definitions.kind(definition.agent_type),
+      defaultSlots: config.agentMaxConcurrency,
       capabilities: deps.capabilities,
       store,
       events,
@@ -102,17 +106,34 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     return host;
   }
 
-  function create(def: AgentDefinition): AgentRecord {
-    const { kind, validateConfig } = kindOf(def.agent_type);
-    if (!kind.providers.includes(def.provider)) {
-      throw new AuroraError('invalid_request', `Unknown provider for agent_type ${def.agent_type}: ${def.provider}`);
-    }
-    const checked = validateConfig(def.config);
-    if (!checked.ok) throw new AuroraError('invalid_request', checked.message);
+  async function create(def: AgentDefinition): Promise<AgentRecord> {
+    const installed = await definitions.check(def);
     const record = store.agents.insert(def, isoNow(deps.clock));
     spawn(record);
     events.publish('agent.created', { agent: def.name, payload: { agent_type: def.agent_type, model_name: def.model_name } });
-    return withStatus(record);
+    return durable(live(record, installed));
+  }
+
+  async function update(command: RequestOf<'registry.update'>): Promise<AgentRecord> {
+    const { name } = command;
+    const current = store.agents.get(name);
+    if (!current) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
+    const next: AgentDefinition = {
+      name,
+      agent_type: current.agent_type,
+      provider: current.provider,
+      description: command.description ?? current.description,
+      model_name: command.model_name ?? current.model_name,
+      config: command.config ?? current.config,
+    };
+    const installed = await definitions.check(next);
+    // The check awaited the provider: the agent may have been deleted meanwhile.
+    const record = store.agents.update(name, next);
+    if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
+    hosts.get(name)?.update(next);
+    const changed = (['description', 'model_name', 'config'] as const).filter((k) => command[k] !== undefined);
+    events.publish('agent.updated', { agent: name, payload: { changed } });
+    return durable(live(record, installed));
   }
 
   async function remove(name: string): Promise<{ name: string }> {
@@ -168,7 +189,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     restore(): number {
       const stored = store.agents.list();
       for (const record of stored) {
-        if (kinds.has(record.agent_type)) spawn(record);
+        if (definitions.has(record.agent_type)) spawn(record);
         else deps.logger.error('stored agent has an unknown kind; not started', { agent: record.name, kind: record.agent_type });
       }
       return stored.length;
@@ -182,18 +203,19 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     start(): void {
       subscriptions.push(
         bus.subscribe(subjects.agentAny(), route),
-        serveOperation(bus, subjects, 'registry.create', (def) => durable(create(def)), opts),
-        serveOperation(bus, subjects, 'registry.get', ({ name }) => {
+        serveOperation(bus, subjects, 'registry.create', create, opts),
+        serveOperation(bus, subjects, 'registry.update', update, opts),
+        serveOperation(bus, subjects, 'registry.get', async ({ name }) => {
           const record = store.agents.get(name);
           if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
-          return withStatus(record);
+          return (await withModels([record]))[0]!;
         }, opts),
-        serveOperation(bus, subjects, 'registry.list', () => store.agents.list().map(withStatus), opts),
+        serveOperation(bus, subjects, 'registry.list', () => withModels(store.agents.list()), opts),
         serveOperation(bus, subjects, 'registry.delete', ({ name }) => remove(name), opts),
         serveOperation(bus, subjects, 'registry.restart', async ({ name }) => {
           hostOf(name);
           await deps.supervisor.restartChild(name);
-          return withStatus(store.agents.get(name)!);
+          return live(store.agents.get(name)!);
         }, opts),
         serveOperation(bus, subjects, 'registry.fault', ({ name }) => {
           if (!config.faultInjection) {

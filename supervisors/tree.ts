@@ -1,7 +1,9 @@
 // The supervisor tree of one Aurora node:
 //
 //   root (one_for_one)
-//   ├── registry        service: agents, tasks, health on the bus
+//   ├── registry        service: agents and tasks on the bus
+//   ├── threads         service: agents' conversations
+//   ├── health          service: the node's dependencies
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
 import type { AgentKind } from '../actors/kind.js';
@@ -19,6 +21,8 @@ import type { Store } from '../runtime/store/index.js';
 import { createSubjects, type Subjects } from '../runtime/subjects.js';
 import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
 import { createCapabilities } from './capabilities/index.js';
+import { createModelFacts } from './model-facts.js';
+import { createThreadsService } from './threads-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
 
@@ -72,7 +76,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
 
-  const capabilities = createCapabilities({ providers: deps.providers });
+  const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger });
+  const modelFacts = createModelFacts({ cache: deps.cache, providers: deps.providers, cacheTtlMs: config.modelCacheTtlMs, logger });
 
   let registry: AgentRegistry | undefined;
   const onEvent = (event: SupervisorEvent) => {
@@ -93,7 +98,22 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     { id: 'agents', policy: { strategy: 'one_for_one', ...config.supervision }, budget: 'per_child' },
     supervisorDeps,
   );
-  registry = createAgentRegistry({ bus, subjects, store, events, metrics, clock, logger, config, supervisor: agents, kinds: deps.kinds, capabilities });
+  registry = createAgentRegistry({
+    bus,
+    subjects,
+    store,
+    events,
+    metrics,
+    clock,
+    logger,
+    config,
+    supervisor: agents,
+    kinds: deps.kinds,
+    capabilities: capabilities.table,
+    tools: capabilities.tools,
+    models: modelFacts,
+  });
+  const threads = createThreadsService({ bus, subjects, store, clock, logger });
   const models = createModelManager({
     bus,
     subjects,
@@ -111,7 +131,13 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     {
       id: 'root',
       policy: { strategy: 'one_for_one', ...config.supervision },
-      children: [serviceChild('registry', registry), serviceChild('health', health), serviceChild('model-manager', models), agents.asChild('agents')],
+      children: [
+        serviceChild('registry', registry),
+        serviceChild('threads', threads),
+        serviceChild('health', health),
+        serviceChild('model-manager', models),
+        agents.asChild('agents'),
+      ],
     },
     {
       ...supervisorDeps,

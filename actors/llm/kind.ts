@@ -1,15 +1,32 @@
-// The `llm` kind: an agent that answers each task with one call to its model.
-import { Type } from '@sinclair/typebox';
+// The `llm` kind: an agent whose definition is its behaviour — a system prompt, model options,
+// tools (built-in ones and other agents), structured output, conversations in threads, and up to
+// max_concurrency tasks at once.
 import type { AgentKind } from '../kind.js';
-import { LLM_CHAT, llmMachine } from './machine.js';
+import { LlmConfig } from './config.js';
+import { LLM_CHAT, THREAD_READ, TOOL_CALL } from './effects.js';
+import { llmMachine } from './machine.js';
+import { compileUserSchema } from '../../runtime/validation.js';
 
 export const llmKind: AgentKind = {
   name: 'llm',
-  description: 'Answers each task with one chat call to its model',
+  description: 'Answers each task with its model: system prompt, options, tools, structured output, threads',
   providers: ['ollama'],
-  // Stored and returned as given; what the kind reads from it is documented with the kind.
-  configSchema: Type.Object({}, { additionalProperties: true, description: 'Free-form settings, stored with the agent' }),
-  events: [],
+  configSchema: LlmConfig,
+  events: ['task.tool_call', 'task.tool_result'],
   machine: llmMachine,
-  capabilities: [LLM_CHAT],
+  capabilities: [LLM_CHAT, THREAD_READ, TOOL_CALL],
+  slots: (definition) => (definition.config as LlmConfig).max_concurrency,
+  check(definition, node) {
+    const config = definition.config as LlmConfig;
+    for (const tool of config.tools ?? []) {
+      if (tool === `agent:${definition.name}`) return `config.tools: an agent cannot call itself (${tool})`;
+      if (!node.hasTool(tool)) return `config.tools: unknown tool ${tool} (known: ${node.toolNames().join(', ')}, agent:<name>)`;
+    }
+    if (config.output_schema !== undefined) {
+      const compiled = compileUserSchema(config.output_schema);
+      if (typeof compiled === 'string') return `config.output_schema: not a valid JSON Schema: ${compiled}`;
+    }
+    return undefined;
+  },
+  modelNeeds: (definition) => ((definition.config as LlmConfig).tools?.length ? ['tools'] : []),
 };

@@ -1,38 +1,30 @@
-// The `llm` agent kind's machine: one task at a time, each answered by one `llm.chat` effect.
+// The `llm` agent kind's machine: it holds the agent's running tasks (up to its slots) and moves
+// each through its run (run.ts: history → think → tools → think … → answer).
 //
 // The machine knows nothing of buses, stores or HTTP and performs no I/O: it decides. Its host
-// feeds it one TASK at a time (the mailbox lives in the host, so it survives restarts), performs
-// the effect the machine asks for with the node's `llm.chat` capability, and answers with
+// feeds it TASKs while a slot is free (the mailbox lives in the host, so it survives restarts),
+// performs the effects the machine asks for with the node's capabilities, and answers with
 // `effect.done` or `effect.failed` (the pipe-to-self pattern of Akka and Orleans). When the
-// machine drops the task (CANCEL) or stops or crashes, the host aborts the effect. An invoked child
-// actor per task would express the same, but creating, starting and stopping one cost a fifth of
-// a task's CPU (A/B: 108 -> 87 us per task embedded, 135 -> 111 us over NATS; bench/RESULTS.md).
-// Expected failures (AuroraError) end the task and the machine goes back to idle; anything else
-// is a defect and the machine enters `failed`, which its supervisor treats as a crash.
-import { assign, emit, setup } from 'xstate';
-import { AuroraError } from '../../runtime/errors.js';
-import type { AgentDefinition, TaskOutcome, TaskRequest } from '../../runtime/protocol/index.js';
+// machine drops a task (CANCEL) or stops or crashes, the host aborts that task's effects. An
+// invoked child actor per task would express the same, but creating, starting and stopping one
+// cost a fifth of a task's CPU (A/B: 108 -> 87 us per task embedded, 135 -> 111 us over NATS;
+// bench/RESULTS.md), so the runs are plain state inside this one actor.
+//
+// A crash is the agent's: one task's defect fails the machine, every task it held ends (or is
+// retried) and the supervisor restarts the agent, exactly as with one task at a time.
+import { enqueueActions, setup } from 'xstate';
+import type { AgentDefinition } from '../../runtime/protocol/index.js';
 import type { HostEvent, MachineEmitted } from '../kind.js';
-
-export const LLM_CHAT = 'llm.chat';
-
-/** The input of an `llm.chat` effect. */
-export interface LlmInvocation {
-  definition: AgentDefinition;
-  task: TaskRequest;
-}
+import { cancelRun, effectDone, effectFailed, startRun, type Run, type Step } from './run.js';
 
 export interface LlmContext {
+  /** The definition new tasks start with (an update applies to the next task). */
   definition: AgentDefinition;
-  task: TaskRequest | null;
-  /** Why the machine failed, when it did. */
+  /** Running tasks by id. Mutated in place: it is this actor's own state and never leaves it. */
+  runs: Map<string, Run>;
+  /** Why the machine failed, when it did (a defect throws instead; see effect.failed). */
   failure: unknown;
 }
-
-/** An answer or a cancel for the task the machine is running (late answers of dropped tasks are ignored). */
-const forCurrentTask = (context: LlmContext, event: HostEvent): boolean =>
-  (event.type === 'effect.done' || event.type === 'effect.failed' || event.type === 'CANCEL') &&
-  context.task?.task_id === event.taskId;
 
 export const llmMachine = setup({
   types: {
@@ -46,74 +38,52 @@ export const llmMachine = setup({
       throw new Error(`Injected fault: ${params.reason}`);
     },
   },
-  guards: {
-    isCurrentTask: ({ context, event }) => forCurrentTask(context, event),
-    isExpectedFailure: ({ context, event }) =>
-      forCurrentTask(context, event) && event.type === 'effect.failed' && event.error instanceof AuroraError,
-  },
 }).createMachine({
   id: 'llm',
-  context: ({ input }) => ({ definition: input.definition, task: null, failure: null }),
-  initial: 'idle',
+  context: ({ input }) => ({ definition: input.definition, runs: new Map(), failure: null }),
+  initial: 'active',
   on: {
     FAULT: { actions: { type: 'injectFault', params: ({ event }) => ({ reason: event.reason }) } },
     STOP: '.stopped',
   },
   states: {
-    idle: {
+    active: {
       on: {
         TASK: {
-          target: 'running',
-          actions: [
-            assign({ task: ({ event }) => event.task }),
-            emit(({ context, event }) => ({
-              type: 'effect' as const,
-              effectId: event.task.task_id,
-              taskId: event.task.task_id,
-              capability: LLM_CHAT,
-              input: { definition: context.definition, task: event.task } satisfies LlmInvocation,
-            })),
-          ],
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            // A second TASK for a task already running would be the host's bug; the first wins.
+            if (context.runs.has(event.task.task_id)) return;
+            apply(context, event.task.task_id, startRun(context.definition, event.task), enqueue.emit);
+          }),
         },
-      },
-    },
-    running: {
-      on: {
+        UPDATE: {
+          actions: enqueueActions(({ context, event }) => {
+            context.definition = event.definition;
+          }),
+        },
         'effect.done': {
-          guard: 'isCurrentTask',
-          target: 'idle',
-          actions: [
-            emit(({ context, event }) => ({
-              type: 'task.done' as const,
-              taskId: context.task!.task_id,
-              output: event.output as TaskOutcome,
-            })),
-            assign({ task: null }),
-          ],
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const run = context.runs.get(event.taskId);
+            if (run !== undefined) apply(context, event.taskId, effectDone(run, event.effectId, event.output), enqueue.emit);
+          }),
         },
-        'effect.failed': [
-          {
-            guard: 'isExpectedFailure',
-            target: 'idle',
-            actions: [
-              emit(({ context, event }) => ({
-                type: 'task.error' as const,
-                taskId: context.task!.task_id,
-                error: event.error as AuroraError,
-              })),
-              assign({ task: null }),
-            ],
-          },
-          { guard: 'isCurrentTask', target: 'failed', actions: assign({ failure: ({ event }) => event.error }) },
-        ],
-        // The host aborts the effect when it hears task.cancelled, which closes the HTTP request.
+        'effect.failed': {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const run = context.runs.get(event.taskId);
+            if (run === undefined) return;
+            const step = effectFailed(run, event.effectId, event.error);
+            // A defect in what the host performed for a running task: the agent crashes with it.
+            if ('defect' in step) throw step.defect;
+            apply(context, event.taskId, step, enqueue.emit);
+          }),
+        },
         CANCEL: {
-          guard: 'isCurrentTask',
-          target: 'idle',
-          actions: [
-            emit(({ context }) => ({ type: 'task.cancelled' as const, taskId: context.task!.task_id })),
-            assign({ task: null }),
-          ],
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const run = context.runs.get(event.taskId);
+            if (run === undefined) return;
+            context.runs.delete(event.taskId);
+            for (const e of cancelRun(run)) enqueue.emit(e);
+          }),
         },
       },
     },
@@ -121,5 +91,12 @@ export const llmMachine = setup({
     stopped: { type: 'final' },
   },
 });
+
+/** Stores the run's next state (or drops it once ended) and emits what the step said. */
+function apply(context: LlmContext, taskId: string, step: Step, emit: (e: MachineEmitted) => void): void {
+  if (step.run === null) context.runs.delete(taskId);
+  else context.runs.set(taskId, step.run);
+  for (const e of step.emits) emit(e);
+}
 
 export type LlmMachine = typeof llmMachine;

@@ -12,7 +12,7 @@ import uws from 'uWebSockets.js';
 import { createActor, type AnyActorRef } from 'xstate';
 import type { MachineEmitted } from '../../actors/kind.js';
 import { llmKind } from '../../actors/llm/kind.js';
-import { createCapabilities } from '../../supervisors/capabilities/index.js';
+import type { ChatInput } from '../../actors/llm/effects.js';
 import { systemClock } from '../../runtime/clock.js';
 import { newTaskId } from '../../runtime/ids.js';
 import type { TaskOutcome } from '../../runtime/protocol/index.js';
@@ -62,7 +62,7 @@ await serveChild<{ agents: number }>(async (o) => {
   };
 
   const { machine } = llmKind;
-  const chat = createCapabilities({ providers: { ollama: createInstantProvider() } })['llm.chat']!;
+  const provider = createInstantProvider();
   interface Agent {
     actor: AnyActorRef;
     current: Waiting | null;
@@ -97,8 +97,10 @@ await serveChild<{ agents: number }>(async (o) => {
     a.actor.on('effect', (e: MachineEmitted) => {
       if (e.type !== 'effect') return;
       const { effectId, taskId } = e;
-      const ctx = { agent: definition, taskId, signal: new AbortController().signal, token: () => {} };
-      void chat(e.input, ctx).then((output) => a.actor.send({ type: 'effect.done', effectId, taskId, output }));
+      const { model, messages, options } = e.input as ChatInput;
+      void provider
+        .chat({ model, messages, options, signal: new AbortController().signal })
+        .then((output) => a.actor.send({ type: 'effect.done', effectId, taskId, output }));
     });
     a.actor.on('task.done', (e: MachineEmitted) => {
       if (e.type !== 'task.done' || a.current === null) return;

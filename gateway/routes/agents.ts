@@ -5,7 +5,7 @@ import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
 import { kindNames, providerNames } from '../kinds.js';
-import type { AgentCreateBody } from '../schemas.js';
+import type { AgentCreateBody, AgentUpdateBody } from '../schemas.js';
 import { ask } from '../service-client.js';
 import { assertKnown, pathParam } from './params.js';
 
@@ -30,6 +30,12 @@ const create = async (req: HandlerRequest<AgentCreateBody>, deps: GatewayDeps): 
   };
   return { status: 201, body: await ask(deps, 'registry.create', definition) };
 };
+
+/** Changes the agent's definition; tasks that start from now on use it, queued ones are kept. */
+const update = async (req: HandlerRequest<AgentUpdateBody>, deps: GatewayDeps): Promise<HandlerResponse> => ({
+  status: 200,
+  body: await ask(deps, 'registry.update', { name: nameParam(req), ...req.body }),
+});
 
 const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
@@ -77,6 +83,15 @@ export const agentRoutes: readonly Route[] = [
     handler: get,
     responses: { 200: 'AgentRecord' },
     summary: 'Get an agent',
+  }),
+  route({
+    method: 'PATCH',
+    path: '/api/v1/agents/:name',
+    scope: 'agents:write',
+    handler: update,
+    body: 'AgentUpdateRequest',
+    responses: { 200: 'AgentRecord' },
+    summary: "Change an agent's description, model or config (config is replaced whole)",
   }),
   route({
     method: 'DELETE',

@@ -6,9 +6,17 @@ import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
 import { taskRoutes } from './tasks.js';
+import { threadRoutes } from './threads.js';
 
 /** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
-export const API_ROUTES: readonly Route[] = [...healthRoutes, ...agentRoutes, ...modelRoutes, ...taskRoutes, ...metricsRoutes];
+export const API_ROUTES: readonly Route[] = [
+  ...healthRoutes,
+  ...agentRoutes,
+  ...threadRoutes,
+  ...modelRoutes,
+  ...taskRoutes,
+  ...metricsRoutes,
+];
 
 /** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */
 export function servedRoutes(docs: readonly Route[]): readonly Route[] {

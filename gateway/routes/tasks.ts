@@ -19,7 +19,9 @@ export interface BatchFailure {
 }
 
 function toRequest(body: TaskExecuteBody): TaskRequest {
-  return { task_id: newTaskId(), agent: body.agent, prompt: body.prompt, parameters: body.parameters };
+  const request: TaskRequest = { task_id: newTaskId(), agent: body.agent, prompt: body.prompt, parameters: body.parameters };
+  if (body.thread_id !== undefined) request.thread_id = body.thread_id;
+  return request;
 }
 
 const execute = async (req: HandlerRequest<TaskExecuteBody>, deps: GatewayDeps): Promise<HandlerResponse> => ({

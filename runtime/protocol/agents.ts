@@ -28,6 +28,11 @@ export const AgentRecord = Type.Object({
   agent_type: Type.String(),
   model_name: Type.String(),
   provider: Type.String(),
+  running_tasks: Type.Optional(Type.Integer({ description: 'Tasks running now (up to the agent\'s slots)' })),
+  queued_tasks: Type.Optional(Type.Integer({ description: 'Tasks waiting in the mailbox' })),
+  model_installed: Type.Optional(
+    Nullable('boolean', { description: 'Whether the provider has the model; null when the provider cannot be asked' }),
+  ),
 });
 export type AgentRecord = Static<typeof AgentRecord>;
 
@@ -47,5 +52,16 @@ export const AgentCreateRequest = Type.Object(
 );
 /** After validation: defaults filled in. */
 export type AgentCreateBody = Required<Static<typeof AgentCreateRequest>> & { config: Record<string, unknown> };
+
+/** PATCH /api/v1/agents/{name}: what may change. `config` replaces the whole config. */
+export const AgentUpdateRequest = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: LIMITS.descriptionMaxLength })),
+    model_name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.modelNameMaxLength })),
+    config: Type.Optional(Type.Object({}, { description: "The kind's configuration, replacing the current one" })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type AgentUpdateBody = Static<typeof AgentUpdateRequest> & { config?: Record<string, unknown> };
 
 export const FaultAccepted = Type.Object({ message: Type.String(), name: Type.String() });

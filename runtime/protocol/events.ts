@@ -5,6 +5,7 @@ import { IsoTime } from './common.js';
 
 export const CORE_EVENT_TYPES = [
   'agent.created',
+  'agent.updated',
   'agent.deleted',
   'agent.status',
   'task.queued',

@@ -3,6 +3,8 @@
 // the subjects (runtime/subjects.ts) and the gateway's client all derive from this table.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
+import { Nullable } from './common.js';
+import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
 import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
@@ -12,6 +14,18 @@ const TaskRef = Type.Object({ task_id: Type.String() });
 
 export const HealthReport = Type.Object({ database: Type.Boolean(), llm: Type.Boolean() });
 export type HealthReport = Static<typeof HealthReport>;
+
+export const AgentUpdateCommand = Type.Object({
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+  model_name: Type.Optional(Type.String()),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+const ThreadCreateCommand = Type.Object({ agent: Type.String(), title: Nullable('string') });
+const ThreadRef = Type.Object({ thread_id: Type.String() });
+const ThreadGetCommand = Type.Object({ thread_id: Type.String(), limit: Type.Integer({ minimum: 1 }) });
+const ThreadListCommand = Type.Object({ agent: Type.String(), limit: Type.Integer({ minimum: 1 }), cursor: Type.Optional(Type.String()) });
 
 export const ModelLoadCommand = Type.Object({
   name: Type.String(),
@@ -33,6 +47,11 @@ export const SERVICE_OPERATIONS = {
   'registry.delete': op(NameRef, NameRef),
   'registry.restart': op(NameRef, AgentRecord),
   'registry.fault': op(NameRef, NameRef),
+  'registry.update': op(AgentUpdateCommand, AgentRecord),
+  'threads.create': op(ThreadCreateCommand, ThreadRecord),
+  'threads.get': op(ThreadGetCommand, ThreadDetail),
+  'threads.delete': op(ThreadRef, ThreadRef),
+  'threads.list': op(ThreadListCommand, ThreadPage),
   'models.list': op(Empty, Type.Array(LoadedModel)),
   'models.installed': op(Empty, Type.Array(InstalledModel)),
   'models.load': op(ModelLoadCommand, LoadedModel),

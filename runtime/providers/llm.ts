@@ -123,6 +123,11 @@ export function sameModelName(a: string, b: string): boolean {
   return withTag(a) === withTag(b);
 }
 
+/** The form two names of the same model share: `llama2` → `llama2:latest`. */
+export function canonicalModelName(name: string): string {
+  return withTag(name);
+}
+
 function withTag(name: string): string {
   const base = name.slice(name.lastIndexOf('/') + 1);
   return base.includes(':') ? name : `${name}:latest`;

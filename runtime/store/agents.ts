@@ -11,6 +11,8 @@ export interface AgentRepository {
   list(): AgentRecord[];
   /** Also deletes the agent's tasks (ON DELETE CASCADE). False when there was no such agent. */
   delete(name: string): boolean;
+  /** Replaces what a PATCH may change; undefined when there is no such agent. */
+  update(name: string, changes: Pick<AgentDefinition, 'description' | 'model_name' | 'config'>): AgentRecord | undefined;
   /** False when there is no such agent. */
   setStatus(name: string, status: AgentStatus): boolean;
   /** False when there is no such agent. */
@@ -33,6 +35,9 @@ export function createAgentRepository(db: Database): AgentRepository {
   const list = db.prepare<[], AgentRow>(`SELECT ${COLUMNS} FROM agents ORDER BY created_at, name`);
   const remove = db.prepare<[string]>('DELETE FROM agents WHERE name = ?');
   const setStatus = db.prepare<[AgentStatus, string]>('UPDATE agents SET status = ? WHERE name = ?');
+  const update = db.prepare<{ name: string; description: string; model_name: string; config: string }>(
+    'UPDATE agents SET description = @description, model_name = @model_name, config = @config WHERE name = @name',
+  );
   const touchLastRun = db.prepare<[string, string]>('UPDATE agents SET last_run = ? WHERE name = ?');
 
   return {
@@ -63,6 +68,12 @@ export function createAgentRepository(db: Database): AgentRepository {
     },
     delete(name) {
       return remove.run(name).changes > 0;
+    },
+    update(name, changes) {
+      const { changes: n } = update.run({ name, ...changes, config: toJson(changes.config) });
+      if (n === 0) return undefined;
+      const row = get.get(name);
+      return row && toRecord(row);
     },
     setStatus(name, status) {
       return setStatus.run(status, name).changes > 0;

@@ -50,7 +50,7 @@ const CHECKPOINT_INTERVAL_MS = 100;
 
 /** Write methods of each repository: they run inside the turn's group-commit transaction. */
 const WRITES = {
-  agents: ['insert', 'delete', 'setStatus', 'touchLastRun'],
+  agents: ['insert', 'update', 'delete', 'setStatus', 'touchLastRun'],
   tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'setDetails', 'failOrphans'],
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],

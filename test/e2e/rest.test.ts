@@ -442,7 +442,7 @@ await describeModes('REST API', (mode) => {
     const garbled = await api.post('/api/v1/tasks/execute', { agent: 'unlucky', prompt: 'garble this answer' });
     expect(garbled.status, garbled.text).toBe(502);
     expect(garbled.body).toEqual({ detail: expect.stringContaining('malformed response from the LLM provider') });
-    expect((await api.get('/api/v1/agents/unlucky')).body.status).toBe('idle');
+    expect((await api.get<{ status: string }>('/api/v1/agents/unlucky')).body.status).toBe('idle');
     expect(await restarts()).toBe(restartsBefore);
 
     fake.setFault({ kind: 'stall', afterTokens: 1 });

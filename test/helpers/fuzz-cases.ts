@@ -221,7 +221,11 @@ function baseBody(name: RequestSchemaName, targets: FuzzTargets, fresh: () => st
   });
   switch (name) {
     case 'AgentCreateRequest':
-      return { name: fresh(), agent_type: 'llm', provider: 'ollama', model_name: 'llama2', description: 'fuzz', config: { a: 1 } };
+      return { name: fresh(), agent_type: 'llm', provider: 'ollama', model_name: 'llama2', description: 'fuzz', config: { system: 'fuzz' } };
+    case 'AgentUpdateRequest':
+      return { description: 'fuzzed', model_name: 'llama2', config: { system: 'fuzz' } };
+    case 'ThreadCreateRequest':
+      return { title: 'fuzz thread' };
     case 'ModelLoadRequest':
       return { name: targets.installedModel, provider: 'ollama', config: {} };
     case 'TaskExecuteRequest':
@@ -231,11 +235,14 @@ function baseBody(name: RequestSchemaName, targets: FuzzTargets, fresh: () => st
   }
 }
 
-const BODY_ROUTES: Readonly<Record<RequestSchemaName, string>> = {
-  AgentCreateRequest: '/api/v1/agents/',
-  ModelLoadRequest: '/api/v1/models/load',
-  TaskExecuteRequest: '/api/v1/tasks/execute',
-  TaskBatchRequest: '/api/v1/tasks/execute/batch',
+/** Where each body is sent; the agent routes name the first target agent. */
+const BODY_ROUTES: Readonly<Record<RequestSchemaName, { method: string; path: (targets: FuzzTargets) => string }>> = {
+  AgentCreateRequest: { method: 'POST', path: () => '/api/v1/agents/' },
+  AgentUpdateRequest: { method: 'PATCH', path: (t) => `/api/v1/agents/${t.agents[0]!}` },
+  ThreadCreateRequest: { method: 'POST', path: (t) => `/api/v1/agents/${t.agents[0]!}/threads` },
+  ModelLoadRequest: { method: 'POST', path: () => '/api/v1/models/load' },
+  TaskExecuteRequest: { method: 'POST', path: () => '/api/v1/tasks/execute' },
+  TaskBatchRequest: { method: 'POST', path: () => '/api/v1/tasks/execute/batch' },
 };
 
 type Path = readonly (string | number)[];
@@ -353,8 +360,16 @@ function wrongValuesFor(schema: SchemaNode): string[] {
   return TYPED_VALUES.filter(([, types]) => !types.some((t) => accepted.includes(t))).map(([raw]) => raw);
 }
 
-function bodyCase(group: string, label: string, schemaName: RequestSchemaName, body: string | Buffer, statuses?: readonly number[]): HttpCase {
-  return { group, label: `${schemaName} ${label}`, parts: [requestWithBody('POST', BODY_ROUTES[schemaName], body)], expect: answer(statuses) };
+function bodyCase(
+  targets: FuzzTargets,
+  group: string,
+  label: string,
+  schemaName: RequestSchemaName,
+  body: string | Buffer,
+  statuses?: readonly number[],
+): HttpCase {
+  const { method, path } = BODY_ROUTES[schemaName];
+  return { group, label: `${schemaName} ${label}`, parts: [requestWithBody(method, path(targets), body)], expect: answer(statuses) };
 }
 
 const INVALID_UTF8: readonly (readonly [string, readonly number[]])[] = [
@@ -373,6 +388,8 @@ const INVALID_UTF8: readonly (readonly [string, readonly number[]])[] = [
 /** A string field of each body where bytes can be slipped in without breaking the JSON around them. */
 const TEXT_FIELD: Readonly<Record<RequestSchemaName, Path>> = {
   AgentCreateRequest: ['description'],
+  AgentUpdateRequest: ['description'],
+  ThreadCreateRequest: ['title'],
   ModelLoadRequest: ['config', 'note'],
   TaskExecuteRequest: ['prompt'],
   TaskBatchRequest: ['tasks', 0, 'prompt'],
@@ -387,14 +404,14 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
     // Wrong JSON type for every field, nested ones included.
     for (const field of fields) {
       for (const raw of wrongValuesFor(field.schema)) {
-        cases.push(bodyCase('wrong-type', `${field.path.join('.')}=${raw}`, name, withRaw(baseBody(name, targets, fresh), field.path, raw), [400]));
+        cases.push(bodyCase(targets, 'wrong-type', `${field.path.join('.')}=${raw}`, name, withRaw(baseBody(name, targets, fresh), field.path, raw), [400]));
       }
     }
     // Every required field missing, at every level.
     for (const field of fields.filter((f) => f.required && typeof f.path[f.path.length - 1] === 'string')) {
       const doc = baseBody(name, targets, fresh);
       deleteAt(doc, field.path);
-      cases.push(bodyCase('missing-field', `without ${field.path.join('.')}`, name, JSON.stringify(doc), [400]));
+      cases.push(bodyCase(targets, 'missing-field', `without ${field.path.join('.')}`, name, JSON.stringify(doc), [400]));
     }
     // An unknown key in every closed object.
     for (const at of closedObjects(schema)) {
@@ -405,7 +422,7 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
         const text = JSON.stringify(doc);
         const inner = at.length === 0 ? text : JSON.stringify(target);
         const injected = `${inner.slice(0, -1)},${JSON.stringify(key)}:1}`;
-        cases.push(bodyCase('extra-field', `${[...at, JSON.stringify(key).slice(0, 24)].join('.')}`, name, text.replace(inner, injected), [400]));
+        cases.push(bodyCase(targets, 'extra-field', `${[...at, JSON.stringify(key).slice(0, 24)].join('.')}`, name, text.replace(inner, injected), [400]));
       }
     }
     // Values of the right type outside their bounds.
@@ -428,44 +445,44 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
         const text = withRaw(baseBody(name, targets, fresh), field.path, raw);
         // Past the byte cap it is a 413 whatever the content: the 'huge' cases send those.
         if (Buffer.byteLength(text) > targets.maxBodyBytes) continue;
-        cases.push(bodyCase('out-of-range', `${field.path.join('.')} ${what}`, name, text, [400]));
+        cases.push(bodyCase(targets, 'out-of-range', `${field.path.join('.')} ${what}`, name, text, [400]));
       }
     }
     // Invalid UTF-8 inside a string value: the rest of the body is valid and would be accepted.
     for (const [what, bytes] of INVALID_UTF8) {
       const text = withRaw(baseBody(name, targets, fresh), TEXT_FIELD[name], `"ok${RAW}ok"`);
       const [before, after] = text.split(RAW) as [string, string];
-      cases.push(bodyCase('invalid-utf8', what, name, Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]), [400]));
+      cases.push(bodyCase(targets, 'invalid-utf8', what, name, Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]), [400]));
     }
     // Deep nesting, as the whole body and inside open and closed places.
     const depth = 100_000;
     const arrays = '['.repeat(depth) + ']'.repeat(depth);
-    cases.push(bodyCase('deep-nesting', '100k nested arrays as the body', name, arrays, [400]));
-    cases.push(bodyCase('deep-nesting', '30k nested objects as the body', name, '{"a":'.repeat(30_000) + '1' + '}'.repeat(30_000), [400]));
+    cases.push(bodyCase(targets, 'deep-nesting', '100k nested arrays as the body', name, arrays, [400]));
+    cases.push(bodyCase(targets, 'deep-nesting', '30k nested objects as the body', name, '{"a":'.repeat(30_000) + '1' + '}'.repeat(30_000), [400]));
     const openPath: Path = name === 'AgentCreateRequest' || name === 'ModelLoadRequest' ? ['config', 'deep'] : name === 'TaskExecuteRequest' ? ['parameters'] : ['tasks', 0, 'parameters'];
-    cases.push(bodyCase('deep-nesting', `100k nested arrays at ${openPath.join('.')}`, name, withRaw(baseBody(name, targets, fresh), openPath, arrays), [400]));
-    cases.push(bodyCase('deep-nesting', '65 nested objects as the first field', name, withRaw(baseBody(name, targets, fresh), [Object.keys(schema.properties ?? {})[0]!], '{"a":'.repeat(65) + '1' + '}'.repeat(65)), [400]));
+    cases.push(bodyCase(targets, 'deep-nesting', `100k nested arrays at ${openPath.join('.')}`, name, withRaw(baseBody(name, targets, fresh), openPath, arrays), [400]));
+    cases.push(bodyCase(targets, 'deep-nesting', '65 nested objects as the first field', name, withRaw(baseBody(name, targets, fresh), [Object.keys(schema.properties ?? {})[0]!], '{"a":'.repeat(65) + '1' + '}'.repeat(65)), [400]));
     // Huge: one string past the byte cap, with and without multibyte characters.
     const hugeField = TEXT_FIELD[name];
-    cases.push(bodyCase('huge', 'string past the byte cap', name, withRaw(baseBody(name, targets, fresh), hugeField, JSON.stringify('x'.repeat(targets.maxBodyBytes))), [413]));
-    cases.push(bodyCase('huge', 'emoji string past the byte cap', name, withRaw(baseBody(name, targets, fresh), hugeField, JSON.stringify('😀'.repeat(targets.maxBodyBytes / 4))), [413]));
-    cases.push(bodyCase('huge', '15k unknown keys', name, JSON.stringify(Object.fromEntries(Array.from({ length: 15_000 }, (_, i) => [`k${i}`, i]))), [400]));
+    cases.push(bodyCase(targets, 'huge', 'string past the byte cap', name, withRaw(baseBody(name, targets, fresh), hugeField, JSON.stringify('x'.repeat(targets.maxBodyBytes))), [413]));
+    cases.push(bodyCase(targets, 'huge', 'emoji string past the byte cap', name, withRaw(baseBody(name, targets, fresh), hugeField, JSON.stringify('😀'.repeat(targets.maxBodyBytes / 4))), [413]));
+    cases.push(bodyCase(targets, 'huge', '15k unknown keys', name, JSON.stringify(Object.fromEntries(Array.from({ length: 15_000 }, (_, i) => [`k${i}`, i]))), [400]));
     // Top-level values that are not objects.
     for (const top of ['null', 'true', '0', '1e309', '"string"', '[]', '[{}]', `[${JSON.stringify(baseBody(name, targets, fresh))}]`]) {
-      cases.push(bodyCase('not-an-object', top.slice(0, 30), name, top, [400]));
+      cases.push(bodyCase(targets, 'not-an-object', top.slice(0, 30), name, top, [400]));
     }
   }
   // Batches: one invalid task among valid ones, and more tasks than allowed (all valid).
   const batchTask = (): Json => clone(baseBody('TaskExecuteRequest', targets, fresh));
   const tooMany = Array.from({ length: targets.batchMaxTasks + 1 }, batchTask);
-  cases.push(bodyCase('out-of-range', 'batchMaxTasks+1 valid tasks', 'TaskBatchRequest', JSON.stringify({ tasks: tooMany }), [400]));
+  cases.push(bodyCase(targets, 'out-of-range', 'batchMaxTasks+1 valid tasks', 'TaskBatchRequest', JSON.stringify({ tasks: tooMany }), [400]));
   for (let i = 0; i < 10; i++) {
     const tasks = Array.from({ length: rng.int(2, 8) }, batchTask);
     const bad = rng.int(0, tasks.length - 1);
     const field = rng.pick(['agent', 'prompt', 'parameters'] as const);
     // Invalid for each of the three fields ('' is too short for agent and prompt, not an object for parameters).
     (tasks[bad] as Record<string, Json>)[field] = rng.pick([null, 7, [], '', true]);
-    cases.push(bodyCase('wrong-type', `batch with task ${bad} ${field} broken`, 'TaskBatchRequest', JSON.stringify({ tasks }), [400]));
+    cases.push(bodyCase(targets, 'wrong-type', `batch with task ${bad} ${field} broken`, 'TaskBatchRequest', JSON.stringify({ tasks }), [400]));
   }
   // Malformed JSON, from seeded mutations of valid bodies; each mutation cannot yield valid JSON.
   const mutations: readonly ((text: string) => string)[] = [
@@ -497,18 +514,18 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
   for (let i = 0; i < randomJsonCases; i++) {
     const name = rng.pick(names);
     const mutate = rng.pick(mutations);
-    cases.push(bodyCase('invalid-json', `mutation ${mutations.indexOf(mutate)} #${i}`, name, mutate(JSON.stringify(baseBody(name, targets, fresh))), [400]));
+    cases.push(bodyCase(targets, 'invalid-json', `mutation ${mutations.indexOf(mutate)} #${i}`, name, mutate(JSON.stringify(baseBody(name, targets, fresh))), [400]));
   }
   for (let i = 0; i < 20; i++) {
-    cases.push(bodyCase('invalid-json', `random bytes #${i}`, rng.pick(names), rng.bytes(rng.int(1, 512)), [400]));
+    cases.push(bodyCase(targets, 'invalid-json', `random bytes #${i}`, rng.pick(names), rng.bytes(rng.int(1, 512)), [400]));
   }
   for (const junk of [' ', '\t\r\n', '{', '}', '{"', '{"name"', '{"name":', '{"name":"x"', '[', '"', "{'name':'x'}", 'nul', 'tru', '\u0000']) {
-    cases.push(bodyCase('invalid-json', JSON.stringify(junk), rng.pick(names), junk, [400]));
+    cases.push(bodyCase(targets, 'invalid-json', JSON.stringify(junk), rng.pick(names), junk, [400]));
   }
-  cases.push(bodyCase('invalid-json', 'UTF-16LE body', 'AgentCreateRequest', Buffer.from(JSON.stringify({ name: fresh() }), 'utf16le'), [400]));
-  cases.push(bodyCase('invalid-json', 'UTF-16 BOM body', 'AgentCreateRequest', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ name: fresh() }), 'utf16le')]), [400]));
+  cases.push(bodyCase(targets, 'invalid-json', 'UTF-16LE body', 'AgentCreateRequest', Buffer.from(JSON.stringify({ name: fresh() }), 'utf16le'), [400]));
+  cases.push(bodyCase(targets, 'invalid-json', 'UTF-16 BOM body', 'AgentCreateRequest', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ name: fresh() }), 'utf16le')]), [400]));
   // The last of duplicate keys wins in JSON.parse: a hostile last value must still be refused.
-  cases.push(bodyCase('invalid-json', 'duplicate name key, hostile last', 'AgentCreateRequest', `{"name":"${fresh()}","name":"../../etc/passwd"}`, [400]));
+  cases.push(bodyCase(targets, 'invalid-json', 'duplicate name key, hostile last', 'AgentCreateRequest', `{"name":"${fresh()}","name":"../../etc/passwd"}`, [400]));
   return cases;
 }
 

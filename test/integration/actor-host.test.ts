@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuroraEvent, TaskResult } from '../../runtime/protocol/index.js';
 import { llmKind } from '../../actors/llm/kind.js';
-import { LLM_CHAT, type LlmInvocation } from '../../actors/llm/machine.js';
+import { LLM_CHAT, type ChatInput } from '../../actors/llm/effects.js';
 import type { Bus } from '../../runtime/bus/bus.js';
 import { createMemoryBus } from '../../runtime/bus/memory.js';
 import { systemClock } from '../../runtime/clock.js';
@@ -42,7 +42,10 @@ afterEach(() => {
 });
 
 /** Performs one LLM call of the llm kind; aborting `signal` abandons it. */
-type LlmCall = (call: LlmInvocation, signal: AbortSignal) => Promise<LlmChatResult>;
+type LlmCall = (call: { task: { prompt: string } }, signal: AbortSignal) => Promise<LlmChatResult>;
+
+/** The prompt of a chat call: its last user message. */
+const promptOf = (input: unknown): string => (input as ChatInput).messages.filter((m) => m.role === 'user').at(-1)!.content;
 
 /** A started host for `definition` on a fresh in-memory store, its calls answered by `perform`. */
 function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): AgentHost {
@@ -50,7 +53,8 @@ function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): 
   store.agents.insert(definition, new Date().toISOString());
   const host = new AgentHost(definition, {
     kind: llmKind,
-    capabilities: { [LLM_CHAT]: (input, ctx) => perform(input as LlmInvocation, ctx.signal) },
+    capabilities: { [LLM_CHAT]: (input, ctx) => perform({ task: { prompt: promptOf(input) } }, ctx.signal) },
+    defaultSlots: 1,
     store,
     events: createEventPublisher(events.bus, events.subjects, systemClock),
     metrics: createMetrics({ defaultMetrics: false }),

@@ -125,7 +125,7 @@ describe('gateway over uWebSockets.js', () => {
     expect(await missing.json()).toEqual({ detail: 'Not Found' });
     const wrong = await fetch(`${base}/api/v1/agents/x`, { method: 'PUT', body: '{}' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('DELETE, GET');
+    expect(wrong.headers.get('allow')).toBe('DELETE, GET, PATCH');
     expect(await wrong.json()).toEqual({ detail: 'Method Not Allowed' });
   });
 

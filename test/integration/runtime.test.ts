@@ -97,7 +97,7 @@ function runtimeSuite(busKind: BusKind) {
   });
 
   it('runs tasks for one agent one at a time in arrival order, and different agents concurrently', async () => {
-    node = await start();
+    node = await start({ agentMaxConcurrency: 1 });
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('a'));
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('b'));
     fake.setFault({ kind: 'slow', tokenDelayMs: 5 });
@@ -115,7 +115,7 @@ function runtimeSuite(busKind: BusKind) {
   });
 
   it('refuses a task beyond the mailbox bound with queue_full and keeps the accepted ones', async () => {
-    node = await start({ mailboxSize: 2 });
+    node = await start({ mailboxSize: 2, agentMaxConcurrency: 1 });
     await node.ask('registry.create', node.subjects.registry('create'), agentDef('busy'));
     fake.setFault({ kind: 'stall', afterTokens: 1 });
     const rec = node.record();

@@ -227,7 +227,7 @@ describe('routing', () => {
     const res = await send('PUT', '/api/v1/agents/x');
     expect(res.status).toBe(405);
     expect(res.body).toEqual({ detail: 'Method Not Allowed' });
-    expect(res.headers.allow).toBe('DELETE, GET');
+    expect(res.headers.allow).toBe('DELETE, GET, PATCH');
   });
 
   it('serves collection paths with and without the trailing slash', async () => {

@@ -1,21 +1,37 @@
-// The llm machine on its own: it asks for calls with an `llm.chat` effect and the test answers them
-// the way its host would, with `effect.done` / `effect.failed`. These are the machine's decisions, not I/O.
+// The llm machine on its own: it asks for effects (llm.chat, thread.read, tool.call) and the test
+// answers them the way its host would, with effect.done / effect.failed. These are the machine's
+// decisions, not I/O: what it sends the model, when it calls tools, when it stops.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { MachineEmitted } from '../../actors/kind.js';
-import { LLM_CHAT, llmMachine, type LlmInvocation } from '../../actors/llm/machine.js';
-import type { TaskRequest } from '../../runtime/protocol/index.js';
+import type { LlmConfig } from '../../actors/llm/config.js';
+import { estimateTokens, fitHistory } from '../../actors/llm/context.js';
+import { LLM_CHAT, THREAD_READ, TOOL_CALL, type ChatInput, type ChatOutput } from '../../actors/llm/effects.js';
+import { llmMachine } from '../../actors/llm/machine.js';
 import { AuroraError } from '../../runtime/errors.js';
-import type { LlmChatResult } from '../../runtime/providers/llm.js';
+import type { AgentDefinition, TaskParameters, TaskRequest } from '../../runtime/protocol/index.js';
 
-const definition = { name: 'm', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config: {} };
-const task = (id: string): TaskRequest => ({ task_id: id, agent: 'm', prompt: 'p', parameters: {} });
-const output = (text: string): LlmChatResult => ({
+const define = (config: LlmConfig = {}): AgentDefinition => ({
+  name: 'm',
+  agent_type: 'llm',
+  model_name: 'llama2',
+  provider: 'ollama',
+  description: '',
+  config,
+});
+const task = (id: string, parameters: TaskParameters = {}, extra: Partial<TaskRequest> = {}): TaskRequest => ({
+  task_id: id,
+  agent: 'm',
+  prompt: `prompt of ${id}`,
+  parameters,
+  ...extra,
+});
+const answer = (text: string, toolCalls: ChatOutput['toolCalls'] = []): ChatOutput => ({
   text,
-  toolCalls: [],
+  toolCalls,
   model: 'llama2',
-  promptTokens: 1,
-  completionTokens: 1,
+  promptTokens: 3,
+  completionTokens: 2,
   doneReason: 'stop',
   totalDurationMs: null,
   loadDurationMs: null,
@@ -23,106 +39,261 @@ const output = (text: string): LlmChatResult => ({
   evalDurationMs: null,
 });
 
-function harness() {
-  const actor = createActor(llmMachine, { input: { definition } });
-  const calls: LlmInvocation[] = [];
-  /** The effect the machine last asked for, per task: answers go to it. */
-  const effects = new Map<string, string>();
-  actor.on('effect', (e) => {
-    if (e.capability !== LLM_CHAT) throw new Error(`unexpected capability ${e.capability}`);
-    effects.set(e.taskId, e.effectId);
-    calls.push(e.input as LlmInvocation);
-  });
+type Effect = Extract<MachineEmitted, { type: 'effect' }>;
+
+function harness(config: LlmConfig = {}) {
+  const actor = createActor(llmMachine, { input: { definition: define(config) } });
   const emitted: MachineEmitted[] = [];
-  for (const type of ['task.done', 'task.error', 'task.cancelled'] as const) actor.on(type, (e) => emitted.push(e));
+  actor.on('*', (e) => emitted.push(e));
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
-  const effectId = (taskId: string) => effects.get(taskId) ?? taskId;
-  const done = (taskId: string, text: string) =>
-    actor.send({ type: 'effect.done', effectId: effectId(taskId), taskId, output: output(text) });
-  const failed = (taskId: string, error: unknown) => actor.send({ type: 'effect.failed', effectId: effectId(taskId), taskId, error });
-  return { actor, calls, emitted, errors, done, failed };
+  const effects = () => emitted.filter((e): e is Effect => e.type === 'effect');
+  const pendingOf = (taskId: string, capability: string) =>
+    effects().filter((e) => e.taskId === taskId && e.capability === capability);
+  const lastOf = (taskId: string, capability: string) => pendingOf(taskId, capability).at(-1)!;
+  const done = (e: Effect, output: unknown) => actor.send({ type: 'effect.done', effectId: e.effectId, taskId: e.taskId, output });
+  const failed = (e: Effect, error: unknown) => actor.send({ type: 'effect.failed', effectId: e.effectId, taskId: e.taskId, error });
+  const endings = () => emitted.filter((e) => e.type === 'task.done' || e.type === 'task.error' || e.type === 'task.cancelled');
+  return { actor, emitted, errors, effects, pendingOf, lastOf, done, failed, endings };
 }
 
-const settle = () => new Promise((r) => setImmediate(r));
-
-describe('llm machine', () => {
-  it('starts idle, runs a task, emits its output and returns to idle', async () => {
-    const { actor, calls, emitted, done } = harness();
-    expect(actor.getSnapshot().value).toBe('idle');
-    actor.send({ type: 'TASK', task: task('t1') });
-    expect(actor.getSnapshot().value).toBe('running');
-    expect(calls).toEqual([{ definition, task: task('t1') }]);
-    done('t1', 'hello');
-    await settle();
-    expect(emitted).toEqual([{ type: 'task.done', taskId: 't1', output: output('hello') }]);
-    expect(actor.getSnapshot().value).toBe('idle');
+describe('llm machine: one task', () => {
+  it('sends the system prompt, the options and the prompt, and answers with what the model said', () => {
+    const h = harness({ system: 'You are a pirate', options: { temperature: 0.3, top_p: 0.9, stop: ['\n\n'] } });
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    const chat = h.lastOf('t1', LLM_CHAT);
+    const input = chat.input as ChatInput;
+    expect(input.messages).toEqual([
+      { role: 'system', content: 'You are a pirate' },
+      { role: 'user', content: 'prompt of t1' },
+    ]);
+    expect(input.options).toEqual({ temperature: 0.3, top_p: 0.9, stop: ['\n\n'], num_ctx: 4096 });
+    h.done(chat, answer('Arr'));
+    expect(h.endings()).toEqual([{ type: 'task.done', taskId: 't1', output: expect.objectContaining({ text: 'Arr', promptTokens: 3 }) }]);
   });
 
-  it('ignores a second task while running: the host feeds one at a time', () => {
-    const { actor, calls } = harness();
-    actor.send({ type: 'TASK', task: task('t1') });
-    actor.send({ type: 'TASK', task: task('t2') });
-    expect(calls).toHaveLength(1);
-    expect(actor.getSnapshot().context.task?.task_id).toBe('t1');
+  it('lets the task override what the definition allows, and records the effective settings', () => {
+    const h = harness({ system: 'A', options: { temperature: 0.3 } });
+    h.actor.send({ type: 'TASK', task: task('t1', { system: 'B', temperature: 1, num_ctx: 8192, max_tokens: 50 }) });
+    const input = h.lastOf('t1', LLM_CHAT).input as ChatInput;
+    expect(input.messages[0]).toEqual({ role: 'system', content: 'B' });
+    expect(input.options).toEqual({ temperature: 1, num_ctx: 8192, num_predict: 50 });
+    const details = h.emitted.find((e) => e.type === 'task.details');
+    expect(details).toMatchObject({ details: { settings: { system: 'B', options: { temperature: 1, num_ctx: 8192 } } } });
   });
 
-  it('an expected failure (AuroraError) ends the task and the machine stays usable', async () => {
-    const { actor, emitted, failed } = harness();
-    actor.send({ type: 'TASK', task: task('t1') });
-    failed('t1', new AuroraError('llm_error', 'boom'));
-    await settle();
-    expect(emitted[0]).toMatchObject({ type: 'task.error', taskId: 't1' });
-    expect(actor.getSnapshot().value).toBe('idle');
+  it('an expected failure of the model fails the task, and the machine carries on', () => {
+    const h = harness();
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.failed(h.lastOf('t1', LLM_CHAT), new AuroraError('llm_bad_response', 'garbled'));
+    expect(h.endings()).toEqual([{ type: 'task.error', taskId: 't1', error: expect.objectContaining({ code: 'llm_bad_response' }) }]);
+    h.actor.send({ type: 'TASK', task: task('t2') });
+    expect(h.pendingOf('t2', LLM_CHAT)).toHaveLength(1);
   });
 
-  it('a defect moves the machine to failed, which its supervisor reads as a crash', async () => {
-    const { actor, failed } = harness();
-    actor.send({ type: 'TASK', task: task('t1') });
-    failed('t1', new TypeError('bad stream'));
-    await settle();
-    const snap = actor.getSnapshot();
-    expect(snap.value).toBe('failed');
-    expect(snap.status).toBe('done');
-    expect(snap.context.failure).toBeInstanceOf(TypeError);
+  it('a defect in an effect crashes the machine (its supervisor restarts the agent)', () => {
+    const h = harness();
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.failed(h.lastOf('t1', LLM_CHAT), new TypeError('a bug'));
+    expect(h.actor.getSnapshot().status).toBe('error');
+    expect(h.errors[0]).toBeInstanceOf(TypeError);
   });
 
-  it('cancelling the running task emits task.cancelled (its host then aborts the call)', () => {
-    const { actor, emitted } = harness();
-    actor.send({ type: 'TASK', task: task('t1') });
-    actor.send({ type: 'CANCEL', taskId: 'other' });
-    expect(actor.getSnapshot().value).toBe('running');
-    actor.send({ type: 'CANCEL', taskId: 't1' });
-    expect(emitted).toEqual([{ type: 'task.cancelled', taskId: 't1' }]);
-    expect(actor.getSnapshot().value).toBe('idle');
+  it('a FAULT makes the actor throw, in any state; STOP ends it in stopped', () => {
+    const faulty = harness();
+    faulty.actor.send({ type: 'FAULT', reason: 'drill' });
+    expect(String(faulty.errors[0])).toContain('Injected fault: drill');
+    const stopped = harness();
+    stopped.actor.send({ type: 'STOP' });
+    expect(stopped.actor.getSnapshot()).toMatchObject({ value: 'stopped', status: 'done' });
+  });
+});
+
+describe('llm machine: slots', () => {
+  it('runs several tasks at once and cancels one without touching the other', () => {
+    const h = harness();
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.actor.send({ type: 'TASK', task: task('t2') });
+    expect(h.effects().map((e) => e.taskId)).toEqual(['t1', 't2']);
+    h.actor.send({ type: 'CANCEL', taskId: 't1' });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('late'));
+    h.done(h.lastOf('t2', LLM_CHAT), answer('two'));
+    expect(h.endings().map((e) => [e.type, e.taskId])).toEqual([
+      ['task.cancelled', 't1'],
+      ['task.done', 't2'],
+    ]);
   });
 
-  it('ignores answers for a task it is not running: a late answer cannot end the next task or fail the machine', () => {
-    const { actor, calls, emitted, done, failed } = harness();
-    actor.send({ type: 'TASK', task: task('t1') });
-    actor.send({ type: 'CANCEL', taskId: 't1' });
-    done('t1', 'late');
-    actor.send({ type: 'TASK', task: task('t2') });
-    done('t1', 'late');
-    failed('t1', new TypeError('late defect'));
-    expect(actor.getSnapshot().value).toBe('running');
-    expect(calls.map((c) => c.task.task_id)).toEqual(['t1', 't2']);
-    done('t2', 'mine');
-    expect(emitted.map((e) => e.type)).toEqual(['task.cancelled', 'task.done']);
-    expect(emitted[1]).toMatchObject({ taskId: 't2', output: { text: 'mine' } });
+  it('an update applies to tasks that start after it; a running task keeps its settings', () => {
+    const h = harness({ system: 'old' });
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.actor.send({ type: 'UPDATE', definition: define({ system: 'new' }) });
+    h.actor.send({ type: 'TASK', task: task('t2') });
+    expect((h.lastOf('t1', LLM_CHAT).input as ChatInput).messages[0]!.content).toBe('old');
+    expect((h.lastOf('t2', LLM_CHAT).input as ChatInput).messages[0]!.content).toBe('new');
+  });
+});
+
+describe('llm machine: tools', () => {
+  const config: LlmConfig = { tools: ['current_time', 'http_fetch'], max_turns: 3 };
+
+  it('runs the calls of one turn in parallel, then thinks again with their results', () => {
+    const h = harness(config);
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    const first = h.lastOf('t1', LLM_CHAT);
+    expect((first.input as ChatInput).tools).toEqual(['current_time', 'http_fetch']);
+    h.done(first, answer('', [{ name: 'current_time', arguments: {} }, { name: 'http_fetch', arguments: { url: 'https://example.com/' } }]));
+    const calls = h.pendingOf('t1', TOOL_CALL);
+    expect(calls.map((c) => (c.input as { name: string }).name)).toEqual(['current_time', 'http_fetch']);
+    expect(h.pendingOf('t1', LLM_CHAT)).toHaveLength(1);
+    h.done(calls[1]!, { content: '<html>example</html>' });
+    expect(h.pendingOf('t1', LLM_CHAT)).toHaveLength(1);
+    h.done(calls[0]!, { content: '2026-12-03T12:00:00Z' });
+    const second = h.lastOf('t1', LLM_CHAT);
+    expect((second.input as ChatInput).messages).toEqual([
+      { role: 'user', content: 'prompt of t1' },
+      {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ name: 'current_time', arguments: {} }, { name: 'http_fetch', arguments: { url: 'https://example.com/' } }],
+      },
+      { role: 'tool', content: '2026-12-03T12:00:00Z', tool_name: 'current_time' },
+      { role: 'tool', content: '<html>example</html>', tool_name: 'http_fetch' },
+    ]);
+    h.done(second, answer('It is noon'));
+    expect(h.endings()).toMatchObject([{ type: 'task.done', output: { text: 'It is noon', promptTokens: 6, completionTokens: 4 } }]);
+    const events = h.emitted.filter((e) => e.type === 'task.event').map((e) => (e as { event: string }).event);
+    expect(events).toEqual(['task.tool_call', 'task.tool_call', 'task.tool_result', 'task.tool_result']);
   });
 
-  it('a FAULT makes the actor throw, in any state', () => {
-    const { actor, errors } = harness();
-    actor.send({ type: 'FAULT', reason: 'drill' });
-    expect(actor.getSnapshot().status).toBe('error');
-    expect(String(errors[0])).toContain('Injected fault: drill');
+  it('shows a tool failure to the model instead of failing the task', () => {
+    const h = harness(config);
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('', [{ name: 'http_fetch', arguments: { url: 'http://127.0.0.1/' } }]));
+    h.failed(h.lastOf('t1', TOOL_CALL), new AuroraError('invalid_request', 'http_fetch refused http://127.0.0.1/: loopback'));
+    const messages = (h.lastOf('t1', LLM_CHAT).input as ChatInput).messages;
+    expect(messages.at(-1)).toEqual({ role: 'tool', content: 'Error: http_fetch refused http://127.0.0.1/: loopback', tool_name: 'http_fetch' });
   });
 
-  it('STOP ends the machine in stopped', () => {
-    const { actor } = harness();
-    actor.send({ type: 'STOP' });
-    expect(actor.getSnapshot()).toMatchObject({ value: 'stopped', status: 'done' });
+  it('answers a repeated identical call from memory instead of running it again', () => {
+    const h = harness(config);
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    const call = { name: 'http_fetch', arguments: { url: 'https://a/', b: 1 } };
+    h.done(h.lastOf('t1', LLM_CHAT), answer('', [call]));
+    h.done(h.lastOf('t1', TOOL_CALL), { content: 'page' });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('', [{ name: 'http_fetch', arguments: { b: 1, url: 'https://a/' } }]));
+    expect(h.pendingOf('t1', TOOL_CALL)).toHaveLength(1);
+    const last = (h.lastOf('t1', LLM_CHAT).input as ChatInput).messages.at(-1)!;
+    expect(last.content).toContain('You already called http_fetch with these arguments');
+  });
+
+  it('stops a model that keeps asking for tools at max_turns', () => {
+    const h = harness(config);
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    for (let i = 0; i < 2; i++) {
+      h.done(h.lastOf('t1', LLM_CHAT), answer('', [{ name: 'current_time', arguments: { n: i } }]));
+      h.done(h.lastOf('t1', TOOL_CALL), { content: `t${i}` });
+    }
+    h.done(h.lastOf('t1', LLM_CHAT), answer('', [{ name: 'current_time', arguments: { n: 9 } }]));
+    expect(h.endings()).toMatchObject([{ type: 'task.error', error: { code: 'max_turns_exceeded' } }]);
+  });
+
+  it('tells the model a tool it was not given does not exist', () => {
+    const h = harness(config);
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('', [{ name: 'rm_rf', arguments: {} }]));
+    expect(h.pendingOf('t1', TOOL_CALL)).toHaveLength(0);
+    expect((h.lastOf('t1', LLM_CHAT).input as ChatInput).messages.at(-1)!.content).toContain('there is no tool named rm_rf');
+  });
+});
+
+describe('llm machine: structured output', () => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+
+  it('sends the schema as format and returns the parsed value beside the text', () => {
+    const h = harness({ output_schema: schema });
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    const chat = h.lastOf('t1', LLM_CHAT);
+    expect((chat.input as ChatInput).format).toEqual(schema);
+    h.done(chat, answer('{"city":"Oslo"}'));
+    expect(h.endings()).toMatchObject([{ type: 'task.done', output: { text: '{"city":"Oslo"}', output: { city: 'Oslo' } } }]);
+  });
+
+  it('asks once more with the validation errors, then fails output_invalid', () => {
+    const h = harness();
+    h.actor.send({ type: 'TASK', task: task('t1', { output_schema: schema }) });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('{"town":"Oslo"}'));
+    const repair = (h.lastOf('t1', LLM_CHAT).input as ChatInput).messages;
+    expect(repair.at(-2)).toEqual({ role: 'assistant', content: '{"town":"Oslo"}' });
+    expect(repair.at(-1)!.content).toMatch(/did not match the required JSON Schema: .*city/);
+    h.done(h.lastOf('t1', LLM_CHAT), answer('not json'));
+    expect(h.endings()).toMatchObject([{ type: 'task.error', error: { code: 'output_invalid' } }]);
+  });
+
+  it('accepts a repaired answer', () => {
+    const h = harness({ output_schema: schema });
+    h.actor.send({ type: 'TASK', task: task('t1') });
+    h.done(h.lastOf('t1', LLM_CHAT), answer('nope'));
+    h.done(h.lastOf('t1', LLM_CHAT), answer('{"city":"Bergen"}'));
+    expect(h.endings()).toMatchObject([{ type: 'task.done', output: { output: { city: 'Bergen' } } }]);
+  });
+});
+
+describe('llm machine: threads and the context window', () => {
+  const turn = (i: number, words: number) => [
+    { role: 'user' as const, content: `question ${i} ${'w '.repeat(words)}`, tokens: null },
+    { role: 'assistant' as const, content: `answer ${i}`, tokens: 5 },
+  ];
+
+  it('reads the thread, replays it before the prompt, and returns the turns to append', () => {
+    const h = harness({ system: 'sys' });
+    h.actor.send({ type: 'TASK', task: task('t1', {}, { thread_id: 'th' }) });
+    const read = h.lastOf('t1', THREAD_READ);
+    expect(read.input).toEqual({ thread_id: 'th', limit: 200 });
+    h.done(read, { messages: [...turn(1, 1), ...turn(2, 1)] });
+    const input = h.lastOf('t1', LLM_CHAT).input as ChatInput;
+    expect(input.messages.map((m) => m.content)).toEqual(['sys', 'question 1 w ', 'answer 1', 'question 2 w ', 'answer 2', 'prompt of t1']);
+    h.done(h.lastOf('t1', LLM_CHAT), answer('three'));
+    expect(h.endings()).toMatchObject([
+      {
+        type: 'task.done',
+        output: {
+          messages: [
+            { role: 'user', content: 'prompt of t1', tokens: null },
+            { role: 'assistant', content: 'three', tokens: 2 },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('leaves out the oldest whole turns that do not fit num_ctx, never the system prompt, and says so', () => {
+    const h = harness({ system: 'keep me', options: { num_ctx: 400 }, memory: { reserve_tokens: 100 } });
+    h.actor.send({ type: 'TASK', task: task('t1', {}, { thread_id: 'th' }) });
+    const history = [...turn(1, 600), ...turn(2, 10), ...turn(3, 10)];
+    h.done(h.lastOf('t1', THREAD_READ), { messages: history });
+    const input = h.lastOf('t1', LLM_CHAT).input as ChatInput;
+    expect(input.messages[0]).toEqual({ role: 'system', content: 'keep me' });
+    expect(input.messages.map((m) => m.content).join('|')).not.toContain('question 1');
+    expect(input.messages.map((m) => m.content)).toContain('answer 3');
+    const details = h.emitted.filter((e) => e.type === 'task.details').at(-1);
+    h.done(h.lastOf('t1', LLM_CHAT), answer('ok'));
+    const final = h.emitted.filter((e) => e.type === 'task.details').at(-1);
+    expect(final ?? details).toMatchObject({ details: { context: { omitted_messages: 2, history_messages: 4 } } });
+  });
+
+  it('fails context_overflow when the prompt alone does not fit', () => {
+    const h = harness({ options: { num_ctx: 256 } });
+    h.actor.send({ type: 'TASK', task: { ...task('t1'), prompt: 'x'.repeat(2000) } });
+    expect(h.endings()).toMatchObject([{ type: 'task.error', error: { code: 'context_overflow' } }]);
+  });
+
+  it('fits whole turns: a turn is kept with everything that followed its user message', () => {
+    const history = [...turn(1, 1), ...turn(2, 1)];
+    const budget = estimateTokens(history[2]!) + estimateTokens(history[3]!);
+    expect(fitHistory(history, 0, budget)).toMatchObject({ omitted: 2, kept: history.slice(2) });
+    expect(fitHistory(history, 0, budget - 1)).toMatchObject({ omitted: 4, kept: [] });
+    expect(fitHistory(history, budget + 1, budget)).toBeUndefined();
   });
 });

@@ -19,6 +19,8 @@ function context(config: Record<string, unknown> = {}, signal = new AbortControl
   return {
     agent: { name: 'helper', agent_type: 'llm', model_name: 'llama2', provider: 'ollama', description: '', config },
     taskId: 'task-1',
+    task: { task_id: 'task-1', agent: 'tester', prompt: 'p', parameters: {} },
+    deadlineAt: Number.MAX_SAFE_INTEGER,
     signal,
     token: () => {},
   };

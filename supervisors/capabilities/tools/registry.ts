@@ -102,6 +102,8 @@ function toolContext(ctx: EffectContext, settings: unknown, clock: Clock): ToolC
   return {
     agent: ctx.agent,
     taskId: ctx.taskId,
+    task: ctx.task,
+    deadlineAt: ctx.deadlineAt,
     signal: ctx.signal,
     token: (text) => ctx.token(text),
     settings,
