@@ -77,6 +77,8 @@ await describeModes('REST API', (mode) => {
       DATABASE_PATH: dir.file('aurora.db'),
       OLLAMA_HOST: fake.url,
       AURORA_NAMESPACE: uniqueNamespace('e2e_rest'),
+      // The seed's contract: an agent runs one task at a time (slots are covered in agents.test.ts).
+      AGENT_MAX_CONCURRENCY: '1',
       FAULT_INJECTION_ENABLED: 'true',
       SUPERVISOR_MAX_RESTARTS: '1',
       SUPERVISOR_BACKOFF_BASE_MS: '0',
@@ -135,18 +137,21 @@ await describeModes('REST API', (mode) => {
   // ------------------------------------------------------------ agents
 
   it('creates, lists, gets and deletes an agent with the contract fields and messages', async () => {
-    const created = await api.post<AgentBody>('/api/v1/agents/', agentBody('my-agent', { description: 'My custom agent', config: { tone: 'dry' } }));
+    const created = await api.post<AgentBody>('/api/v1/agents/', agentBody('my-agent', { description: 'My custom agent', config: { system: 'dry' } }));
     expect(created.status, created.text).toBe(201);
     expect(created.body).toEqual({
       name: 'my-agent',
       description: 'My custom agent',
       status: 'idle',
-      config: { tone: 'dry' },
+      config: { system: 'dry' },
       created_at: expect.stringMatching(ISO),
       last_run: null,
       agent_type: 'llm',
       model_name: 'llama2',
       provider: 'ollama',
+      running_tasks: 0,
+      queued_tasks: 0,
+      model_installed: true,
     });
 
     const got = await api.get<AgentBody>('/api/v1/agents/my-agent');
@@ -663,7 +668,7 @@ await describeModes('REST API', (mode) => {
       [api.get('/api/v1/nothing-here'), 404, 'Not Found'],
       [api.get('/api/v2/agents/'), 404, 'Not Found'],
       [api.send('PUT', '/api/v1/agents/'), 405, 'Method Not Allowed'],
-      [api.send('PATCH', '/api/v1/agents/strict'), 405, 'Method Not Allowed'],
+      [api.send('PUT', '/api/v1/agents/strict'), 405, 'Method Not Allowed'],
       [api.get('/api/v1/tasks/execute/batch'), 405, 'Method Not Allowed'],
       [api.get('/api/v1/agents/%E0%A4%A'), 400, 'Invalid percent-encoding in path'],
     ];

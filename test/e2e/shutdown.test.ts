@@ -26,6 +26,8 @@ await describeModes('Shutdown under load', (mode) => {
       DATABASE_PATH: dir.file(db),
       OLLAMA_HOST: fake.url,
       AURORA_NAMESPACE: namespace,
+      // One task at a time per agent, so the load outlasts the grace period as the tests intend.
+      AGENT_MAX_CONCURRENCY: '1',
       ...extra,
     });
     servers.push(server);
