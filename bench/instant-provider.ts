@@ -13,32 +13,35 @@ export function wallMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
-export function createInstantProvider(models: readonly string[] = ['llama2']): LlmProvider {
+export interface InstantProviderOptions {
+  models?: readonly string[];
+  /**
+   * Time each chat takes before answering (default 0: at once). Stands in for a model server that
+   * serves several requests in parallel, each taking this long (OLLAMA_NUM_PARALLEL).
+   */
+  latencyMs?: number;
+}
+
+export function createInstantProvider(options: InstantProviderOptions = {}): LlmProvider {
+  const models = options.models ?? ['llama2'];
+  const latencyMs = options.latencyMs ?? 0;
+  const answer = (req: LlmChatRequest): Promise<LlmChatResult> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        req.signal.removeEventListener('abort', onAbort);
+        resolve(answerNow(req));
+      }, latencyMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new AuroraError('task_cancelled', 'Task cancelled'));
+      };
+      req.signal.addEventListener('abort', onAbort, { once: true });
+    });
   return {
     name: 'instant',
     chat(req: LlmChatRequest): Promise<LlmChatResult> {
       if (req.signal.aborted) return Promise.reject(new AuroraError('task_cancelled', 'Task cancelled'));
-      const n = Math.max(1, req.options?.num_predict ?? 1);
-      let text = '';
-      for (let i = 0; i < n; i++) {
-        const token = `${wallMicros()} `;
-        req.onToken?.(token);
-        if (i < 8) text += token;
-      }
-      let promptChars = 0;
-      for (const m of req.messages) promptChars += m.content.length;
-      return Promise.resolve({
-        text: text.trimEnd(),
-        toolCalls: [],
-        model: req.model,
-        promptTokens: promptChars,
-        completionTokens: n,
-        doneReason: 'stop',
-        totalDurationMs: 0,
-        loadDurationMs: 0,
-        promptEvalDurationMs: 0,
-        evalDurationMs: 0,
-      });
+      return latencyMs > 0 ? answer(req) : Promise.resolve(answerNow(req));
     },
     listInstalled: () => Promise.resolve(models.map((name) => ({ name, sizeBytes: null }))),
     listLoaded: () => Promise.resolve([]),
@@ -46,5 +49,29 @@ export function createInstantProvider(models: readonly string[] = ['llama2']): L
     load: () => Promise.resolve(),
     unload: () => Promise.resolve(),
     ping: () => Promise.resolve(true),
+  };
+}
+
+function answerNow(req: LlmChatRequest): LlmChatResult {
+  const n = Math.max(1, req.options?.num_predict ?? 1);
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const token = `${wallMicros()} `;
+    req.onToken?.(token);
+    if (i < 8) text += token;
+  }
+  let promptChars = 0;
+  for (const m of req.messages) promptChars += m.content.length;
+  return {
+    text: text.trimEnd(),
+    toolCalls: [],
+    model: req.model,
+    promptTokens: promptChars,
+    completionTokens: n,
+    doneReason: 'stop',
+    totalDurationMs: 0,
+    loadDurationMs: 0,
+    promptEvalDurationMs: 0,
+    evalDurationMs: 0,
   };
 }

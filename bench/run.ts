@@ -491,6 +491,44 @@ const cold: Scenario = async () => {
   ];
 };
 
+/**
+ * One agent, 64 clients, a provider that takes 20 ms per call and serves calls in parallel (as
+ * Ollama does with OLLAMA_NUM_PARALLEL): what an agent's parallel slots buy. The same process
+ * serves an agent with max_concurrency 4 and one with 1, measured alternately.
+ */
+const slots: Scenario = () =>
+  withChildren([aurora({ bus: 'memory', agents: 0, slotAgents: [1, 4], providerLatencyMs: 20 })], async ([server]) => {
+    const run = (agent: string) =>
+      load({
+        url: `http://127.0.0.1:${server!.ready.port}/api/v1/tasks/execute`,
+        method: 'POST',
+        bodies: [JSON.stringify({ agent, prompt: 'hello' })],
+        connections: 64,
+        // With one slot a client waits 64 × 20 ms for each answer, so the window must hold many of
+        // them. No warm-up run: its abandoned requests would still be queued in the agent's
+        // mailbox and eat the start of the measured window.
+        durationS: SMOKE ? 3 : 6,
+        warmupS: 0,
+      }).then((r) => checkLoad(`${agent} execute`, r));
+    const four: number[] = [];
+    const one: number[] = [];
+    for (let i = 0; i < SIZES.rounds; i++) {
+      four.push((await run('slots-4')).rps);
+      one.push((await run('slots-1')).rps);
+    }
+    return [
+      {
+        scenario: '8 parallel slots',
+        metric: 'one agent, 64 clients, 20 ms provider: max_concurrency 4 vs 1',
+        unit: 'req/s',
+        aurora: four,
+        yardstickName: 'the same agent kind with max_concurrency 1',
+        yardstick: one,
+        target: { kind: 'ratio_min', value: 3.5 },
+      },
+    ];
+  });
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -499,8 +537,18 @@ const SCENARIOS: Record<string, Scenario> = {
   restart,
   scale,
   'cold-start': cold,
+  slots,
 };
-const ALIASES: Record<string, string> = { '1': 'probe', '2': 'execute-nats', '3': 'execute-embedded', '4': 'streaming', '5': 'restart', '6': 'scale', '7': 'cold-start' };
+const ALIASES: Record<string, string> = {
+  '1': 'probe',
+  '2': 'execute-nats',
+  '3': 'execute-embedded',
+  '4': 'streaming',
+  '5': 'restart',
+  '6': 'scale',
+  '7': 'cold-start',
+  '8': 'slots',
+};
 
 // ---------------------------------------------------------------- main
 
@@ -519,7 +567,7 @@ async function main(): Promise<void> {
   const wanted = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
   for (const w of wanted) {
     if (!Object.hasOwn(SCENARIOS, w)) {
-      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or 1-7)\n`);
+      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or 1-8)\n`);
       process.exit(2);
     }
   }

@@ -26,6 +26,10 @@ export interface ServerOptions {
   namespace: string;
   /** Agents bench-0 .. bench-(n-1), created before ready. */
   agents: number;
+  /** Agents `slots-<n>` created with `max_concurrency: n`, one per entry. */
+  slotAgents?: number[];
+  /** How long each call to the instant provider takes (default 0: answers at once). */
+  providerLatencyMs?: number;
 }
 
 function gc(): void {
@@ -53,15 +57,17 @@ await serveChild<ServerOptions>(async (o) => {
     },
   });
   const logger = createLogger(config.logLevel, { service: 'aurora-bench' });
-  const aurora = await startAurora(config, logger, { providers: { ollama: createInstantProvider() } });
+  const aurora = await startAurora(config, logger, {
+    providers: { ollama: createInstantProvider({ latencyMs: o.providerLatencyMs ?? 0 }) },
+  });
   // The caller's side of the bus: over NATS a second connection; in memory the node's bus is not
   // reachable from here, so agents are created over HTTP instead.
   const client = o.bus === 'nats' ? await createBus(config, logger) : null;
   const subjects = createSubjects(config.namespace);
   const base = `http://127.0.0.1:${aurora.gateway.port}`;
 
-  const createOne = async (name: string): Promise<void> => {
-    const def = { name, agent_type: 'llm', provider: 'ollama', model_name: 'llama2', description: '', config: {} };
+  const createOne = async (name: string, config: Record<string, unknown> = {}): Promise<void> => {
+    const def = { name, agent_type: 'llm', provider: 'ollama', model_name: 'llama2', description: '', config };
     if (client) {
       await call<AgentRecord>(client, subjects.registry('create'), def, 30_000);
       return;
@@ -85,6 +91,7 @@ await serveChild<ServerOptions>(async (o) => {
   };
 
   await spawn(o.agents, 'bench-', 32);
+  for (const n of o.slotAgents ?? []) await createOne(`slots-${n}`, { max_concurrency: n });
 
   return {
     ready: { port: aurora.gateway.port, pid: process.pid },
