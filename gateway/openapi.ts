@@ -368,7 +368,7 @@ function describeStream(kinds: readonly AgentKindDescriptor[]): string {
     `Client messages are JSON text frames:`,
     `- \`{"op":"subscribe","agents":[...],"types":[...],"tasks":[...],"since":N}\`: replace the filters; '*' globs in agents and types; with \`since\`, missed events still in the replay window come first.`,
     `- \`{"op":"unsubscribe"}\``,
-    `- \`{"op":"execute","agent":"...","prompt":"...","parameters":{...},"request_id":"..."}\`: run a task (validated like \`TaskExecuteRequest\`; at most ${MAX_TASKS_PER_SOCKET} running per socket).`,
+    `- \`{"op":"execute","agent":"...","prompt":"...","parameters":{...},"thread_id":"...","request_id":"..."}\`: run a task (validated like \`TaskExecuteRequest\`; at most ${MAX_TASKS_PER_SOCKET} running per socket).`,
     `- \`{"op":"ping"}\``,
     ``,
     `Server messages: events \`{"seq","time","type","agent","task_id","payload"}\` with \`type\` one of ${eventTypes(kinds).map((t) => `\`${t}\``).join(', ')};`,

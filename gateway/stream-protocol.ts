@@ -15,7 +15,7 @@
 //       events with seq > since still in the replay window that pass the new filters are sent,
 //       then live ones: no gap, no duplicate.
 //   {"op":"unsubscribe"}     no more events, except those of tasks started on this socket
-//   {"op":"execute","agent":"<name>","prompt":"...","parameters":{...}?,"request_id":"..."?}
+//   {"op":"execute","agent":"<name>","prompt":"...","parameters":{...}?,"thread_id":"..."?,"request_id":"..."?}
 //       Runs a task (same validation as POST /agents/{name}/execute). The socket receives that
 //       task's events whatever its filters, until the task's final message.
 //   {"op":"ping"}
@@ -181,6 +181,8 @@ export interface ExecuteOp {
   agent: string;
   prompt: string;
   parameters: TaskParameters;
+  /** Continue this thread of the agent. */
+  thread_id?: string;
   request_id?: string;
 }
 
@@ -190,7 +192,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; detail: string; re
 
 const OPS = ['subscribe', 'unsubscribe', 'execute', 'ping'] as const;
 const SUBSCRIBE_FIELDS = new Set(['op', 'agents', 'types', 'tasks', 'since']);
-const EXECUTE_FIELDS = new Set(['op', 'agent', 'prompt', 'parameters', 'request_id']);
+const EXECUTE_FIELDS = new Set(['op', 'agent', 'prompt', 'parameters', 'thread_id', 'request_id']);
 const BARE_FIELDS = new Set(['op']);
 
 class Invalid extends Error {}
@@ -259,10 +261,12 @@ function parseExecute(msg: Record<string, unknown>, validateTask: TaskValidator)
   onlyFields(msg, EXECUTE_FIELDS, 'execute');
   const body: Record<string, unknown> = { agent: msg.agent, prompt: msg.prompt };
   if (msg.parameters !== undefined) body.parameters = msg.parameters;
+  if (msg.thread_id !== undefined) body.thread_id = msg.thread_id;
   const checked = validateTask(body);
   if (!checked.ok) throw new Invalid(checked.message);
-  const { agent, prompt, parameters } = checked.value;
+  const { agent, prompt, parameters, thread_id } = checked.value;
   const op: ExecuteOp = { op: 'execute', agent, prompt, parameters };
+  if (thread_id !== undefined) op.thread_id = thread_id;
   if (msg.request_id !== undefined) op.request_id = msg.request_id as string;
   return op;
 }

@@ -7,14 +7,18 @@
 // slot, performs the effects the machine asks for with the node's capabilities, and records what
 // the machine says of each task.
 import { createActor, type AnyActorRef } from 'xstate';
-import type { AgentKind, CapabilityTable, EffectContext, HostEvent, MachineEmitted } from '../actors/kind.js';
-import { isoNow, type Clock, type Timer } from '../runtime/clock.js';
-import { AuroraError, describe, toErrorPayload } from '../runtime/errors.js';
+import type { AgentKind, CapabilityTable, HostEvent, MachineEmitted } from '../actors/kind.js';
+import { isoNow, type Clock } from '../runtime/clock.js';
+import { AuroraError, describe } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { AgentDefinition, AgentStatus, Reply, TaskOutcome, TaskRequest, TaskResult, TaskStatus } from '../runtime/protocol/index.js';
 import type { Store } from '../runtime/store/index.js';
+import { Effects } from './host/effects.js';
+import { recordOutcome } from './host/outcome.js';
+import { Mailbox } from './host/mailbox.js';
+import type { Pending } from './host/pending.js';
 import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 
 export interface AgentHostDeps {
@@ -32,28 +36,6 @@ export interface AgentHostDeps {
   taskTimeoutMs: number;
 }
 
-interface Pending {
-  task: TaskRequest;
-  reply: (reply: Reply<TaskResult>) => void;
-  acceptedAt: number;
-  startedAt: number;
-  attempts: number;
-  deadline: Timer;
-  /** Set when the host asked the actor to abandon this task; says how the task ends. */
-  abandonedWith: AuroraError | null;
-  /** Index of the next streamed token of this task, across all its effects. */
-  tokens: number;
-  /** When the task times out, ms since the epoch. */
-  deadlineAt: number;
-  /** What the machine recorded about the task; written with its outcome (or at once when asked). */
-  details: Record<string, unknown> | undefined;
-}
-
-interface Effect {
-  readonly taskId: string;
-  readonly controller: AbortController;
-}
-
 // Hosts whose status moved with a task start or end, announced once at the end of the turn. A
 // task that starts and ends within one turn leaves the agent as it was: no running/idle pair is
 // published for a state nobody could have acted on. Lifecycle changes (restarting, failed,
@@ -67,12 +49,11 @@ function announceUnsettled(): void {
 }
 
 export class AgentHost {
-  private readonly queue: Pending[] = [];
-  /** Tasks the actor is running, in start order. */
-  private readonly running = new Map<string, Pending>();
+  /** Queued and running tasks; it outlives the actor, so a crash costs only what was running. */
+  private readonly mailbox: Mailbox;
   private actor: AnyActorRef | null = null;
-  /** Effects in flight for the actor's running tasks, by effect id; removed once answered or abandoned. */
-  private readonly effects = new Map<string, Effect>();
+  /** Effects in flight for the actor's running tasks; abandoned when their task ends or the actor goes. */
+  private readonly effects: Effects;
   private exitListener: ((exit: ChildExit) => void) | null = null;
   private lifecycle: 'starting' | 'up' | 'restarting' | 'failed' | 'stopped' = 'starting';
   private published: AgentStatus | null = null;
@@ -81,8 +62,6 @@ export class AgentHost {
   private logger: Logger | null = null;
   private slots: number;
   private readonly declaredEvents: ReadonlySet<string>;
-  /** Threads with a task running: the thread is the unit of ordering, one task at a time each. */
-  private readonly busyThreads = new Set<string>();
 
   constructor(
     private current: AgentDefinition,
@@ -90,6 +69,8 @@ export class AgentHost {
   ) {
     this.slots = this.slotsOf(current);
     this.declaredEvents = new Set(deps.kind.events);
+    this.effects = new Effects(deps.capabilities);
+    this.mailbox = new Mailbox(deps.metrics);
   }
 
   /** The definition new tasks run with. */
@@ -113,7 +94,7 @@ export class AgentHost {
   get status(): AgentStatus {
     switch (this.lifecycle) {
       case 'up':
-        return this.running.size > 0 ? 'running' : 'idle';
+        return this.mailbox.runningCount > 0 ? 'running' : 'idle';
       // A new agent waits for its first actor only while the supervisor finishes other work;
       // tasks sent meanwhile queue as they would for an idle agent.
       case 'starting':
@@ -127,11 +108,11 @@ export class AgentHost {
   }
 
   get queueDepth(): number {
-    return this.queue.length;
+    return this.mailbox.queued;
   }
 
   get runningCount(): number {
-    return this.running.size;
+    return this.mailbox.runningCount;
   }
 
   /**
@@ -162,8 +143,8 @@ export class AgentHost {
     }
     if (this.lifecycle === 'stopped') throw new AuroraError('agent_stopped', `Agent ${this.name} is stopped`);
     if (this.mailboxClosed) throw new AuroraError('unavailable', 'Aurora is shutting down; the task was not accepted');
-    if (this.queue.length >= this.deps.mailboxSize) {
-      throw new AuroraError('queue_full', `Agent ${this.name} has ${this.queue.length} tasks queued; try again later`);
+    if (this.mailbox.queued >= this.deps.mailboxSize) {
+      throw new AuroraError('queue_full', `Agent ${this.name} has ${this.mailbox.queued} tasks queued; try again later`);
     }
     const { clock, store } = this.deps;
     if (task.thread_id !== undefined) {
@@ -174,7 +155,7 @@ export class AgentHost {
     }
     // An agent with a free slot and an empty mailbox starts the task in this same call: its row is
     // written as running straight away, one statement instead of queued-then-running.
-    const startsNow = this.canStart() && this.queue.length === 0 && !this.threadBusy(task);
+    const startsNow = this.canStart() && this.mailbox.startsAtOnce(task);
     if (startsNow) store.tasks.insertRunning(task, isoNow(clock));
     else store.tasks.insertQueued(task, isoNow(clock));
     const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
@@ -190,25 +171,22 @@ export class AgentHost {
       details: undefined,
       deadline: clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
     };
-    this.queue.push(pending);
-    this.deps.metrics.mailboxDepth.inc();
-    this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position: this.queue.length } });
+    const position = this.mailbox.enqueue(pending);
+    this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position } });
     this.pump(startsNow);
   }
 
   /** Aborts a queued or running task of this agent. Undefined when the task is not here. */
   cancel(taskId: string): TaskStatus | undefined {
     const err = new AuroraError('task_cancelled', `Task ${taskId} was cancelled`);
-    const running = this.running.get(taskId);
+    const running = this.mailbox.runningTask(taskId);
     if (running) {
       this.abandon(running, err);
       return 'cancelled';
     }
-    const index = this.queue.findIndex((p) => p.task.task_id === taskId);
-    if (index < 0) return undefined;
-    const [pending] = this.queue.splice(index, 1);
-    this.deps.metrics.mailboxDepth.dec();
-    this.finish(pending!, err);
+    const pending = this.mailbox.unqueue((p) => p.task.task_id === taskId);
+    if (pending === undefined) return undefined;
+    this.finish(pending, err);
     return 'cancelled';
   }
 
@@ -240,7 +218,7 @@ export class AgentHost {
 
   /** Resolves true once the mailbox is empty and nothing runs, false if timeoutMs passes first. */
   settle(timeoutMs: number): Promise<boolean> {
-    if (this.running.size === 0 && this.queue.length === 0) return Promise.resolve(true);
+    if (this.mailbox.empty) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = this.deps.clock.setTimeout(() => {
         this.idleWaiters.delete(done);
@@ -255,17 +233,7 @@ export class AgentHost {
   }
 
   private canStart(): boolean {
-    return this.lifecycle === 'up' && this.actor !== null && this.running.size < this.slots;
-  }
-
-  private threadBusy(task: TaskRequest): boolean {
-    return task.thread_id !== undefined && this.busyThreads.has(task.thread_id);
-  }
-
-  /** The first queued task that may start now: tasks of a thread that has one running wait their turn. */
-  private nextStartable(): number {
-    if (this.busyThreads.size === 0) return this.queue.length > 0 ? 0 : -1;
-    return this.queue.findIndex((p) => !this.threadBusy(p.task));
+    return this.lifecycle === 'up' && this.actor !== null && this.mailbox.runningCount < this.slots;
   }
 
   private send(event: HostEvent): void {
@@ -295,7 +263,7 @@ export class AgentHost {
       stop: async () => {
         if (this.actor === actor) {
           this.actor = null;
-          this.abortEffects();
+          this.effects.abort();
         }
         actor.stop();
       },
@@ -325,12 +293,8 @@ export class AgentHost {
   /** Starts queued tasks while a slot is free; `rowRunning`: the first one's row was inserted as running. */
   private pump(rowRunning = false): void {
     while (this.canStart()) {
-      const index = this.nextStartable();
-      if (index < 0) return;
-      const next = index === 0 ? this.queue.shift()! : this.queue.splice(index, 1)[0]!;
-      this.deps.metrics.mailboxDepth.dec();
-      this.running.set(next.task.task_id, next);
-      if (next.task.thread_id !== undefined) this.busyThreads.add(next.task.thread_id);
+      const next = this.mailbox.startNext();
+      if (next === undefined) return;
       next.startedAt = this.deps.clock.monotonic();
       next.attempts += 1;
       if (!rowRunning) this.deps.store.tasks.markRunning(next.task.task_id, isoNow(this.deps.clock));
@@ -345,49 +309,24 @@ export class AgentHost {
     }
   }
 
-  /** Performs one effect the actor asked for and answers it, unless it was abandoned meanwhile. */
+  /** Performs one effect the actor asked for; its answer reaches this actor only if it is still the current one. */
   private perform(actor: AnyActorRef, effectId: string, taskId: string, capability: string, input: unknown): void {
-    this.effects.get(effectId)?.controller.abort();
-    const effect: Effect = { taskId, controller: new AbortController() };
-    this.effects.set(effectId, effect);
-    const answer = (event: HostEvent): void => {
-      if (this.effects.get(effectId) !== effect) return;
-      this.effects.delete(effectId);
-      if (this.actor === actor) actor.send(event);
-    };
-    const pending = this.running.get(taskId);
-    const ctx: EffectContext = {
+    const pending = this.mailbox.runningTask(taskId);
+    this.effects.perform({
+      effectId,
+      capability,
+      input,
       agent: this.definition,
-      taskId,
       task: pending?.task ?? { task_id: taskId, agent: this.name, prompt: '', parameters: {} },
       deadlineAt: pending?.deadlineAt ?? this.deps.clock.now(),
-      signal: effect.controller.signal,
       token: (text) => {
         const index = pending === undefined ? 0 : pending.tokens++;
         this.deps.events.publish('task.token', { agent: this.name, task_id: taskId, payload: { token: text, index } });
       },
-    };
-    let result: Promise<unknown>;
-    try {
-      const perform = this.deps.capabilities[capability];
-      if (perform === undefined) throw new Error(`No capability named ${capability} on this node`);
-      result = perform(input, ctx);
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    result.then(
-      (output) => answer({ type: 'effect.done', effectId, taskId, output }),
-      (error: unknown) => answer({ type: 'effect.failed', effectId, taskId, error }),
-    );
-  }
-
-  /** Abandons effects in flight (all, or one task's): their signals abort and their answers are ignored. */
-  private abortEffects(taskId?: string): void {
-    for (const [id, effect] of this.effects) {
-      if (taskId !== undefined && effect.taskId !== taskId) continue;
-      this.effects.delete(id);
-      effect.controller.abort();
-    }
+      deliver: (event: HostEvent) => {
+        if (this.actor === actor) actor.send(event);
+      },
+    });
   }
 
   private onDone(taskId: string, output: TaskOutcome): void {
@@ -416,7 +355,7 @@ export class AgentHost {
   }
 
   private onDetails(taskId: string, details: Record<string, unknown>, flush: boolean): void {
-    const pending = this.running.get(taskId);
+    const pending = this.mailbox.runningTask(taskId);
     if (pending === undefined) return;
     pending.details = details;
     if (flush) this.deps.store.tasks.setDetails(taskId, details);
@@ -424,20 +363,17 @@ export class AgentHost {
 
   /** Removes a running task; whatever it still had in flight is aborted. */
   private takeRunning(taskId: string): Pending | null {
-    const pending = this.running.get(taskId);
+    const pending = this.mailbox.runningTask(taskId);
     if (!pending) return null;
-    this.release(pending);
-    if (this.effects.size > 0) this.abortEffects(taskId);
+    this.mailbox.release(pending);
+    this.effects.abort(taskId);
     return pending;
   }
 
   private onDeadline(pending: Pending, timeoutMs: number): void {
     const err = new AuroraError('timeout', `Task ${pending.task.task_id} timed out after ${timeoutMs} ms`);
-    if (this.running.get(pending.task.task_id) === pending) return this.abandon(pending, err);
-    const index = this.queue.indexOf(pending);
-    if (index < 0) return;
-    this.queue.splice(index, 1);
-    this.deps.metrics.mailboxDepth.dec();
+    if (this.mailbox.runningTask(pending.task.task_id) === pending) return this.abandon(pending, err);
+    if (this.mailbox.unqueue((p) => p === pending) === undefined) return;
     this.finish(pending, err);
   }
 
@@ -447,8 +383,8 @@ export class AgentHost {
     const taskId = pending.task.task_id;
     if (this.actor) this.send({ type: 'CANCEL', taskId });
     // No actor (restarting): nothing runs the task any more, so it ends now.
-    if (!this.actor && this.running.get(taskId) === pending) {
-      this.release(pending);
+    if (!this.actor && this.mailbox.runningTask(taskId) === pending) {
+      this.mailbox.release(pending);
       this.finish(pending, err);
     }
   }
@@ -456,10 +392,10 @@ export class AgentHost {
   private onCrash(actor: AnyActorRef, error: unknown): void {
     if (this.actor !== actor) return;
     this.actor = null;
-    this.abortEffects();
+    this.effects.abort();
     const reason = describe(error);
-    const crashed = [...this.running.values()];
-    for (const pending of crashed) this.release(pending);
+    const crashed = this.mailbox.runningTasks();
+    for (const pending of crashed) this.mailbox.release(pending);
     // Retried tasks go back to the front of the mailbox in the order they started.
     const retried: Pending[] = [];
     for (const pending of crashed) {
@@ -474,127 +410,34 @@ export class AgentHost {
         );
       }
     }
-    if (retried.length > 0) {
-      this.queue.unshift(...retried);
-      this.deps.metrics.mailboxDepth.inc(retried.length);
-    }
+    this.mailbox.requeue(retried);
     if (this.lifecycle === 'up') this.lifecycle = 'restarting';
     this.log.warn('agent actor crashed', { reason, error });
     this.announce(reason);
     this.onExit(actor, { reason: 'crash', error });
   }
 
-  /** The task no longer runs: its slot and its thread are free. */
-  private release(pending: Pending): void {
-    this.running.delete(pending.task.task_id);
-    if (pending.task.thread_id !== undefined) this.busyThreads.delete(pending.task.thread_id);
-  }
-
   private onExit(actor: AnyActorRef, exit: ChildExit): void {
     if (this.actor === actor) {
       this.actor = null;
-      this.abortEffects();
+      this.effects.abort();
     }
     this.exitListener?.(exit);
   }
 
   private failAll(err: AuroraError): void {
-    const queued = this.queue.splice(0);
-    this.deps.metrics.mailboxDepth.dec(queued.length);
-    for (const pending of queued) this.finish(pending, err);
-    for (const pending of [...this.running.values()]) this.abandon(pending, err);
+    for (const pending of this.mailbox.drain()) this.finish(pending, err);
+    for (const pending of this.mailbox.runningTasks()) this.abandon(pending, err);
   }
 
   private finish(pending: Pending, outcome: TaskOutcome | AuroraError): void {
-    pending.deadline.cancel();
-    const { task } = pending;
-    const { metrics, store, events, clock } = this.deps;
-    const durationMs = Math.round((clock.monotonic() - pending.acceptedAt) * 1000) / 1000;
-    const completedAt = isoNow(clock);
-    if (outcome instanceof AuroraError) {
-      const status = outcome.code === 'task_cancelled' ? 'cancelled' : 'failed';
-      store.tasks.fail(task.task_id, {
-        status,
-        error: outcome.message,
-        error_code: outcome.code,
-        completed_at: completedAt,
-        duration_ms: durationMs,
-        ...(pending.details !== undefined && { details: pending.details }),
-      });
-      metrics.tasks.inc({ outcome: status });
-      metrics.taskDuration.observe({ outcome: status }, durationMs / 1000);
-      events.publish(status === 'cancelled' ? 'task.cancelled' : 'task.failed', {
-        agent: this.name,
-        task_id: task.task_id,
-        payload: { code: outcome.code, detail: outcome.message },
-      });
-      this.acknowledge(pending, { ok: false, error: toErrorPayload(outcome) });
-    } else {
-      const result: TaskResult = {
-        task_id: task.task_id,
-        agent: this.name,
-        result: outcome.text,
-        status: 'completed',
-        model: outcome.model,
-        provider: this.definition.provider,
-        tokens_used: outcome.promptTokens + outcome.completionTokens,
-        prompt_tokens: outcome.promptTokens,
-        completion_tokens: outcome.completionTokens,
-        completed_at: completedAt,
-        duration_ms: durationMs,
-        timings: {
-          queued_ms: Math.round((pending.startedAt - pending.acceptedAt) * 1000) / 1000,
-          total_duration_ms: outcome.totalDurationMs,
-          load_duration_ms: outcome.loadDurationMs,
-          prompt_eval_duration_ms: outcome.promptEvalDurationMs,
-          eval_duration_ms: outcome.evalDurationMs,
-        },
-        ...(task.thread_id !== undefined && { thread_id: task.thread_id }),
-        ...(outcome.output !== undefined && { output: outcome.output }),
-      };
-      // In the same turn as the completion, hence the same transaction: a thread never holds the
-      // answer of a task that is not recorded as completed.
-      if (task.thread_id !== undefined && outcome.messages !== undefined) {
-        store.threads.append(task.thread_id, outcome.messages, task.task_id, completedAt);
-      }
-      store.tasks.complete(task.task_id, {
-        result: result.result,
-        model: result.model,
-        provider: result.provider,
-        tokens_used: result.tokens_used,
-        completed_at: completedAt,
-        duration_ms: durationMs,
-        timings: result.timings,
-        ...(outcome.output !== undefined && { output: outcome.output }),
-        ...(pending.details !== undefined && { details: pending.details }),
-      });
-      store.agents.touchLastRun(this.name, completedAt);
-      metrics.tasks.inc({ outcome: 'completed' });
-      metrics.taskDuration.observe({ outcome: 'completed' }, durationMs / 1000);
-      metrics.tokens.inc({ direction: 'prompt' }, outcome.promptTokens);
-      metrics.tokens.inc({ direction: 'completion' }, outcome.completionTokens);
-      events.publish('task.completed', {
-        agent: this.name,
-        task_id: task.task_id,
-        payload: { tokens_used: result.tokens_used, duration_ms: durationMs },
-      });
-      this.acknowledge(pending, { ok: true, data: result });
-    }
+    recordOutcome(this.deps, this.definition, pending, outcome);
     this.announceSoon();
     this.pump();
-    if (this.running.size === 0 && this.queue.length === 0 && this.idleWaiters.size > 0) {
+    if (this.mailbox.empty && this.idleWaiters.size > 0) {
       for (const wake of this.idleWaiters) wake();
       this.idleWaiters.clear();
     }
-  }
-
-  /** Answers the requester once the task's outcome is committed, so a crash cannot undo what it was told. */
-  private acknowledge(pending: Pending, reply: Reply<TaskResult>): void {
-    this.deps.store.afterCommit((committed) =>
-      pending.reply(
-        committed ? reply : { ok: false, error: { code: 'internal', message: 'the task outcome could not be stored' } },
-      ),
-    );
   }
 
   /** Publishes agent.status now if the visible status differs from the last one published. */

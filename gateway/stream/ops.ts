@@ -95,7 +95,13 @@ export function createOps({ deps, feed, topics, delivery, validateTask }: OpsDep
     if (c.closed) return; // dropped for its backlog: nobody to run the task for
     let message: string;
     try {
-      const result = await runTask(deps, { task_id: taskId, agent: op.agent, prompt: op.prompt, parameters: op.parameters });
+      const result = await runTask(deps, {
+        task_id: taskId,
+        agent: op.agent,
+        prompt: op.prompt,
+        parameters: op.parameters,
+        ...(op.thread_id !== undefined && { thread_id: op.thread_id }),
+      });
       message = serverMessage.taskResult(rid, taskId, result);
     } catch (err) {
       if (!isAuroraError(err)) logger.error('WebSocket task failed unexpectedly', { task_id: taskId, err });

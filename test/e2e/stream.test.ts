@@ -87,6 +87,9 @@ await describeModes('WebSocket stream', (mode) => {
     const bystander = await connect('agents=someone-else');
     const tokensOnly = await connect('agents=narr*&types=task.token');
 
+    // Tokens a few milliseconds apart, so the task visibly spans loop turns (running, then idle)
+    // however the answer's bytes happen to arrive.
+    fake.setFault({ kind: 'slow', tokenDelayMs: 3 });
     const result = await execute('narrator', 'once upon a time there was a fox');
     await ws.next((m) => m.type === 'task.completed' && m.task_id === result.task_id, 'task.completed');
 
