@@ -3,12 +3,14 @@
 // model manager shares them), and a provider that cannot be asked never blocks a definition: the
 // agent is accepted and shows model_installed: null.
 import { getOrLoad, type Cache } from '../runtime/cache/cache.js';
+import type { Clock } from '../runtime/clock.js';
 import { AuroraError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { canonicalModelName, type InstalledModel, type LlmProvider } from '../runtime/providers/llm.js';
 
 export interface ModelFactsDeps {
   cache: Cache;
+  clock: Clock;
   providers: Readonly<Record<string, LlmProvider>>;
   cacheTtlMs: number;
   logger: Logger;
@@ -39,17 +41,30 @@ export function createModelFacts(deps: ModelFactsDeps): ModelFacts {
   const listInstalled = (provider: string) =>
     getOrLoad(deps.cache, installedKey(provider), deps.cacheTtlMs, () => providerOf(provider).listInstalled());
 
+  // The set of names is kept for the cache's TTL in this process too: creating many agents would
+  // otherwise decode the listing and build the set once per agent.
+  const names = new Map<string, { at: number; names: ReadonlySet<string> }>();
+
   return {
     listInstalled,
     async installedNames(provider) {
+      const known = names.get(provider);
+      if (known !== undefined && deps.clock.now() - known.at < deps.cacheTtlMs) return known.names;
       try {
-        return new Set((await listInstalled(provider)).map((m) => canonicalModelName(m.name)));
+        const fresh = new Set((await listInstalled(provider)).map((m) => canonicalModelName(m.name)));
+        names.set(provider, { at: deps.clock.now(), names: fresh });
+        return fresh;
       } catch (err) {
         if (!(err instanceof AuroraError)) throw err;
         return null;
       }
     },
     async check(provider, model, needs) {
+      // Nothing to ask of the model: the cached listing answers whether it is installed.
+      if (needs.length === 0) {
+        const names = await this.installedNames(provider);
+        return names === null ? null : names.has(canonicalModelName(model));
+      }
       let info;
       try {
         // Wrapped so that "not installed" (null) is cached too: null reads back as a miss.
@@ -74,6 +89,7 @@ export function createModelFacts(deps: ModelFactsDeps): ModelFacts {
       return true;
     },
     invalidate: async (provider) => {
+      names.delete(provider);
       await deps.cache.del(installedKey(provider)).catch(() => undefined);
     },
   };

@@ -77,7 +77,13 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
 
   const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger });
-  const modelFacts = createModelFacts({ cache: deps.cache, providers: deps.providers, cacheTtlMs: config.modelCacheTtlMs, logger });
+  const modelFacts = createModelFacts({
+    cache: deps.cache,
+    clock,
+    providers: deps.providers,
+    cacheTtlMs: config.modelCacheTtlMs,
+    logger,
+  });
 
   let registry: AgentRegistry | undefined;
   const onEvent = (event: SupervisorEvent) => {

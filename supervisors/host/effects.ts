@@ -22,24 +22,28 @@ export interface EffectRequest {
   readonly deliver: (event: HostEvent) => void;
 }
 
+// The map is made on the first effect: a node may hold 100,000 agents, most of them idle.
+const NONE: ReadonlyMap<string, Effect> = new Map();
+
 export class Effects {
-  private readonly inFlight = new Map<string, Effect>();
+  private inFlight: Map<string, Effect> | null = null;
 
   constructor(private readonly capabilities: CapabilityTable) {}
 
   get size(): number {
-    return this.inFlight.size;
+    return this.inFlight?.size ?? 0;
   }
 
   perform(request: EffectRequest): void {
     const { effectId, task } = request;
     const taskId = task.task_id;
-    this.inFlight.get(effectId)?.controller.abort();
+    const inFlight = (this.inFlight ??= new Map());
+    inFlight.get(effectId)?.controller.abort();
     const effect: Effect = { taskId, controller: new AbortController() };
-    this.inFlight.set(effectId, effect);
+    inFlight.set(effectId, effect);
     const answer = (event: HostEvent): void => {
-      if (this.inFlight.get(effectId) !== effect) return;
-      this.inFlight.delete(effectId);
+      if (inFlight.get(effectId) !== effect) return;
+      inFlight.delete(effectId);
       request.deliver(event);
     };
     const ctx: EffectContext = {
@@ -66,10 +70,11 @@ export class Effects {
 
   /** Abandons effects in flight (all, or one task's): their signals abort and their answers are ignored. */
   abort(taskId?: string): void {
-    if (this.inFlight.size === 0) return;
-    for (const [id, effect] of this.inFlight) {
+    const inFlight = this.inFlight ?? NONE;
+    if (inFlight.size === 0) return;
+    for (const [id, effect] of inFlight) {
       if (taskId !== undefined && effect.taskId !== taskId) continue;
-      this.inFlight.delete(id);
+      this.inFlight!.delete(id);
       effect.controller.abort();
     }
   }

@@ -9,7 +9,8 @@ export class Mailbox {
   private readonly queue: Pending[] = [];
   /** In start order. */
   private readonly running = new Map<string, Pending>();
-  private readonly busyThreads = new Set<string>();
+  /** Threads with a task running; made on the first task that names a thread. */
+  private busyThreads: Set<string> | null = null;
 
   constructor(private readonly metrics: Pick<Metrics, 'mailboxDepth'>) {}
 
@@ -45,12 +46,17 @@ export class Mailbox {
 
   /** Takes the first queued task that may start now and marks it running. */
   startNext(): Pending | undefined {
-    const index = this.busyThreads.size === 0 ? (this.queue.length > 0 ? 0 : -1) : this.queue.findIndex((p) => !this.threadBusy(p.task));
+    const index =
+      this.busyThreads === null || this.busyThreads.size === 0
+        ? this.queue.length > 0
+          ? 0
+          : -1
+        : this.queue.findIndex((p) => !this.threadBusy(p.task));
     if (index < 0) return undefined;
     const next = index === 0 ? this.queue.shift()! : this.queue.splice(index, 1)[0]!;
     this.metrics.mailboxDepth.dec();
     this.running.set(next.task.task_id, next);
-    if (next.task.thread_id !== undefined) this.busyThreads.add(next.task.thread_id);
+    if (next.task.thread_id !== undefined) (this.busyThreads ??= new Set()).add(next.task.thread_id);
     return next;
   }
 
@@ -81,10 +87,10 @@ export class Mailbox {
   /** The task no longer runs: its slot and its thread are free. */
   release(pending: Pending): void {
     this.running.delete(pending.task.task_id);
-    if (pending.task.thread_id !== undefined) this.busyThreads.delete(pending.task.thread_id);
+    if (pending.task.thread_id !== undefined) this.busyThreads?.delete(pending.task.thread_id);
   }
 
   private threadBusy(task: TaskRequest): boolean {
-    return task.thread_id !== undefined && this.busyThreads.has(task.thread_id);
+    return task.thread_id !== undefined && this.busyThreads !== null && this.busyThreads.has(task.thread_id);
   }
 }
