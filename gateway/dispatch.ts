@@ -250,7 +250,10 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         const headers = { ...req.headers, [REQUEST_ID_HEADER]: requestId };
         let res: HandlerResponse;
         try {
-          res = await route.handler({ params, query: query.query, body: parsed, headers }, { ...deps, logger: log });
+          res = await route.handler(
+            { params, query: query.query, body: parsed, headers, subject: principal?.sub ?? null },
+            { ...deps, logger: log },
+          );
         } catch (err) {
           const e = answerableError(err, log, req, route.path);
           return fail(statusOf(e.code), e.toPayload().message, e.headers);

@@ -12,6 +12,8 @@ export interface HandlerRequest<B = unknown> {
   readonly body: B;
   /** Request headers, keys lower-case. */
   readonly headers: Headers;
+  /** The token's subject when auth is on; null when it is off. */
+  readonly subject?: string | null;
 }
 
 export interface HandlerResponse {

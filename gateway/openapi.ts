@@ -10,7 +10,7 @@
 // and the document would then describe schemas that are not the ones that run.
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
-import { AGENT_NAME_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
+import { AGENT_NAME_PATTERN, IDEMPOTENCY_KEY_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
 import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
@@ -30,7 +30,7 @@ export type JsonSchema = Readonly<Record<string, unknown>>;
 
 export interface Parameter {
   readonly name: string;
-  readonly in: 'path' | 'query';
+  readonly in: 'path' | 'query' | 'header';
   readonly required: boolean;
   readonly description: string;
   readonly schema: JsonSchema;
@@ -153,6 +153,24 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
   'GET /api/v1/models/:name/status': [providerParam],
 };
 
+/** Routes that honour an Idempotency-Key header (gateway/idempotency.ts). */
+export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/v1/agents/',
+  'POST /api/v1/tasks',
+  'POST /api/v1/tasks/execute',
+  'POST /api/v1/tasks/execute/batch',
+]);
+
+const idempotencyKeyParam: Parameter = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe: the same key with the same request returns the first answer (a running task is joined); ' +
+    'with a different request it is refused (422). Remembered for IDEMPOTENCY_TTL_MS.',
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+};
+
 interface RouteErrors {
   /** The handler asks the runtime over the bus, so the bus's own failures can answer too. */
   readonly runtime: boolean;
@@ -176,7 +194,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /health/ready': local(),
   'GET /metrics': local(),
   'GET /api/v1/agents/': runtime(),
-  'POST /api/v1/agents/': runtime(['invalid_request', 'agent_exists']),
+  'POST /api/v1/agents/': runtime(['invalid_request', 'agent_exists', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/agents/:name': runtime(['agent_not_found']),
   'PATCH /api/v1/agents/:name': runtime(['invalid_request', 'agent_not_found']),
   'POST /api/v1/agents/:name/threads': runtime(['agent_not_found']),
@@ -204,10 +222,13 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     'max_turns_exceeded',
     'output_invalid',
     'context_overflow',
+    'idempotency_mismatch',
+    'idempotency_in_progress',
     ...LLM_ERRORS,
   ]),
+  'POST /api/v1/tasks': runtime(['agent_not_found', 'agent_failed', 'agent_stopped', 'queue_full', 'thread_not_found', 'idempotency_mismatch', 'idempotency_in_progress']),
   // Each task's failure is an item of the 200 answer; only the batch as a whole can be refused.
-  'POST /api/v1/tasks/execute/batch': local(['invalid_request']),
+  'POST /api/v1/tasks/execute/batch': runtime(['invalid_request', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/tasks/': runtime(['invalid_request']),
   'GET /api/v1/tasks/:id': runtime(['task_not_found']),
   'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
@@ -326,6 +347,7 @@ function operation(route: Route, options: OpenApiOptions): Operation {
         ...(p.name === 'provider' && { schema: { ...p.schema, enum: providerNames(options.kinds) } }),
       }),
     ),
+    ...(IDEMPOTENT_ROUTES.has(key) ? [idempotencyKeyParam] : []),
   ];
 
   const responses: Record<string, ResponseObject> = {};

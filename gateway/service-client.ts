@@ -22,3 +22,8 @@ export function runTask(deps: ClientDeps, request: AgentRequestOf<'task'>): Prom
   const timeoutMs = (request.parameters.timeout_ms ?? deps.config.taskTimeoutMs) + deps.config.busRequestTimeoutMs;
   return call<AgentReplyOf<'task'>>(deps.bus, deps.subjects.agent(request.agent, 'task'), request, timeoutMs);
 }
+
+/** Hands a task to its agent's mailbox; answers once it is accepted and stored, not when it ends. */
+export function submitTask(deps: ClientDeps, request: AgentRequestOf<'submit'>): Promise<AgentReplyOf<'submit'>> {
+  return call<AgentReplyOf<'submit'>>(deps.bus, deps.subjects.agent(request.agent, 'submit'), request, deps.config.busRequestTimeoutMs);
+}

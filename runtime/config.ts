@@ -42,6 +42,10 @@ export interface Config {
   readonly agentMaxConcurrency: number;
   /** How deep agents may call each other as tools (A → B → C is depth 2). */
   readonly agentCallMaxDepth: number;
+  /** How long an Idempotency-Key and its answer are remembered. */
+  readonly idempotencyTtlMs: number;
+  /** Idempotency keys SQLite keeps at most (without Redis); the oldest go first. */
+  readonly idempotencyMaxKeys: number;
   readonly taskTimeoutMs: number;
   readonly busRequestTimeoutMs: number;
   readonly modelCacheTtlMs: number;
@@ -332,6 +336,18 @@ export const CONFIG_FIELDS = {
     fallback: 4,
     doc: 'How deep agents may call other agents as tools',
   },
+  idempotencyTtlMs: {
+    env: 'IDEMPOTENCY_TTL_MS',
+    parse: int(1_000),
+    fallback: 86_400_000,
+    doc: 'How long an Idempotency-Key and its answer are remembered (Redis when REDIS_URL is set, else SQLite)',
+  },
+  idempotencyMaxKeys: {
+    env: 'IDEMPOTENCY_MAX_KEYS',
+    parse: int(1, 100_000_000),
+    fallback: 100_000,
+    doc: 'Idempotency keys kept in SQLite at most (without Redis); the oldest are dropped first',
+  },
   taskTimeoutMs: {
     env: 'TASK_TIMEOUT_MS',
     parse: int(1),
@@ -547,6 +563,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     mailboxSize: f.mailboxSize,
     agentMaxConcurrency: f.agentMaxConcurrency,
     agentCallMaxDepth: f.agentCallMaxDepth,
+    idempotencyTtlMs: f.idempotencyTtlMs,
+    idempotencyMaxKeys: f.idempotencyMaxKeys,
     taskTimeoutMs: f.taskTimeoutMs,
     busRequestTimeoutMs: f.busRequestTimeoutMs,
     modelCacheTtlMs: f.modelCacheTtlMs,

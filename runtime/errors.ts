@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   output_invalid: { status: 422, retryable: false, expose: true },
   // The system prompt and the task's own messages do not fit num_ctx, even without history.
   context_overflow: { status: 422, retryable: false, expose: true },
+  // The same Idempotency-Key was sent with a different request.
+  idempotency_mismatch: { status: 422, retryable: false, expose: true },
+  // The first request with this Idempotency-Key is still being answered.
+  idempotency_in_progress: { status: 409, retryable: true, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

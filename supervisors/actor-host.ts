@@ -169,6 +169,7 @@ export class AgentHost {
       tokens: 0,
       deadlineAt: clock.now() + timeoutMs,
       details: undefined,
+      joiners: null,
       deadline: clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
     };
     const position = this.mailbox.enqueue(pending);
@@ -188,6 +189,14 @@ export class AgentHost {
     if (pending === undefined) return undefined;
     this.finish(pending, err);
     return 'cancelled';
+  }
+
+  /** Hears the outcome of a queued or running task too. False when the task is not here. */
+  join(taskId: string, listener: (reply: Reply<TaskResult>) => void): boolean {
+    const pending = this.mailbox.runningTask(taskId) ?? this.mailbox.queuedTask(taskId);
+    if (pending === undefined) return false;
+    (pending.joiners ??= []).push(listener);
+    return true;
   }
 
   /** Fault injection: makes the actor throw, exactly like a defect would. */

@@ -39,6 +39,8 @@ export interface AgentRegistryDeps {
   models: ModelFacts;
 }
 
+const noop = (): void => {};
+
 export function createAgentRegistry(deps: AgentRegistryDeps) {
   const { bus, subjects, store, events, config } = deps;
   const definitions = createDefinitions(
@@ -157,6 +159,17 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     try {
       if (op === 'task') {
         hostOf(name).submit(msg.data as AgentRequestOf<'task'>, (reply) => msg.respond(reply));
+      } else if (op === 'submit') {
+        const task = msg.data as AgentRequestOf<'submit'>;
+        // The outcome is recorded and published; nobody waits on this request for it.
+        hostOf(name).submit(task, noop);
+        store.afterCommit((committed) =>
+          msg.respond(
+            committed
+              ? { ok: true, data: { task_id: task.task_id, status: 'queued' } }
+              : { ok: false, error: { code: 'internal', message: 'the task could not be stored' } },
+          ),
+        );
       } else if (op === 'cancel') {
         const { task_id } = msg.data as AgentRequestOf<'cancel'>;
         const status = hostOf(name).cancel(task_id);
@@ -167,6 +180,25 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       if (!(err instanceof AuroraError)) throw err;
       msg.respond({ ok: false, error: toErrorPayload(err) });
     }
+  }
+
+  /** The task once it has ended, or as it is when timeoutMs passes. */
+  function waitForTask({ task_id, timeout_ms }: RequestOf<'tasks.wait'>): Promise<ReplyOf<'tasks.wait'>> {
+    const record = store.tasks.get(task_id);
+    if (!record) return Promise.reject(new AuroraError('task_not_found', `Task ${task_id} not found`));
+    if (record.status !== 'queued' && record.status !== 'running') return Promise.resolve(record);
+    return new Promise((resolve) => {
+      const timer = deps.clock.setTimeout(() => resolve(store.tasks.get(task_id)!), timeout_ms);
+      const joined = hosts.get(record.agent)?.join(task_id, () => {
+        timer.cancel();
+        resolve(store.tasks.get(task_id)!);
+      });
+      // Not held by a host here (its process went away): what the store says is all there is.
+      if (joined !== true) {
+        timer.cancel();
+        resolve(record);
+      }
+    });
   }
 
   async function cancelTask({ task_id }: RequestOf<'tasks.cancel'>): Promise<ReplyOf<'tasks.cancel'>> {
@@ -231,6 +263,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
         }, opts),
         serveOperation(bus, subjects, 'tasks.list', (query) => store.tasks.list(query), opts),
         serveOperation(bus, subjects, 'tasks.cancel', cancelTask, opts),
+        serveOperation(bus, subjects, 'tasks.wait', waitForTask, opts),
       );
     },
 

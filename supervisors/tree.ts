@@ -3,6 +3,7 @@
 //   root (one_for_one)
 //   ├── registry        service: agents and tasks on the bus
 //   ├── threads         service: agents' conversations
+//   ├── idempotency     service: Idempotency-Keys and the answers they replay
 //   ├── health          service: the node's dependencies
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
@@ -22,6 +23,7 @@ import { createSubjects, type Subjects } from '../runtime/subjects.js';
 import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
 import { createCapabilities } from './capabilities/index.js';
 import { createModelFacts } from './model-facts.js';
+import { createIdempotencyService } from './idempotency-service.js';
 import { createThreadsService } from './threads-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
@@ -120,6 +122,15 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     models: modelFacts,
   });
   const threads = createThreadsService({ bus, subjects, store, clock, logger });
+  const idempotency = createIdempotencyService({
+    bus,
+    subjects,
+    store,
+    cache: deps.cache,
+    clock,
+    logger,
+    ttlMs: config.idempotencyTtlMs,
+  });
   const models = createModelManager({
     bus,
     subjects,
@@ -140,6 +151,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
       children: [
         serviceChild('registry', registry),
         serviceChild('threads', threads),
+        serviceChild('idempotency', idempotency),
         serviceChild('health', health),
         serviceChild('model-manager', models),
         agents.asChild('agents'),

@@ -4,6 +4,8 @@ import type { AgentDefinition } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
+import { newId } from '../../runtime/ids.js';
+import { idempotent } from '../idempotency.js';
 import { kindNames, providerNames } from '../kinds.js';
 import type { AgentCreateBody, AgentUpdateBody } from '../schemas.js';
 import { ask } from '../service-client.js';
@@ -16,7 +18,7 @@ const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRes
   body: await ask(deps, 'registry.list', {}),
 });
 
-const create = async (req: HandlerRequest<AgentCreateBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+const create = idempotent<AgentCreateBody>({ operation: 'POST /api/v1/agents/' }, newId, async (req, deps) => {
   const b = req.body;
   assertKnown('agent_type', b.agent_type, kindNames(deps.kinds));
   assertKnown('provider', b.provider, providerNames(deps.kinds));
@@ -29,7 +31,7 @@ const create = async (req: HandlerRequest<AgentCreateBody>, deps: GatewayDeps): 
     config: b.config,
   };
   return { status: 201, body: await ask(deps, 'registry.create', definition) };
-};
+});
 
 /** Changes the agent's definition; tasks that start from now on use it, queued ones are kept. */
 const update = async (req: HandlerRequest<AgentUpdateBody>, deps: GatewayDeps): Promise<HandlerResponse> => ({

@@ -7,7 +7,8 @@ import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
 import { LIMITS, type TaskBatchBody, type TaskExecuteBody } from '../schemas.js';
-import { ask, runTask } from '../service-client.js';
+import { answerFromRecord, idempotent } from '../idempotency.js';
+import { ask, runTask, submitTask } from '../service-client.js';
 import { pathParam, queryEnum, queryInt, queryPattern } from './params.js';
 
 export interface BatchFailure {
@@ -18,22 +19,57 @@ export interface BatchFailure {
   error_code: string;
 }
 
-function toRequest(body: TaskExecuteBody): TaskRequest {
-  const request: TaskRequest = { task_id: newTaskId(), agent: body.agent, prompt: body.prompt, parameters: body.parameters };
+function toRequest(body: TaskExecuteBody, taskId: string = newTaskId()): TaskRequest {
+  const request: TaskRequest = { task_id: taskId, agent: body.agent, prompt: body.prompt, parameters: body.parameters };
   if (body.thread_id !== undefined) request.thread_id = body.thread_id;
   return request;
 }
 
-const execute = async (req: HandlerRequest<TaskExecuteBody>, deps: GatewayDeps): Promise<HandlerResponse> => ({
-  status: 200,
-  body: await runTask(deps, toRequest(req.body)),
-});
+/** How long a task's request may wait: its own timeout, then the bus's margin. */
+const taskBudgetMs = (body: TaskExecuteBody, deps: GatewayDeps): number =>
+  (body.parameters.timeout_ms ?? deps.config.taskTimeoutMs) + deps.config.busRequestTimeoutMs;
+
+const execute = idempotent<TaskExecuteBody>(
+  {
+    operation: 'POST /api/v1/tasks/execute',
+    task: {
+      // A retry of a request whose task still runs waits for that task, and answers as it would have.
+      join: async (taskId, req, deps) => ({
+        status: 200,
+        body: answerFromRecord(await ask(deps, 'tasks.wait', { task_id: taskId, timeout_ms: taskBudgetMs(req.body, deps) }, taskBudgetMs(req.body, deps) + deps.config.busRequestTimeoutMs)),
+      }),
+      pendingMs: (req, deps) => taskBudgetMs(req.body, deps) + deps.config.busRequestTimeoutMs,
+    },
+  },
+  newTaskId,
+  async (req, deps, taskId) => ({ status: 200, body: await runTask(deps, toRequest(req.body, taskId)) }),
+);
+
+/** Accepted into the agent's mailbox; its progress is GET /api/v1/tasks/{id} and the stream. */
+const submit = idempotent<TaskExecuteBody>(
+  {
+    operation: 'POST /api/v1/tasks',
+    task: {
+      join: async (taskId) => accepted(taskId),
+      pendingMs: (req, deps) => taskBudgetMs(req.body, deps),
+    },
+  },
+  newTaskId,
+  async (req, deps, taskId) => {
+    const { task_id } = await submitTask(deps, toRequest(req.body, taskId));
+    return accepted(task_id);
+  },
+);
+
+function accepted(taskId: string): HandlerResponse {
+  return { status: 202, body: { task_id: taskId, status: 'queued' }, headers: { location: `/api/v1/tasks/${taskId}` } };
+}
 
 /**
  * Every task is sent at once, in input order (the runtime keeps per-agent mailbox order), and the
  * answer lists one outcome per input in the same order: a failure of one task fails only that item.
  */
-const batch = async (req: HandlerRequest<TaskBatchBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+const batch = idempotent<TaskBatchBody>({ operation: 'POST /api/v1/tasks/execute/batch' }, newTaskId, async (req, deps) => {
   const { tasks } = req.body;
   if (tasks.length > deps.config.batchMaxTasks) {
     throw new AuroraError(
@@ -59,7 +95,7 @@ const batch = async (req: HandlerRequest<TaskBatchBody>, deps: GatewayDeps): Pro
     }),
   );
   return { status: 200, body: outcomes };
-};
+});
 
 const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
@@ -90,6 +126,15 @@ export const taskRoutes: readonly Route[] = [
     body: 'TaskExecuteRequest',
     responses: { 200: 'TaskResult' },
     summary: 'Run one task and wait for its result',
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/tasks',
+    scope: 'tasks:execute',
+    handler: submit,
+    body: 'TaskExecuteRequest',
+    responses: { 202: 'TaskSubmitted' },
+    summary: 'Submit a task and return at once (202 with its id; Location: /api/v1/tasks/{id})',
   }),
   route({
     method: 'POST',

@@ -11,6 +11,8 @@ export interface Cache {
   /** `undefined` or `ttlMs <= 0` stores nothing and removes the key. */
   set(key: string, value: unknown, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Stores `value` only when `key` holds nothing live; true when it was stored. Atomic across clients. */
+  setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean>;
   /** True while the cache answers; never throws. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

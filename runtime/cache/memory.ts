@@ -51,6 +51,15 @@ export function createMemoryCache(options: MemoryCacheOptions = {}): Cache {
       entries.set(key, { json: JSON.stringify(value), expiresAt: clock.now() + ttlMs });
     },
 
+    async setIfAbsent(key, value, ttlMs) {
+      assertOpen();
+      assertTtl(ttlMs);
+      const entry = entries.get(key);
+      if (entry !== undefined && clock.now() < entry.expiresAt) return false;
+      await this.set(key, value, ttlMs);
+      return true;
+    },
+
     async del(key) {
       assertOpen();
       entries.delete(key);

@@ -70,6 +70,15 @@ export function createRedisCache(options: RedisCacheOptions): RedisCache {
       }
     },
 
+    async setIfAbsent(key, value, ttlMs) {
+      assertTtl(ttlMs);
+      try {
+        return (await redis.set(key, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+
     async del(key) {
       try {
         await redis.del(key);

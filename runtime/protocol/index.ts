@@ -11,3 +11,4 @@ export * from './operations.js';
 export * from './tasks.js';
 export * from './llm.js';
 export * from './threads.js';
+export * from './idempotency.js';

@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
 import { Nullable } from './common.js';
 import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
+import { IdempotencyClaim, IdempotencyClaimed, IdempotencyRelease, IdempotencySettle, TaskSubmitted } from './idempotency.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
 import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
@@ -60,12 +61,19 @@ export const SERVICE_OPERATIONS = {
   'tasks.get': op(TaskRef, TaskRecord),
   'tasks.list': op(TaskListQuery, TaskList),
   'tasks.cancel': op(TaskRef, TaskCancelled),
+  /** Answers once the task has ended (or after timeout_ms, with the task as it is then). */
+  'tasks.wait': op(Type.Object({ task_id: Type.String(), timeout_ms: Type.Integer({ minimum: 1 }) }), TaskRecord),
+  'idempotency.claim': op(IdempotencyClaim, IdempotencyClaimed),
+  'idempotency.settle': op(IdempotencySettle, Empty),
+  'idempotency.release': op(IdempotencyRelease, Empty),
   'health.check': op(Empty, HealthReport),
 } as const;
 
 /** Served by the node hosting the agent, on the agent's own subject. */
 export const AGENT_OPERATIONS = {
   task: op(TaskRequest, TaskResult),
+  /** Accepts a task into the mailbox and answers at once (once its row is committed). */
+  submit: op(TaskRequest, TaskSubmitted),
   cancel: op(TaskRef, TaskCancelled),
 } as const;
 

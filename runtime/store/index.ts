@@ -10,3 +10,4 @@ export {
   type TaskRepository,
 } from './tasks.js';
 export type { ThreadPageQuery, ThreadRepository } from './threads.js';
+export type { IdempotencyEntry, IdempotencyRepository } from './idempotency.js';

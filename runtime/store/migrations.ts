@@ -108,6 +108,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details));
     `,
   },
+  {
+    name: 'idempotency keys',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        key        TEXT PRIMARY KEY,
+        entry      TEXT NOT NULL CHECK (json_valid(entry)),
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -9,6 +9,7 @@ import { assertKnownVersion, migrate } from './migrations.js';
 import { createModelRepository, type ModelRepository } from './models.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { createThreadRepository, type ThreadRepository } from './threads.js';
+import { createIdempotencyRepository, type IdempotencyRepository } from './idempotency.js';
 
 export interface StoreOptions {
   /** File path; its folder is created. ':memory:' for a private in-memory database. */
@@ -17,6 +18,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** Events kept; see EventRepository for the exact bound. */
   maxEvents?: number;
+  /** Idempotency keys kept at most (the oldest go first). */
+  maxIdempotencyKeys?: number;
   /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
   /** Told when a group commit fails (its writes are lost); default: a process warning. */
@@ -29,6 +32,7 @@ export interface Store {
   readonly models: ModelRepository;
   readonly events: EventRepository;
   readonly threads: ThreadRepository;
+  readonly idempotency: IdempotencyRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
    * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
@@ -55,6 +59,7 @@ const WRITES = {
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete'],
+  idempotency: ['claim', 'put', 'release'],
 } as const;
 
 /** Stores with a group commit open, committed if the process exits before their turn ends. */
@@ -194,6 +199,7 @@ export function openStore(options: StoreOptions): Store {
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
       threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
+      idempotency: batched(createIdempotencyRepository(db, options.maxIdempotencyKeys ?? 100_000), WRITES.idempotency, group.enter),
       afterCommit: group.afterCommit,
       ping() {
         try {

@@ -76,6 +76,10 @@ export class Mailbox {
     return queued;
   }
 
+  queuedTask(taskId: string): Pending | undefined {
+    return this.queue.find((p) => p.task.task_id === taskId);
+  }
+
   runningTask(taskId: string): Pending | undefined {
     return this.running.get(taskId);
   }

@@ -79,7 +79,8 @@ export function recordOutcome(deps: OutcomeDeps, agent: AgentDefinition, pending
       duration_ms: durationMs,
       timings: result.timings,
       ...(outcome.output !== undefined && { output: outcome.output }),
-      ...(pending.details !== undefined && { details: pending.details }),
+      // The split of tokens is kept so the answer can be rebuilt from the record (a retry joining late).
+      details: { ...pending.details, usage: { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens } },
     });
     store.agents.touchLastRun(agent.name, completedAt);
     metrics.tasks.inc({ outcome: 'completed' });
@@ -94,7 +95,11 @@ export function recordOutcome(deps: OutcomeDeps, agent: AgentDefinition, pending
     reply = { ok: true, data: result };
   }
   // Answered once the outcome is committed, so a crash cannot undo what the requester was told.
-  store.afterCommit((committed) =>
-    pending.reply(committed ? reply : { ok: false, error: { code: 'internal', message: 'the task outcome could not be stored' } }),
-  );
+  store.afterCommit((committed) => {
+    const answer: Reply<TaskResult> = committed
+      ? reply
+      : { ok: false, error: { code: 'internal', message: 'the task outcome could not be stored' } };
+    pending.reply(answer);
+    if (pending.joiners !== null) for (const join of pending.joiners) join(answer);
+  });
 }

@@ -20,4 +20,6 @@ export interface Pending {
   tokens: number;
   /** What the machine recorded about the task; written with its outcome (or at once when asked). */
   details: Record<string, unknown> | undefined;
+  /** Others waiting for the outcome (a retry that joined, tasks.wait); made on the first. */
+  joiners: ((reply: Reply<TaskResult>) => void)[] | null;
 }

@@ -1,0 +1,160 @@
+// Idempotency-Key on the routes that do work (execute, submit, batch, agent create, model pull): a
+// retry with the same key and the same request gets the first request's answer, a running task is
+// joined rather than run again, and the same key with a different request is refused (422).
+//
+// The key is claimed before the work (the node's idempotency service: Redis when configured, else
+// SQLite) and the answer recorded after it. When the first request's fate is unknown (the bus
+// timed out, nobody answered) the claim is left to expire, or, for a task, left pending so that a
+// retry joins the task and reads its real outcome.
+import { createHash } from 'node:crypto';
+import { AuroraError, isErrorCode } from '../runtime/errors.js';
+import { IDEMPOTENCY_KEY_PATTERN, type StoredResponse, type TaskRecord, type TaskResult } from '../runtime/protocol/index.js';
+import type { GatewayDeps } from './deps.js';
+import type { HandlerRequest, HandlerResponse } from './http.js';
+import { ask } from './service-client.js';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Set on an answer replayed from an earlier request with the same key. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
+
+/** Failures after which nobody knows whether the work was done: the key is not answered with them. */
+const UNKNOWN_OUTCOME = new Set(['no_responders', 'bus_timeout', 'unavailable', 'internal']);
+
+export interface IdempotentOptions<B> {
+  /** Names the operation in the key and the fingerprint, e.g. 'POST /api/v1/tasks/execute'. */
+  readonly operation: string;
+  /**
+   * The request runs one task whose id is chosen before the claim (so a retry can join it); the
+   * handler receives it. `join` answers a retry while that task still runs.
+   */
+  readonly task?: {
+    join(taskId: string, req: HandlerRequest<B>, deps: GatewayDeps): Promise<HandlerResponse>;
+    /** How long the first request may hold the key before it counts as abandoned. */
+    pendingMs(req: HandlerRequest<B>, deps: GatewayDeps): number;
+  };
+}
+
+export type IdempotentHandler<B> = (req: HandlerRequest<B>, deps: GatewayDeps, taskId: string | undefined) => Promise<HandlerResponse>;
+
+export function idempotent<B>(
+  options: IdempotentOptions<B>,
+  newTaskId: () => string,
+  handler: IdempotentHandler<B>,
+): (req: HandlerRequest<B>, deps: GatewayDeps) => Promise<HandlerResponse> {
+  return async (req, deps) => {
+    const taskId = options.task !== undefined ? newTaskId() : undefined;
+    const raw = req.headers[IDEMPOTENCY_HEADER];
+    if (raw === undefined) return handler(req, deps, taskId);
+    if (!KEY.test(raw)) {
+      throw new AuroraError('invalid_request', `${IDEMPOTENCY_HEADER}: must be 1 to 255 visible ASCII characters without spaces`);
+    }
+    const key = `${req.subject ?? '-'} ${options.operation} ${raw}`;
+    const fingerprint = fingerprintOf(options.operation, req);
+    const pendingMs = options.task?.pendingMs(req, deps) ?? 2 * deps.config.busRequestTimeoutMs;
+    const claimed = await ask(deps, 'idempotency.claim', {
+      key,
+      fingerprint,
+      pending_ms: pendingMs,
+      ...(taskId !== undefined && { task_id: taskId }),
+    });
+    switch (claimed.state) {
+      case 'done':
+        return replay(claimed.response);
+      case 'pending':
+        if (claimed.task_id !== undefined && options.task !== undefined) {
+          const res = await options.task.join(claimed.task_id, req, deps);
+          return { ...res, headers: { ...res.headers, [REPLAYED_HEADER]: 'true' } };
+        }
+        throw new AuroraError('idempotency_in_progress', 'The first request with this Idempotency-Key is still being answered; retry shortly', {
+          headers: { 'retry-after': '1' },
+        });
+      case 'claimed':
+        break;
+    }
+    let res: HandlerResponse;
+    try {
+      res = await handler(req, deps, taskId);
+    } catch (err) {
+      if (err instanceof AuroraError && !UNKNOWN_OUTCOME.has(err.code)) {
+        await settle(deps, key, fingerprint, { status: err.status, body: JSON.stringify({ code: err.code, detail: err.message }), headers: {} });
+      } else if (taskId === undefined) {
+        // Nothing will tell a retry what happened: let it try again.
+        await ask(deps, 'idempotency.release', { key }).catch(() => undefined);
+      }
+      throw err;
+    }
+    await settle(deps, key, fingerprint, { status: res.status, body: JSON.stringify(res.body), headers: { ...res.headers } });
+    return res;
+  };
+}
+
+/** Records the answer; a failure to record it does not change the answer the client gets now. */
+async function settle(deps: GatewayDeps, key: string, fingerprint: string, response: StoredResponse): Promise<void> {
+  try {
+    await ask(deps, 'idempotency.settle', { key, fingerprint, response });
+  } catch (err) {
+    deps.logger.warn('idempotency key not recorded; a retry may run the request again', { err });
+  }
+}
+
+function replay(response: StoredResponse): HandlerResponse {
+  const body = JSON.parse(response.body) as unknown;
+  if (response.status >= 400) {
+    const { code, detail } = body as { code: string; detail: string };
+    throw new AuroraError(isErrorCode(code) ? code : 'internal', detail, { headers: { [REPLAYED_HEADER]: 'true' } });
+  }
+  return { status: response.status, body, headers: { ...response.headers, [REPLAYED_HEADER]: 'true' } };
+}
+
+/** What was asked, hashed: the operation, the path and query parameters, and the body (keys sorted). */
+function fingerprintOf(operation: string, req: HandlerRequest<unknown>): string {
+  const text = `${operation}\n${canonical(req.params)}\n${canonical(req.query)}\n${canonical(req.body ?? null)}`;
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A task's answer rebuilt from its record, for a retry that joined it: the result when it
+ * completed, its error when it failed or was cancelled.
+ */
+export function answerFromRecord(record: TaskRecord): TaskResult {
+  if (record.status === 'completed') {
+    const usage = (record.details.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
+    return {
+      task_id: record.task_id,
+      agent: record.agent,
+      result: record.result ?? '',
+      status: 'completed',
+      model: record.model ?? '',
+      provider: record.provider ?? '',
+      tokens_used: record.tokens_used ?? 0,
+      prompt_tokens: usage.prompt_tokens ?? 0,
+      completion_tokens: usage.completion_tokens ?? 0,
+      completed_at: record.completed_at ?? record.created_at,
+      duration_ms: record.duration_ms ?? 0,
+      timings: record.timings ?? {
+        queued_ms: 0,
+        total_duration_ms: null,
+        load_duration_ms: null,
+        prompt_eval_duration_ms: null,
+        eval_duration_ms: null,
+      },
+      ...(record.thread_id !== null && { thread_id: record.thread_id }),
+      ...(record.output !== undefined && { output: record.output }),
+    };
+  }
+  if (record.status === 'failed' || record.status === 'cancelled') {
+    const code = record.error_code ?? 'internal';
+    throw new AuroraError(isErrorCode(code) ? code : 'internal', record.error ?? `Task ${record.task_id} ${record.status}`);
+  }
+  throw new AuroraError('bus_timeout', `Task ${record.task_id} is still ${record.status}; read it later at /api/v1/tasks/${record.task_id}`);
+}
