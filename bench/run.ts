@@ -529,6 +529,35 @@ const slots: Scenario = () =>
     ];
   });
 
+interface SubmitResult {
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** 64 clients, each submitting a task (202) and waiting for its task.completed on its own socket. */
+const asyncSubmit: Scenario = () =>
+  withChildren([auroraServer('nats', 64)], async ([server]) => {
+    const r: SubmitResult[] = [];
+    for (let i = 0; i < SIZES.rounds; i++) {
+      r.push(
+        await runChild<SubmitResult>('submit-load', {
+          baseUrl: `http://127.0.0.1:${server!.ready.port}`,
+          wsBase: `ws://127.0.0.1:${server!.ready.port}/api/v1/stream`,
+          clients: 64,
+          durationS: SIZES.durationS,
+          warmupS: SIZES.warmupS,
+        }),
+      );
+    }
+    const sc = '11 async submit + completion event';
+    return [
+      { scenario: sc, metric: 'tasks completed, 64 clients over NATS', unit: 'tasks/s', aurora: r.map((x) => x.rate) },
+      { scenario: sc, metric: 'submit → task.completed on the socket, p50', unit: 'ms', aurora: r.map((x) => x.p50Ms) },
+      { scenario: sc, metric: 'submit → task.completed on the socket, p99', unit: 'ms', aurora: r.map((x) => x.p99Ms) },
+    ];
+  });
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -538,6 +567,7 @@ const SCENARIOS: Record<string, Scenario> = {
   scale,
   'cold-start': cold,
   slots,
+  'async-submit': asyncSubmit,
 };
 const ALIASES: Record<string, string> = {
   '1': 'probe',
@@ -548,6 +578,7 @@ const ALIASES: Record<string, string> = {
   '6': 'scale',
   '7': 'cold-start',
   '8': 'slots',
+  '11': 'async-submit',
 };
 
 // ---------------------------------------------------------------- main
@@ -567,7 +598,7 @@ async function main(): Promise<void> {
   const wanted = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
   for (const w of wanted) {
     if (!Object.hasOwn(SCENARIOS, w)) {
-      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or 1-8)\n`);
+      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or their numbers)\n`);
       process.exit(2);
     }
   }
