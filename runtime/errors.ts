@@ -42,6 +42,11 @@ export const ERROR_CODES = {
   output_invalid: { status: 422, retryable: false, expose: true },
   // The system prompt and the task's own messages do not fit num_ctx, even without history.
   context_overflow: { status: 422, retryable: false, expose: true },
+  pull_not_found: { status: 404, retryable: false, expose: true },
+  // Cancelling a pull that already completed or failed.
+  pull_finished: { status: 409, retryable: false, expose: true },
+  // The pull a request waited for was cancelled.
+  pull_cancelled: { status: 409, retryable: false, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

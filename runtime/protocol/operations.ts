@@ -3,9 +3,10 @@
 // the subjects (runtime/subjects.ts) and the gateway's client all derive from this table.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
-import { Nullable } from './common.js';
+import { Nullable, NullableObject } from './common.js';
 import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
+import { PullCommand, PullRecord, PullRef } from './pulls.js';
 import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -61,6 +62,10 @@ export const SERVICE_OPERATIONS = {
   'tasks.list': op(TaskListQuery, TaskList),
   'tasks.cancel': op(TaskRef, TaskCancelled),
   'health.check': op(Empty, HealthReport),
+  // null: `if_missing` and the provider already has the model.
+  'models.pull': op(PullCommand, NullableObject(PullRecord)),
+  'models.pull_get': op(PullRef, PullRecord),
+  'models.pull_cancel': op(PullRef, PullRecord),
 } as const;
 
 /** Served by the node hosting the agent, on the agent's own subject. */
