@@ -7,6 +7,7 @@ import { createEventRepository, DEFAULT_MAX_EVENTS, type EventRepository } from 
 import { startCheckpointer } from './checkpointer.js';
 import { assertKnownVersion, migrate } from './migrations.js';
 import { createModelRepository, type ModelRepository } from './models.js';
+import { createPullRepository, type PullRepository } from './pulls.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { createThreadRepository, type ThreadRepository } from './threads.js';
 
@@ -29,6 +30,7 @@ export interface Store {
   readonly models: ModelRepository;
   readonly events: EventRepository;
   readonly threads: ThreadRepository;
+  readonly pulls: PullRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
    * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
@@ -55,6 +57,7 @@ const WRITES = {
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete'],
+  pulls: ['save', 'failOrphans'],
 } as const;
 
 /** Stores with a group commit open, committed if the process exits before their turn ends. */
@@ -194,6 +197,7 @@ export function openStore(options: StoreOptions): Store {
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
       threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
+      pulls: batched(createPullRepository(db), WRITES.pulls, group.enter),
       afterCommit: group.afterCommit,
       ping() {
         try {
