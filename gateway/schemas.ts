@@ -22,6 +22,8 @@ import {
   ModelLoadRequest,
   ModelMap,
   ModelStatus,
+  PullRecord,
+  PullRequest,
   Ready,
   Root,
   Status,
@@ -41,6 +43,7 @@ import {
   type AgentUpdateBody,
   type ThreadCreateBody,
   type ModelLoadBody,
+  type PullBody,
   type TaskBatchBody,
   type TaskExecuteBody,
 } from '../runtime/protocol/index.js';
@@ -52,6 +55,7 @@ export type {
   AgentCreateBody,
   AgentUpdateBody,
   ModelLoadBody,
+  PullBody,
   TaskBatchBody,
   TaskExecuteBody,
   ThreadCreateBody,
@@ -71,6 +75,7 @@ export const REQUEST_SCHEMAS = plain({
   AgentUpdateRequest,
   ThreadCreateRequest,
   ModelLoadRequest,
+  PullRequest,
   TaskExecuteRequest,
   TaskBatchRequest,
 } as const satisfies Record<string, TSchema>);
@@ -89,6 +94,7 @@ export const RESPONSE_SCHEMAS = plain({
   ModelMap,
   ModelLoaded,
   ModelStatus,
+  PullRecord,
   TaskResult,
   TaskBatchResult,
   TaskRecord,
@@ -108,6 +114,7 @@ export interface RequestBodies {
   AgentUpdateRequest: AgentUpdateBody;
   ThreadCreateRequest: ThreadCreateBody;
   ModelLoadRequest: ModelLoadBody;
+  PullRequest: PullBody;
   TaskExecuteRequest: TaskExecuteBody;
   TaskBatchRequest: TaskBatchBody;
 }
