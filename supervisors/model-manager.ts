@@ -136,7 +136,10 @@ export function createModelManager(deps: ModelManagerDeps) {
     }
     if (if_missing && (await hasModel(provider, name))) return null;
     const started = pulls.start(name, provider);
-    return wait_ms > 0 ? pulls.wait(started.pull_id, wait_ms) : started;
+    const answer = wait_ms > 0 ? await pulls.wait(started.pull_id, wait_ms) : started;
+    // Nobody hears of a pull whose row a crash could still undo (the next start must find it).
+    await new Promise<void>((resolve) => store.afterCommit(() => resolve()));
+    return answer;
   }
 
   const opts = { queue: subjects.queue('models'), logger: deps.logger };

@@ -43,7 +43,7 @@ const load = async (req: HandlerRequest<ModelLoadBody>, deps: GatewayDeps): Prom
     const waitMs = deps.config.busRequestTimeoutMs;
     const pulled = await ask(deps, 'models.pull', { name, provider, if_missing: true, wait_ms: waitMs }, waitMs + deps.config.busRequestTimeoutMs);
     if (pulled?.status === 'running') return pullAccepted(pulled);
-    if (pulled != null && pulled.status !== 'completed') throw pullFailure(pulled);
+    if (pulled !== null && pulled.status !== 'completed') throw pullFailure(pulled);
   }
   const model = await ask(deps, 'models.load', { name, provider, config });
   return {

@@ -15,7 +15,7 @@ export type PullStatus = (typeof PULL_STATUSES)[number];
 
 const PullStatusField = Type.Unsafe<PullStatus>({ type: 'string', enum: PULL_STATUSES, description: 'Pull status' });
 
-export const ModelName = () =>
+const ModelName = () =>
   Type.String({
     minLength: 1,
     maxLength: LIMITS.modelNameMaxLength,

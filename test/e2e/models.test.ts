@@ -219,4 +219,43 @@ await describeModes('model pulls', (mode) => {
     for (const { pull_id } of [a, b]) expect((await api.del<PullBody>(`/api/v1/models/pulls/${pull_id}`)).body.status).toBe('cancelled');
     expect((await pull('gamma')).status).toBe(202);
   });
+
+  it('leaves no pull running after its process dies or stops: the next start, or the stop, marks it failed (interrupted)', async () => {
+    fake.setPullStepDelay(200);
+    const env = {
+      ...mode.env,
+      DATABASE_PATH: dir.file('restarts.db'),
+      OLLAMA_HOST: fake.url,
+      AURORA_NAMESPACE: uniqueNamespace('e2e_pull_restart'),
+    };
+    /** Starts a pull and waits until Ollama is answering it. */
+    const pullOn = async (node: AuroraProcess, name: string): Promise<string> => {
+      const count = pullRequests() + 1;
+      const res = await client(node.url).post<PullBody>('/api/v1/models/pull', { name });
+      expect(res.status, res.text).toBe(202);
+      await fake.waitForRequest('/api/pull', count);
+      return res.body.pull_id;
+    };
+
+    const killed = await startAurora(env);
+    const lost = await pullOn(killed, 'orphan');
+    await killed.kill('SIGKILL');
+    const stopped = await startAurora(env);
+    const stoppedApi = client(stopped.url);
+    expect((await stoppedApi.get<PullBody>(`/api/v1/models/pulls/${lost}`)).body).toMatchObject({
+      status: 'failed',
+      error_code: 'interrupted',
+    });
+
+    const cut = await pullOn(stopped, 'cut-short');
+    await stopped.stop();
+    const last = await startAurora(env);
+    try {
+      const record = await client(last.url).get<PullBody>(`/api/v1/models/pulls/${cut}`);
+      expect(record.body).toMatchObject({ status: 'failed', error_code: 'interrupted' });
+      expect(record.body.error).toContain('pull again to resume');
+    } finally {
+      await last.stop();
+    }
+  });
 });
