@@ -23,7 +23,7 @@ export interface InstantProviderOptions {
 }
 
 export function createInstantProvider(options: InstantProviderOptions = {}): LlmProvider {
-  const models = options.models ?? ['llama2'];
+  const models = [...(options.models ?? ['llama2'])];
   const latencyMs = options.latencyMs ?? 0;
   const answer = (req: LlmChatRequest): Promise<LlmChatResult> =>
     new Promise((resolve, reject) => {
@@ -48,6 +48,12 @@ export function createInstantProvider(options: InstantProviderOptions = {}): Llm
     show: (model) => Promise.resolve(models.some((m) => sameModelName(m, model)) ? { capabilities: ['completion'], contextLength: null } : null),
     load: () => Promise.resolve(),
     unload: () => Promise.resolve(),
+    // Nothing to download: the model is there at once, after the one line Ollama ends a pull with.
+    async pull(model, { signal, onProgress }) {
+      if (signal.aborted) throw new AuroraError('task_cancelled', 'Pull cancelled');
+      if (!models.some((m) => sameModelName(m, model))) models.push(model);
+      onProgress?.({ status: 'success', digest: null, total: null, completed: null });
+    },
     ping: () => Promise.resolve(true),
   };
 }

@@ -205,7 +205,20 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /api/v1/agents/:name/restart': runtime(['agent_not_found', 'timeout']),
   'POST /api/v1/agents/:name/fault': runtime(['agent_not_found', 'fault_injection_disabled', 'agent_failed']),
   'GET /api/v1/models/': runtime(LLM_ERRORS),
-  'POST /api/v1/models/load': runtime(['invalid_request', 'model_not_found', ...LLM_ERRORS]),
+  // With "pull": a pull that did not complete answers its own error (a model the registry lacks is
+  // model_not_found, a node that stopped is interrupted).
+  'POST /api/v1/models/load': runtime([
+    'invalid_request',
+    'model_not_found',
+    'queue_full',
+    'pull_cancelled',
+    'interrupted',
+    ...LLM_ERRORS,
+  ]),
+  // How the pull itself goes is in its record and on the stream, not in this answer.
+  'POST /api/v1/models/pull': runtime(['invalid_request', 'queue_full']),
+  'GET /api/v1/models/pulls/:id': runtime(['pull_not_found']),
+  'DELETE /api/v1/models/pulls/:id': runtime(['pull_not_found', 'pull_finished']),
   'DELETE /api/v1/models/:name': runtime(['invalid_request', 'model_not_loaded', ...LLM_ERRORS]),
   'GET /api/v1/models/:name/status': runtime(['invalid_request', 'model_not_found', ...LLM_ERRORS]),
   'POST /api/v1/tasks/execute': runtime([
@@ -238,7 +251,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
 
 const PARAM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   name: 'Name, percent-encoded in the URL',
-  id: 'Task or thread id',
+  id: 'Task, thread or pull id',
 };
 
 /** The first meaningful segment names the group: '/api/v1/agents/...' → 'agents'. */
@@ -254,7 +267,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   service: 'Service identity',
   health: 'Kubernetes probes; never rate limited and never behind authentication',
   agents: 'Create, inspect, restart and delete agents',
-  models: 'Load, unload and inspect LLM models',
+  models: 'Load, unload, pull and inspect LLM models',
   tasks: 'Run tasks on agents and read their history',
   metrics: 'Prometheus exposition',
 };

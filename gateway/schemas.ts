@@ -22,6 +22,8 @@ import {
   ModelLoadRequest,
   ModelMap,
   ModelStatus,
+  PullRecord,
+  PullRequest,
   Ready,
   Root,
   Status,
@@ -42,6 +44,7 @@ import {
   type AgentUpdateBody,
   type ThreadCreateBody,
   type ModelLoadBody,
+  type PullBody,
   type TaskBatchBody,
   type TaskExecuteBody,
 } from '../runtime/protocol/index.js';
@@ -53,6 +56,7 @@ export type {
   AgentCreateBody,
   AgentUpdateBody,
   ModelLoadBody,
+  PullBody,
   TaskBatchBody,
   TaskExecuteBody,
   ThreadCreateBody,
@@ -72,6 +76,7 @@ export const REQUEST_SCHEMAS = plain({
   AgentUpdateRequest,
   ThreadCreateRequest,
   ModelLoadRequest,
+  PullRequest,
   TaskExecuteRequest,
   TaskBatchRequest,
 } as const satisfies Record<string, TSchema>);
@@ -90,6 +95,7 @@ export const RESPONSE_SCHEMAS = plain({
   ModelMap,
   ModelLoaded,
   ModelStatus,
+  PullRecord,
   TaskResult,
   TaskBatchResult,
   TaskRecord,
@@ -110,6 +116,7 @@ export interface RequestBodies {
   AgentUpdateRequest: AgentUpdateBody;
   ThreadCreateRequest: ThreadCreateBody;
   ModelLoadRequest: ModelLoadBody;
+  PullRequest: PullBody;
   TaskExecuteRequest: TaskExecuteBody;
   TaskBatchRequest: TaskBatchBody;
 }

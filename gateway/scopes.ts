@@ -22,8 +22,8 @@ export const ADMIN_SCOPE = 'admin' satisfies Scope;
 export const SCOPE_DOCS: Readonly<Record<Scope, string>> = {
   'agents:read': 'List and inspect agents',
   'agents:write': 'Create and delete agents',
-  'models:read': 'List models and read their status',
-  'models:write': 'Load and unload models',
+  'models:read': 'List models, read their status and follow pulls',
+  'models:write': 'Load, unload and pull models, and cancel pulls',
   'tasks:read': 'List and inspect tasks',
   'tasks:execute': 'Run tasks (REST and the WebSocket execute op) and cancel them',
   'events:read': 'Receive events on the WebSocket stream',

@@ -49,6 +49,8 @@ export interface Config {
   readonly taskTimeoutMs: number;
   readonly busRequestTimeoutMs: number;
   readonly modelCacheTtlMs: number;
+  /** Model pulls running at once on a node; one more is refused (429 queue_full). */
+  readonly modelPullMaxConcurrent: number;
   readonly faultInjection: boolean;
   readonly maxBodyBytes: number;
   /** Longest a client may take to send a request body once its head has arrived (408 beyond). */
@@ -366,6 +368,12 @@ export const CONFIG_FIELDS = {
     fallback: 10_000,
     doc: 'How long Ollama model listings are cached',
   },
+  modelPullMaxConcurrent: {
+    env: 'MODEL_PULL_MAX_CONCURRENT',
+    parse: int(1, 64),
+    fallback: 2,
+    doc: 'Model pulls a node runs at once; a pull of another model beyond it is refused (429 `queue_full`); joining a running pull always works',
+  },
   faultInjection: {
     env: 'FAULT_INJECTION_ENABLED',
     parse: bool,
@@ -568,6 +576,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     taskTimeoutMs: f.taskTimeoutMs,
     busRequestTimeoutMs: f.busRequestTimeoutMs,
     modelCacheTtlMs: f.modelCacheTtlMs,
+    modelPullMaxConcurrent: f.modelPullMaxConcurrent,
     faultInjection: f.faultInjection,
     maxBodyBytes: f.maxBodyBytes,
     bodyReadTimeoutMs: f.bodyReadTimeoutMs,

@@ -46,6 +46,11 @@ export const ERROR_CODES = {
   idempotency_mismatch: { status: 422, retryable: false, expose: true },
   // The first request with this Idempotency-Key is still being answered.
   idempotency_in_progress: { status: 409, retryable: true, expose: true },
+  pull_not_found: { status: 404, retryable: false, expose: true },
+  // Cancelling a pull that already completed or failed.
+  pull_finished: { status: 409, retryable: false, expose: true },
+  // The pull a request waited for was cancelled.
+  pull_cancelled: { status: 409, retryable: false, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,6 @@
-// The model manager: lists, loads and unloads models on the LLM provider and remembers when
-// Aurora loaded each one. Provider listings are cached; Aurora's own changes invalidate them.
+// The model manager: lists, loads, unloads and pulls models on the LLM provider and remembers when
+// Aurora loaded each one. Provider listings are cached; Aurora's own changes invalidate them. The
+// pull jobs themselves are model-pulls.ts; this serves them on the bus.
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
 import { getOrLoad, type Cache } from '../runtime/cache/cache.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
@@ -7,10 +8,12 @@ import { AuroraError } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import { sameModelName, type LlmProvider } from '../runtime/providers/llm.js';
-import type { LoadedModel, ModelStatus, ReplyOf, RequestOf } from '../runtime/protocol/index.js';
+import { MODEL_NAME_PATTERN, type LoadedModel, type ModelStatus, type ReplyOf, type RequestOf } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import type { Subjects } from '../runtime/subjects.js';
+import { forgetModel, type ModelFacts } from './model-facts.js';
+import { createModelPulls } from './model-pulls.js';
 
 export interface ModelManagerDeps {
   bus: Bus;
@@ -22,7 +25,12 @@ export interface ModelManagerDeps {
   logger: Logger;
   providers: Readonly<Record<string, LlmProvider>>;
   cacheTtlMs: number;
+  /** What the registry caches about models: a completed pull makes it stale. */
+  facts: Pick<ModelFacts, 'invalidate'>;
+  pullMaxConcurrent: number;
 }
+
+const PULLABLE_NAME = new RegExp(MODEL_NAME_PATTERN, 'u');
 
 export function createModelManager(deps: ModelManagerDeps) {
   const { store, cache, events, subjects } = deps;
@@ -44,6 +52,25 @@ export function createModelManager(deps: ModelManagerDeps) {
     await Promise.allSettled([cache.del(key(provider, 'installed')), cache.del(key(provider, 'loaded'))]);
   };
 
+  const pulls = createModelPulls({
+    store,
+    events,
+    clock: deps.clock,
+    logger: deps.logger,
+    providers: deps.providers,
+    maxConcurrent: deps.pullMaxConcurrent,
+    onInstalled: async (provider, model) => {
+      await Promise.all([invalidate(provider), deps.facts.invalidate(provider), forgetModel(cache, provider, model)]);
+    },
+  });
+
+  /** Whether the provider has the model; a stale listing must not say no to one installed a moment ago. */
+  async function hasModel(provider: string, name: string): Promise<boolean> {
+    if ((await installed(provider)).some((m) => sameModelName(m.name, name))) return true;
+    await invalidate(provider);
+    return (await installed(provider)).some((m) => sameModelName(m.name, name));
+  }
+
   async function list(): Promise<LoadedModel[]> {
     const out: LoadedModel[] = [];
     const remembered = store.models.list();
@@ -58,13 +85,7 @@ export function createModelManager(deps: ModelManagerDeps) {
 
   async function load({ name, provider, config }: RequestOf<'models.load'>): Promise<LoadedModel> {
     const llm = providerOf(provider);
-    // A stale listing must not refuse a model installed a moment ago: look again before saying no.
-    if (!(await installed(provider)).some((m) => sameModelName(m.name, name))) {
-      await invalidate(provider);
-      if (!(await installed(provider)).some((m) => sameModelName(m.name, name))) {
-        throw new AuroraError('model_not_found', `Model ${name} not found`);
-      }
-    }
+    if (!(await hasModel(provider, name))) throw new AuroraError('model_not_found', `Model ${name} not found`);
     const keepAlive = config.keep_alive;
     await llm.load(name, typeof keepAlive === 'string' || typeof keepAlive === 'number' ? keepAlive : undefined);
     const model: LoadedModel = { name, provider, loaded_at: isoNow(deps.clock) };
@@ -106,6 +127,21 @@ export function createModelManager(deps: ModelManagerDeps) {
     };
   }
 
+  async function pull({ name, provider, if_missing, wait_ms }: RequestOf<'models.pull'>): Promise<ReplyOf<'models.pull'>> {
+    providerOf(provider);
+    // The gateway's schema says the same; checked here too because the name goes to the provider's
+    // registry client whoever asks on the bus.
+    if (!PULLABLE_NAME.test(name)) {
+      throw new AuroraError('invalid_request', `name: "${name}" is not a model name that can be pulled (letters, digits and ._-:/, no "..")`);
+    }
+    if (if_missing && (await hasModel(provider, name))) return null;
+    const started = pulls.start(name, provider);
+    const answer = wait_ms > 0 ? await pulls.wait(started.pull_id, wait_ms) : started;
+    // Nobody hears of a pull whose row a crash could still undo (the next start must find it).
+    await new Promise<void>((resolve) => store.afterCommit(() => resolve()));
+    return answer;
+  }
+
   const opts = { queue: subjects.queue('models'), logger: deps.logger };
   return {
     start(): void {
@@ -121,10 +157,16 @@ export function createModelManager(deps: ModelManagerDeps) {
         serveOperation(deps.bus, subjects, 'models.load', load, opts),
         serveOperation(deps.bus, subjects, 'models.unload', unload, opts),
         serveOperation(deps.bus, subjects, 'models.status', status, opts),
+        serveOperation(deps.bus, subjects, 'models.pull', pull, opts),
+        serveOperation(deps.bus, subjects, 'models.pull_get', ({ pull_id }) => pulls.get(pull_id), opts),
+        serveOperation(deps.bus, subjects, 'models.pull_cancel', ({ pull_id }) => pulls.cancel(pull_id), opts),
       );
     },
     stop(): void {
       for (const s of subscriptions.splice(0)) s.unsubscribe();
+      // Nobody could cancel or ask after them any more; Ollama keeps the layers that arrived, so
+      // pulling again resumes.
+      pulls.interruptAll('Aurora stopped while the pull was running; pull again to resume');
     },
   };
 }

@@ -77,6 +77,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
 
   const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
+  const orphanPulls = store.pulls.failOrphans('Aurora stopped while the pull was running; pull again to resume', isoNow(clock));
+  if (orphanPulls > 0) logger.warn('model pulls left running by a previous process were marked failed', { count: orphanPulls });
 
   const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger });
   const modelFacts = createModelFacts({
@@ -141,6 +143,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     logger,
     providers: deps.providers,
     cacheTtlMs: config.modelCacheTtlMs,
+    facts: modelFacts,
+    pullMaxConcurrent: config.modelPullMaxConcurrent,
   });
   const health = healthService(bus, subjects, store, deps.providers, logger);
 

@@ -5,6 +5,7 @@ import { docsRoutes } from './docs.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
+import { pullRoutes } from './pulls.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
 
@@ -14,6 +15,7 @@ export const API_ROUTES: readonly Route[] = [
   ...agentRoutes,
   ...threadRoutes,
   ...modelRoutes,
+  ...pullRoutes,
   ...taskRoutes,
   ...metricsRoutes,
 ];

@@ -1,5 +1,5 @@
-// Models: what is loaded, load, unload, and the status of one model. Answers come from the model
-// manager service over the bus.
+// Models: what is loaded, load (pulling first when asked), unload, and the status of one model.
+// Answers come from the model manager service over the bus.
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
@@ -7,6 +7,7 @@ import { providerNames } from '../kinds.js';
 import type { ModelLoadBody } from '../schemas.js';
 import { ask } from '../service-client.js';
 import { assertKnown, pathParam } from './params.js';
+import { pullAccepted, pullFailure } from './pulls.js';
 
 export const DEFAULT_PROVIDER = 'ollama';
 
@@ -29,9 +30,22 @@ const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRes
   return { status: 200, body: { models, count: Object.keys(models).length } };
 };
 
+/**
+ * With `pull`, a model the provider lacks is pulled first (joining a pull already running for it).
+ * The request waits for the pull up to BUS_REQUEST_TIMEOUT_MS, the budget of a control request:
+ * pulled by then, the model is loaded (201); still pulling, the answer is 202 with the pull, to be
+ * followed at its Location or on the stream, and load is asked again once it completes.
+ */
 const load = async (req: HandlerRequest<ModelLoadBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
-  assertKnown('provider', req.body.provider, providerNames(deps.kinds));
-  const model = await ask(deps, 'models.load', { name: req.body.name, provider: req.body.provider, config: req.body.config });
+  const { name, provider, config, pull } = req.body;
+  assertKnown('provider', provider, providerNames(deps.kinds));
+  if (pull) {
+    const waitMs = deps.config.busRequestTimeoutMs;
+    const pulled = await ask(deps, 'models.pull', { name, provider, if_missing: true, wait_ms: waitMs }, waitMs + deps.config.busRequestTimeoutMs);
+    if (pulled?.status === 'running') return pullAccepted(pulled);
+    if (pulled !== null && pulled.status !== 'completed') throw pullFailure(pulled);
+  }
+  const model = await ask(deps, 'models.load', { name, provider, config });
   return {
     status: 201,
     body: { message: `Model ${model.name} loaded successfully`, name: model.name, provider: model.provider },
@@ -63,8 +77,8 @@ export const modelRoutes: readonly Route[] = [
     scope: 'models:write',
     handler: load,
     body: 'ModelLoadRequest',
-    responses: { 201: 'ModelLoaded' },
-    summary: 'Load a model',
+    responses: { 201: 'ModelLoaded', 202: 'PullRecord' },
+    summary: 'Load a model; with "pull": true pull it first when missing (202 with the pull when it takes longer than the request may wait)',
   }),
   route({
     method: 'DELETE',

@@ -20,6 +20,10 @@ export const CORE_EVENT_TYPES = [
   'supervisor.failed',
   'model.loaded',
   'model.unloaded',
+  'model.pull.progress',
+  'model.pull.completed',
+  'model.pull.failed',
+  'model.pull.cancelled',
 ] as const;
 export type CoreEventType = (typeof CORE_EVENT_TYPES)[number];
 

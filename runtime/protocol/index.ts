@@ -8,6 +8,7 @@ export * from './http.js';
 export * from './kinds.js';
 export * from './models.js';
 export * from './operations.js';
+export * from './pulls.js';
 export * from './tasks.js';
 export * from './llm.js';
 export * from './threads.js';

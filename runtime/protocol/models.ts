@@ -31,6 +31,12 @@ export const ModelLoadRequest = Type.Object(
     name: Type.String({ minLength: 1, maxLength: LIMITS.modelNameMaxLength }),
     provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'ollama' })),
     config: Type.Optional(Type.Object({}, { default: {} })),
+    pull: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Pull the model first when the provider does not have it (the name must then be a pullable model name)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -38,6 +44,7 @@ export interface ModelLoadBody {
   name: string;
   provider: string;
   config: Record<string, unknown>;
+  pull: boolean;
 }
 
 export const ModelMap = Type.Object({

@@ -3,10 +3,11 @@
 // the subjects (runtime/subjects.ts) and the gateway's client all derive from this table.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
-import { Nullable } from './common.js';
+import { Nullable, NullableObject } from './common.js';
 import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
 import { IdempotencyClaim, IdempotencyClaimed, IdempotencyRelease, IdempotencySettle, TaskSubmitted } from './idempotency.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
+import { PullCommand, PullRecord, PullRef } from './pulls.js';
 import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -67,6 +68,10 @@ export const SERVICE_OPERATIONS = {
   'idempotency.settle': op(IdempotencySettle, Empty),
   'idempotency.release': op(IdempotencyRelease, Empty),
   'health.check': op(Empty, HealthReport),
+  // null: `if_missing` and the provider already has the model.
+  'models.pull': op(PullCommand, NullableObject(PullRecord)),
+  'models.pull_get': op(PullRef, PullRecord),
+  'models.pull_cancel': op(PullRef, PullRecord),
 } as const;
 
 /** Served by the node hosting the agent, on the agent's own subject. */

@@ -101,6 +101,27 @@ export interface LoadedModelInfo {
   expiresAt: string | null;
 }
 
+/** One status line of a pull, as the provider reports it. */
+export interface PullProgress {
+  /** e.g. 'pulling manifest', 'pulling 6a0746a1ec1a', 'verifying sha256 digest', 'success'. */
+  status: string;
+  /** The layer this line is about, when it is about one. */
+  digest: string | null;
+  /** Bytes of that layer, and how many of them have arrived, when the line says. */
+  total: number | null;
+  completed: number | null;
+}
+
+export interface LlmPullOptions {
+  /**
+   * Aborting closes the request to the provider. pull then rejects with signal.reason when it is
+   * an AuroraError, otherwise with AuroraError('task_cancelled').
+   */
+  signal: AbortSignal;
+  /** Called once per status line, in order. An exception thrown here propagates unchanged. */
+  onProgress?: (progress: PullProgress) => void;
+}
+
 export interface LlmProvider {
   readonly name: string;
   chat(req: LlmChatRequest): Promise<LlmChatResult>;
@@ -111,6 +132,11 @@ export interface LlmProvider {
   /** Loads the model into memory and keeps it there for keepAlive (provider default when omitted). */
   load(model: string, keepAlive?: string | number): Promise<void>;
   unload(model: string): Promise<void>;
+  /**
+   * Downloads the model (or the layers of it that changed) and resolves once the provider says it
+   * succeeded. A model the registry does not know rejects with model_not_found.
+   */
+  pull(model: string, options: LlmPullOptions): Promise<void>;
   /** True when the provider answers; never throws. */
   ping(): Promise<boolean>;
 }

@@ -14,7 +14,7 @@
 // - A stream whose body ends without a `done` line becomes Error(MISSING_DONE).
 // - undici reports "cannot connect" as TypeError('fetch failed') and a connection lost while
 //   reading the body as TypeError('terminated'), each with the socket error as `cause`.
-import { Ollama, type ChatRequest, type ChatResponse, type Message, type Options, type Tool } from 'ollama';
+import { Ollama, type ChatRequest, type ChatResponse, type Message, type Options, type ProgressResponse, type Tool } from 'ollama';
 import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -27,6 +27,7 @@ import type {
   LoadedModelInfo,
   ModelInfo,
   ModelOptions,
+  PullProgress,
   ToolCall,
   ToolSpec,
 } from './llm.js';
@@ -251,6 +252,40 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
         logger.debug('model unloaded', { model });
       }),
 
+    async pull(model, { signal, onProgress }) {
+      if (signal.aborted) throw cancelled(signal.reason);
+      const session = open(true);
+      const follow = () => session.close(signal.reason);
+      signal.addEventListener('abort', follow, { once: true });
+      const progressFailure: { thrown: boolean; error: unknown } = { thrown: false, error: undefined };
+      let succeeded = false;
+      try {
+        const stream = await session.client.pull({ model, stream: true });
+        for await (const part of stream) {
+          const progress = progressOf(part);
+          if (progress.status === 'success') succeeded = true;
+          try {
+            onProgress?.(progress);
+          } catch (error) {
+            progressFailure.thrown = true;
+            progressFailure.error = error;
+            throw error;
+          }
+        }
+      } catch (err) {
+        if (progressFailure.thrown && err === progressFailure.error) throw err;
+        if (signal.aborted) throw cancelled(signal.reason);
+        const mapped = mapFailure(err, { host, model, exchange: session.exchange, logger, op: 'pull', idleTimeoutMs });
+        throw unknownToRegistry(mapped, session.exchange, model);
+      } finally {
+        signal.removeEventListener('abort', follow);
+        session.close();
+      }
+      // The client returns only after a `success` line or throws, so this is a belt to its braces.
+      if (!succeeded) throw new AuroraError('llm_bad_response', `the LLM provider at ${host} ended the pull without saying it succeeded`);
+      logger.debug('model pulled', { model });
+    },
+
     async ping() {
       const session = open(false, AbortSignal.timeout(pingTimeoutMs));
       try {
@@ -322,6 +357,33 @@ function toolCallOf(call: unknown): ToolCall {
     throw badResponse(`tool call ${name} has arguments that are not an object: ${shown(JSON.stringify(args) ?? 'undefined')}`);
   }
   return { name, arguments: args };
+}
+
+/** One line of a pull's stream; a line without a status string is a bad response. */
+function progressOf(part: ProgressResponse): PullProgress {
+  const { status, digest, total, completed } = part as Partial<Record<keyof ProgressResponse, unknown>>;
+  if (typeof status !== 'string') throw badResponse(`a pull line without a status: ${shown(JSON.stringify(part))}`);
+  return {
+    status,
+    digest: typeof digest === 'string' && digest !== '' ? digest : null,
+    total: byteCount(total),
+    completed: byteCount(completed),
+  };
+}
+
+function byteCount(n: unknown): number | null {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/**
+ * Ollama answers a pull of a model its registry does not have with an error line inside a 200
+ * stream ("pull model manifest: file does not exist"), not with a 404: that is model_not_found.
+ */
+function unknownToRegistry(mapped: unknown, exchange: Exchange, model: string): unknown {
+  const line = exchange.errorLine;
+  if (!(mapped instanceof AuroraError) || mapped.code !== 'llm_error' || line === null) return mapped;
+  if (!/file does not exist|not found/i.test(line)) return mapped;
+  return new AuroraError('model_not_found', `Model ${model} not found in the registry: ${line}`, { cause: mapped });
 }
 
 function modelsOf<T>(res: { models?: T[] } | null | undefined): T[] {

@@ -1,6 +1,7 @@
 export { openStore, type Store, type StoreOptions } from './store.js';
 export type { AgentRepository } from './agents.js';
 export type { ModelRepository } from './models.js';
+export { MAX_KEPT_PULLS, type PullRepository } from './pulls.js';
 export { DEFAULT_MAX_EVENTS, type EventRepository } from './events.js';
 export {
   INTERRUPTED_ERROR_CODE,

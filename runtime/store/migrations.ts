@@ -119,6 +119,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
     `,
   },
+  {
+    name: 'model pulls',
+    sql: `
+      CREATE TABLE model_pulls (
+        pull_id         TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+        completed_bytes INTEGER NOT NULL CHECK (completed_bytes >= 0),
+        total_bytes     INTEGER NOT NULL CHECK (total_bytes >= 0),
+        percent         INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+        detail          TEXT,
+        error           TEXT,
+        error_code      TEXT,
+        started_at      TEXT NOT NULL,
+        finished_at     TEXT
+      ) STRICT;
+      -- Start-up looks for the running ones (a dead process's orphans).
+      CREATE INDEX model_pulls_by_status ON model_pulls (status);
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

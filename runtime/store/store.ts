@@ -7,6 +7,7 @@ import { createEventRepository, DEFAULT_MAX_EVENTS, type EventRepository } from 
 import { startCheckpointer } from './checkpointer.js';
 import { assertKnownVersion, migrate } from './migrations.js';
 import { createModelRepository, type ModelRepository } from './models.js';
+import { createPullRepository, type PullRepository } from './pulls.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { createThreadRepository, type ThreadRepository } from './threads.js';
 import { createIdempotencyRepository, type IdempotencyRepository } from './idempotency.js';
@@ -33,6 +34,7 @@ export interface Store {
   readonly events: EventRepository;
   readonly threads: ThreadRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly pulls: PullRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
    * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
@@ -60,6 +62,7 @@ const WRITES = {
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete'],
   idempotency: ['claim', 'put', 'release'],
+  pulls: ['save', 'failOrphans'],
 } as const;
 
 /** Stores with a group commit open, committed if the process exits before their turn ends. */
@@ -200,6 +203,7 @@ export function openStore(options: StoreOptions): Store {
       events: batched(events, WRITES.events, group.enter),
       threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
       idempotency: batched(createIdempotencyRepository(db, options.maxIdempotencyKeys ?? 100_000), WRITES.idempotency, group.enter),
+      pulls: batched(createPullRepository(db), WRITES.pulls, group.enter),
       afterCommit: group.afterCommit,
       ping() {
         try {

@@ -5,6 +5,7 @@
 // state (an existing agent, an installed model, a fresh agent name): a request the server wrongly
 // accepts therefore changes what the suite snapshots, and the suite fails.
 import type { Route } from '../../gateway/router.js';
+import { MODEL_NAME_PATTERN } from '../../runtime/protocol/index.js';
 import { REQUEST_SCHEMAS, type RequestSchemaName } from '../../gateway/schemas.js';
 import { frame, requestHead, requestWithBody } from './raw-http.js';
 
@@ -78,6 +79,8 @@ export interface FuzzTargets {
   readonly loadedModel: string;
   /** A model installed but not loaded: the target of model-load bodies. */
   readonly installedModel: string;
+  /** A model not installed that the registry has: the target of pull bodies. */
+  readonly missingModel: string;
   /** A task in the history. */
   readonly taskId: string;
   readonly maxBodyBytes: number;
@@ -137,6 +140,17 @@ export const HOSTILE_NAMES: readonly string[] = [
   'a;b',
   'a*',
 ];
+
+/**
+ * Hostile as agent names, fine as model names: model names may be longer and name a namespace
+ * (`library/llama3.1`), so a pull's pattern accepts these on purpose.
+ */
+const FINE_MODEL_NAMES: ReadonlySet<string> = new Set(['a/b', 'x'.repeat(65)]);
+
+/** Hostile names a field with this pattern must refuse. */
+function hostileFor(pattern: string): readonly string[] {
+  return pattern === MODEL_NAME_PATTERN ? HOSTILE_NAMES.filter((n) => !FINE_MODEL_NAMES.has(n)) : HOSTILE_NAMES;
+}
 
 /** Keys no closed request body knows. */
 export const HOSTILE_KEYS: readonly string[] = [
@@ -228,6 +242,8 @@ function baseBody(name: RequestSchemaName, targets: FuzzTargets, fresh: () => st
       return { title: 'fuzz thread' };
     case 'ModelLoadRequest':
       return { name: targets.installedModel, provider: 'ollama', config: {} };
+    case 'PullRequest':
+      return { name: targets.missingModel, provider: 'ollama' };
     case 'TaskExecuteRequest':
       return task();
     case 'TaskBatchRequest':
@@ -241,6 +257,7 @@ const BODY_ROUTES: Readonly<Record<RequestSchemaName, { method: string; path: (t
   AgentUpdateRequest: { method: 'PATCH', path: (t) => `/api/v1/agents/${t.agents[0]!}` },
   ThreadCreateRequest: { method: 'POST', path: (t) => `/api/v1/agents/${t.agents[0]!}/threads` },
   ModelLoadRequest: { method: 'POST', path: () => '/api/v1/models/load' },
+  PullRequest: { method: 'POST', path: () => '/api/v1/models/pull' },
   TaskExecuteRequest: { method: 'POST', path: () => '/api/v1/tasks/execute' },
   TaskBatchRequest: { method: 'POST', path: () => '/api/v1/tasks/execute/batch' },
 };
@@ -391,6 +408,7 @@ const TEXT_FIELD: Readonly<Record<RequestSchemaName, Path>> = {
   AgentUpdateRequest: ['description'],
   ThreadCreateRequest: ['title'],
   ModelLoadRequest: ['config', 'note'],
+  PullRequest: ['name'],
   TaskExecuteRequest: ['prompt'],
   TaskBatchRequest: ['tasks', 0, 'prompt'],
 };
@@ -430,7 +448,7 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
       const s = field.schema;
       const bad: [string, string][] = [];
       if (s.pattern !== undefined) {
-        for (const hostile of HOSTILE_NAMES) bad.push([`pattern ${JSON.stringify(hostile).slice(0, 30)}`, JSON.stringify(hostile)]);
+        for (const hostile of hostileFor(s.pattern)) bad.push([`pattern ${JSON.stringify(hostile).slice(0, 30)}`, JSON.stringify(hostile)]);
       }
       if (s.minLength !== undefined && s.minLength > 0) bad.push(['empty', '""']);
       if (s.maxLength !== undefined) {
@@ -459,7 +477,14 @@ function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJs
     const arrays = '['.repeat(depth) + ']'.repeat(depth);
     cases.push(bodyCase(targets, 'deep-nesting', '100k nested arrays as the body', name, arrays, [400]));
     cases.push(bodyCase(targets, 'deep-nesting', '30k nested objects as the body', name, '{"a":'.repeat(30_000) + '1' + '}'.repeat(30_000), [400]));
-    const openPath: Path = name === 'AgentCreateRequest' || name === 'ModelLoadRequest' ? ['config', 'deep'] : name === 'TaskExecuteRequest' ? ['parameters'] : ['tasks', 0, 'parameters'];
+    const openPath: Path =
+      name === 'AgentCreateRequest' || name === 'ModelLoadRequest'
+        ? ['config', 'deep']
+        : name === 'TaskExecuteRequest'
+          ? ['parameters']
+          : name === 'PullRequest'
+            ? ['name']
+            : ['tasks', 0, 'parameters'];
     cases.push(bodyCase(targets, 'deep-nesting', `100k nested arrays at ${openPath.join('.')}`, name, withRaw(baseBody(name, targets, fresh), openPath, arrays), [400]));
     cases.push(bodyCase(targets, 'deep-nesting', '65 nested objects as the first field', name, withRaw(baseBody(name, targets, fresh), [Object.keys(schema.properties ?? {})[0]!], '{"a":'.repeat(65) + '1' + '}'.repeat(65)), [400]));
     // Huge: one string past the byte cap, with and without multibyte characters.

@@ -45,6 +45,22 @@ export interface ModelMapBody {
   count: number;
 }
 
+/** A model pull: POST /api/v1/models/pull (202), GET and DELETE /api/v1/models/pulls/{id}, the model.pull.* events. */
+export interface PullBody {
+  pull_id: string;
+  name: string;
+  provider: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  completed_bytes: number;
+  total_bytes: number;
+  percent: number;
+  detail: string | null;
+  error: string | null;
+  error_code: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface TaskTimingsBody {
   queued_ms: number;
   total_duration_ms: number | null;

@@ -5,7 +5,7 @@
 // go out over raw TCP so that truly malformed HTTP reaches the server. Every answer must be a 4xx
 // with a JSON {"detail": string} body, never a 5xx; WebSocket abuse must end in an error message or
 // a close; afterwards the server still answers, still runs a task, and the stored state (agents,
-// task history, loaded models) is exactly what it was before.
+// task history, loaded models, models pulled) is exactly what it was before.
 //
 // Requests uWebSockets.js refuses in its own HTTP parser never reach Aurora (nothing of ours can
 // answer them); the suite pins down which ones, so a change of behaviour shows up here:
@@ -77,6 +77,9 @@ interface Snapshot {
   agents: AgentRecord[];
   tasks: TaskRecord[];
   models: unknown;
+  /** What Ollama was asked to pull, and has. */
+  pulls: unknown[];
+  installed: string[];
 }
 let before: Snapshot;
 
@@ -91,6 +94,8 @@ async function snapshot(): Promise<Snapshot> {
     agents: await getJson<AgentRecord[]>('/api/v1/agents/'),
     tasks: await getJson<TaskRecord[]>('/api/v1/tasks?limit=1000'),
     models: await getJson('/api/v1/models/'),
+    pulls: fake.requests.filter((r) => r.path === '/api/pull').map((r) => r.body),
+    installed: fake.installedModels().sort(),
   };
 }
 
@@ -135,6 +140,7 @@ beforeAll(async () => {
     agents: [WRITER, READER],
     loadedModel: 'llama2',
     installedModel: 'tinyllama',
+    missingModel: 'mistral',
     taskId: task.task_id,
     maxBodyBytes: MAX_BODY_BYTES,
     batchMaxTasks: loadConfig({ env: {} }).batchMaxTasks,
@@ -362,6 +368,8 @@ describe(`hostile input (seed 0x${FUZZ_SEED.toString(16)})`, () => {
     expect(after.agents).toEqual(before.agents);
     expect(after.tasks).toEqual(before.tasks);
     expect(after.models).toEqual(before.models);
+    expect(after.pulls).toEqual(before.pulls);
+    expect(after.installed).toEqual(before.installed);
     expect(serverLogs).toEqual([]);
     const metrics = await node.metrics.registry.metrics();
     expect(metrics.match(/^aurora_http_requests_total\{[^}]*status="5\d\d"[^}]*\} [1-9].*$/gm) ?? []).toEqual([]);

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../runtime/clock.js';
 import { AuroraError } from '../../runtime/errors.js';
-import type { ChatMessage, LlmChatRequest, LlmProvider, ToolSpec } from '../../runtime/providers/llm.js';
+import type { ChatMessage, LlmChatRequest, LlmProvider, PullProgress, ToolSpec } from '../../runtime/providers/llm.js';
 import { sameModelName } from '../../runtime/providers/llm.js';
 import { createOllamaProvider } from '../../runtime/providers/ollama.js';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
@@ -506,6 +506,82 @@ describe('models', () => {
     const err = await failure(provider.listLoaded());
     expect(err).toBeInstanceOf(AuroraError);
     expect(err).toMatchObject({ code: 'llm_error' });
+  });
+});
+
+describe('pull', () => {
+  const pull = (model: string, onProgress?: (p: PullProgress) => void, signal = new AbortController().signal) =>
+    provider.pull(model, { signal, ...(onProgress && { onProgress }) });
+
+  it('streams every progress line in order, as Ollama sends them, and the model is installed after', async () => {
+    fake.setInstalledModels(['llama2']);
+    const lines: PullProgress[] = [];
+    await pull('mistral', (p) => lines.push(p));
+
+    expect(lines[0]).toEqual({ status: 'pulling manifest', digest: null, total: null, completed: null });
+    expect(lines.slice(-3).map((l) => l.status)).toEqual(['verifying sha256 digest', 'writing manifest', 'success']);
+    const layers = lines.filter((l) => l.digest !== null);
+    expect(new Set(layers.map((l) => l.digest)).size).toBe(4);
+    for (const l of layers) {
+      expect(l.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(l.status).toBe(`pulling ${l.digest!.slice(7, 19)}`);
+      expect(l.total).toBeGreaterThan(0);
+    }
+    // A layer's first line leaves out `completed` (0); its last says the whole layer arrived.
+    const weights = layers.filter((l) => l.digest === layers[0]!.digest);
+    expect(weights[0]!.completed).toBeNull();
+    expect(weights.at(-1)!.completed).toBe(weights[0]!.total);
+    expect(weights.map((l) => l.completed ?? 0)).toEqual([...weights.map((l) => l.completed ?? 0)].sort((a, b) => a - b));
+
+    expect(fake.requests.find((r) => r.path === '/api/pull')!.body).toMatchObject({ name: 'mistral', stream: true });
+    expect((await provider.listInstalled()).map((m) => m.name)).toContain('mistral:latest');
+  });
+
+  it('rejects a model the registry does not have with model_not_found, from the error line inside the stream', async () => {
+    fake.setRegistry(['llama2']);
+    const lines: string[] = [];
+    const err = await failure(pull('no-such-model', (p) => lines.push(p.status)));
+    expect(err).toBeInstanceOf(AuroraError);
+    expect(err).toMatchObject({ code: 'model_not_found' });
+    expect((err as Error).message).toContain('pull model manifest: file does not exist');
+    expect(lines).toEqual(['pulling manifest']);
+    expect(fake.installedModels()).not.toContain('no-such-model:latest');
+  });
+
+  it('rejects a connection dropped mid-pull with llm_error, after the lines that did arrive, and installs nothing', async () => {
+    fake.setFault({ kind: 'drop', afterTokens: 3, paths: ['/api/pull'] });
+    const lines: string[] = [];
+    const err = await failure(pull('mistral', (p) => lines.push(p.status)));
+    expect(err).toMatchObject({ code: 'llm_error' });
+    expect((err as Error).message).toMatch(/connection to the LLM provider was lost/);
+    expect(lines).toHaveLength(3);
+    expect(fake.installedModels()).not.toContain('mistral:latest');
+  });
+
+  it('rejects an error line mid-download with llm_error, a stream without success with llm_bad_response', async () => {
+    fake.setFault({ kind: 'streamError', afterTokens: 4, paths: ['/api/pull'], times: 1 });
+    expect(await failure(pull('mistral'))).toMatchObject({ code: 'llm_error', message: expect.stringContaining('unexpected EOF') });
+    fake.setFault({ kind: 'truncate', afterTokens: 4, paths: ['/api/pull'], times: 1 });
+    expect(await failure(pull('mistral'))).toMatchObject({ code: 'llm_bad_response' });
+    fake.setFault({ kind: 'http500', paths: ['/api/pull'], times: 1 });
+    expect(await failure(pull('mistral'))).toMatchObject({ code: 'llm_error', message: expect.stringContaining('HTTP 500') });
+  });
+
+  it('rejects with llm_unavailable when Ollama is unreachable', async () => {
+    await fake.stop();
+    expect(await failure(pull('mistral'))).toMatchObject({ code: 'llm_unavailable' });
+  });
+
+  it('closes the HTTP request when aborted mid-pull and rejects with the abort reason', async () => {
+    fake.setFault({ kind: 'stall', afterTokens: 2, paths: ['/api/pull'] });
+    const controller = new AbortController();
+    const reason = new AuroraError('pull_cancelled', 'Pull cancelled');
+    const pending = pull('mistral', (p) => {
+      if (p.digest !== null) controller.abort(reason);
+    }, controller.signal);
+    expect(await failure(pending)).toBe(reason);
+    await fake.waitForClientAbort(1);
+    expect(fake.installedModels()).not.toContain('mistral:latest');
   });
 });
 

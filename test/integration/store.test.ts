@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentDefinition, AuroraEvent, TaskRequest, TaskTimings } from '../../runtime/protocol/index.js';
+import type { AgentDefinition, AuroraEvent, PullRecord, TaskRequest, TaskTimings } from '../../runtime/protocol/index.js';
 import { createManualClock } from '../../runtime/clock.js';
 import { AuroraError } from '../../runtime/errors.js';
 import {
@@ -15,6 +15,7 @@ import {
   type TaskFailure,
 } from '../../runtime/store/index.js';
 import { MIGRATIONS, migrate, schemaVersion } from '../../runtime/store/migrations.js';
+import { createPullRepository } from '../../runtime/store/pulls.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
@@ -458,6 +459,69 @@ describe('models', () => {
     expect(store.models.remove('llama2', 'ollama')).toBe(true);
     expect(store.models.remove('llama2', 'ollama')).toBe(false);
     expect(store.models.list().map((m) => `${m.name}@${m.provider}`)).toEqual(['mistral@ollama', 'llama2@other']);
+  });
+});
+
+describe('model pulls', () => {
+  const pull = (id: string, over: Partial<PullRecord> = {}): PullRecord => ({
+    pull_id: id,
+    name: 'llama3.1:8b',
+    provider: 'ollama',
+    status: 'running',
+    completed_bytes: 0,
+    total_bytes: 0,
+    percent: 0,
+    detail: 'pulling manifest',
+    error: null,
+    error_code: null,
+    started_at: at(1),
+    finished_at: null,
+    ...over,
+  });
+
+  it('writes a pull as it starts, progresses and ends, every field round-tripping', () => {
+    const store = storeAt(dbPath());
+    store.pulls.save(pull('p1'));
+    expect(store.pulls.get('p1')).toEqual(pull('p1'));
+    const moving = pull('p1', { completed_bytes: 500, total_bytes: 2000, percent: 25, detail: 'pulling 6a0746a1ec1a' });
+    store.pulls.save(moving);
+    expect(store.pulls.get('p1')).toEqual(moving);
+    // The name, provider and start of a pull never change, whatever a later write says.
+    const done = { ...moving, status: 'completed' as const, completed_bytes: 2000, percent: 100, detail: 'success', finished_at: at(9) };
+    store.pulls.save({ ...done, name: 'other', started_at: at(5) });
+    expect(store.pulls.get('p1')).toEqual(done);
+    expect(store.pulls.get('nope')).toBeUndefined();
+  });
+
+  it('marks pulls a dead process left running as failed (interrupted), leaves finished ones, and it survives a reopen', () => {
+    const path = dbPath();
+    const first = storeAt(path);
+    first.pulls.save(pull('p1'));
+    first.pulls.save(pull('p2', { status: 'completed', percent: 100, finished_at: at(2) }));
+    first.close();
+
+    const second = storeAt(path);
+    expect(second.pulls.failOrphans('Aurora stopped while the pull was running', at(10))).toBe(1);
+    expect(second.pulls.get('p1')).toMatchObject({
+      status: 'failed',
+      error: 'Aurora stopped while the pull was running',
+      error_code: 'interrupted',
+      finished_at: at(10),
+    });
+    expect(second.pulls.get('p2')).toMatchObject({ status: 'completed', error_code: null });
+    expect(second.pulls.failOrphans('again', at(11))).toBe(0);
+    second.close();
+    expect(storeAt(path).pulls.get('p1')).toMatchObject({ status: 'failed', error_code: 'interrupted' });
+  });
+
+  it('keeps the newest finished pulls up to its bound, and never forgets a running one', () => {
+    const db = raw(dbPath());
+    migrate(db, createManualClock(T0));
+    const pulls = createPullRepository(db, 3);
+    pulls.save(pull('a0'));
+    for (const id of ['a1', 'a2', 'a3', 'a4', 'a5']) pulls.save(pull(id, { status: 'failed', finished_at: at(2) }));
+    const ids = db.prepare<[], string>('SELECT pull_id FROM model_pulls ORDER BY pull_id').pluck().all();
+    expect(ids).toEqual(['a0', 'a3', 'a4', 'a5']);
   });
 });
 
