@@ -156,9 +156,10 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
 /** Routes that honour an Idempotency-Key header (gateway/idempotency.ts). */
 export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v1/agents/',
-  'POST /api/v1/tasks',
+  'POST /api/v1/tasks/',
   'POST /api/v1/tasks/execute',
   'POST /api/v1/tasks/execute/batch',
+  'POST /api/v1/models/pull',
 ]);
 
 const idempotencyKeyParam: Parameter = {
@@ -216,7 +217,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     ...LLM_ERRORS,
   ]),
   // How the pull itself goes is in its record and on the stream, not in this answer.
-  'POST /api/v1/models/pull': runtime(['invalid_request', 'queue_full']),
+  'POST /api/v1/models/pull': runtime(['invalid_request', 'queue_full', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/models/pulls/:id': runtime(['pull_not_found']),
   'DELETE /api/v1/models/pulls/:id': runtime(['pull_not_found', 'pull_finished']),
   'DELETE /api/v1/models/:name': runtime(['invalid_request', 'model_not_loaded', ...LLM_ERRORS]),
@@ -239,7 +240,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     'idempotency_in_progress',
     ...LLM_ERRORS,
   ]),
-  'POST /api/v1/tasks': runtime(['agent_not_found', 'agent_failed', 'agent_stopped', 'queue_full', 'thread_not_found', 'idempotency_mismatch', 'idempotency_in_progress']),
+  'POST /api/v1/tasks/': runtime(['agent_not_found', 'agent_failed', 'agent_stopped', 'queue_full', 'thread_not_found', 'idempotency_mismatch', 'idempotency_in_progress']),
   // Each task's failure is an item of the 200 answer; only the batch as a whole can be refused.
   'POST /api/v1/tasks/execute/batch': runtime(['invalid_request', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/tasks/': runtime(['invalid_request']),

@@ -4,6 +4,8 @@ import { AuroraError, isErrorCode } from '../../runtime/errors.js';
 import type { PullRecord } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
+import { newId } from '../../runtime/ids.js';
+import { idempotent } from '../idempotency.js';
 import { providerNames } from '../kinds.js';
 import { route, type Route } from '../router.js';
 import type { PullBody } from '../schemas.js';
@@ -23,12 +25,12 @@ export function pullFailure(record: PullRecord): AuroraError {
   return new AuroraError(code, `Pull ${record.pull_id} of ${record.name} ${record.status}: ${record.error ?? 'no reason given'}`);
 }
 
-const start = async (req: HandlerRequest<PullBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+const start = idempotent<PullBody>({ operation: 'POST /api/v1/models/pull' }, newId, async (req, deps) => {
   assertKnown('provider', req.body.provider, providerNames(deps.kinds));
   const record = await ask(deps, 'models.pull', { name: req.body.name, provider: req.body.provider, if_missing: false, wait_ms: 0 });
   if (record === null) throw new Error('models.pull answered null to a pull without if_missing');
   return pullAccepted(record);
-};
+});
 
 const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,

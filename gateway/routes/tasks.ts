@@ -48,7 +48,7 @@ const execute = idempotent<TaskExecuteBody>(
 /** Accepted into the agent's mailbox; its progress is GET /api/v1/tasks/{id} and the stream. */
 const submit = idempotent<TaskExecuteBody>(
   {
-    operation: 'POST /api/v1/tasks',
+    operation: 'POST /api/v1/tasks/',
     task: {
       join: async (taskId) => accepted(taskId),
       pendingMs: (req, deps) => taskBudgetMs(req.body, deps),
@@ -129,7 +129,7 @@ export const taskRoutes: readonly Route[] = [
   }),
   route({
     method: 'POST',
-    path: '/api/v1/tasks',
+    path: '/api/v1/tasks/',
     scope: 'tasks:execute',
     handler: submit,
     body: 'TaskExecuteRequest',
