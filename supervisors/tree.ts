@@ -3,6 +3,7 @@
 //   root (one_for_one)
 //   ├── registry        service: agents and tasks on the bus
 //   ├── threads         service: agents' conversations
+//   ├── events          service: the event log (supervisor events, agent lifecycle, models)
 //   ├── health          service: the node's dependencies
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
@@ -22,6 +23,7 @@ import { createSubjects, type Subjects } from '../runtime/subjects.js';
 import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
 import { createCapabilities } from './capabilities/index.js';
 import { createModelFacts } from './model-facts.js';
+import { createEventsService } from './events-service.js';
 import { createThreadsService } from './threads-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
@@ -71,7 +73,8 @@ function serviceChild(id: string, service: Service): ChildSpec {
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, bus, store, clock, logger, metrics } = deps;
   const subjects = createSubjects(config.namespace);
-  const events = createEventPublisher(bus, subjects, clock);
+  // The agent lifecycle and model events it publishes also go to the event log (isLoggedEvent).
+  const events = createEventPublisher(bus, subjects, clock, store.events);
 
   const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
@@ -120,6 +123,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     models: modelFacts,
   });
   const threads = createThreadsService({ bus, subjects, store, clock, logger });
+  const eventLog = createEventsService({ bus, subjects, store, logger });
   const models = createModelManager({
     bus,
     subjects,
@@ -140,6 +144,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
       children: [
         serviceChild('registry', registry),
         serviceChild('threads', threads),
+        serviceChild('events', eventLog),
         serviceChild('health', health),
         serviceChild('model-manager', models),
         agents.asChild('agents'),
