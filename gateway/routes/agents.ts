@@ -68,6 +68,8 @@ const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRespo
   body: await ask(deps, 'registry.get', { name: nameParam(req) }),
 });
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Its tasks and threads stay readable unless ?purge=true, which removes them in the same transaction. */
 const remove = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
   const purge = queryBool(req, 'purge') ?? false;
@@ -78,7 +80,7 @@ const remove = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRe
   return {
     status: 200,
     body: {
-      message: `Agent ${name} deleted successfully with its history: ${tasks_deleted} tasks, ${threads_deleted} threads`,
+      message: `Agent ${name} deleted successfully with its history: ${count(tasks_deleted, 'task')} and ${count(threads_deleted, 'thread')}`,
       tasks_deleted,
       threads_deleted,
     },
