@@ -50,6 +50,19 @@ export interface AgentRepository {
 
 /** An agent as stored: the record with its config still as JSON text. */
 type AgentRow = Omit<AgentRecord, 'config'> & { config: string };
+/** The same columns as an array, in COLUMNS order: what page statements return. */
+type AgentTuple = [
+  name: string,
+  agent_id: string,
+  agent_type: string,
+  model_name: string,
+  provider: string,
+  description: string,
+  config: string,
+  status: AgentStatus,
+  created_at: string,
+  last_run: string | null,
+];
 
 const COLUMNS = 'name, agent_id, agent_type, model_name, provider, description, config, status, created_at, last_run';
 
@@ -71,11 +84,13 @@ export function createAgentRepository(db: Database): AgentRepository {
   const get = db.prepare<[string], AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE name = ?`);
   const list = db.prepare<[], AgentRow>(`SELECT ${COLUMNS} FROM agents ORDER BY created_at, name`);
   // Every shape walks an index in order (agents_by_created, _by_kind, _by_model): no sort, no OFFSET.
-  const pages = shapedQuery<AgentRow>(db, (filters) => {
+  // Rows come as arrays (raw): with 100 agents a page, building row objects and then records from
+  // them cost three times what reading the columns does.
+  const pages = shapedQuery<AgentTuple>(db, (filters) => {
     const where = filters.map((f) => FILTERS[f as Filter]);
     return `SELECT ${COLUMNS} FROM agents ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
             ORDER BY created_at, name LIMIT @limit`;
-  });
+  }, { raw: true });
   const remove = db.prepare<[string]>('DELETE FROM agents WHERE name = ?');
   const setStatus = db.prepare<[AgentStatus, string]>('UPDATE agents SET status = ? WHERE name = ?');
   const update = db.prepare<{ name: string; description: string; model_name: string; config: string }>(
@@ -131,20 +146,20 @@ export function createAgentRepository(db: Database): AgentRepository {
         params.name = name;
       }
       const stmt = pages.statement(filters);
-      const keyOf = (row: AgentRow) => encodeCursor('agents', [row.created_at, row.name]);
+      const keyOf = (row: AgentTuple) => encodeCursor('agents', [row[8], row[0]]);
       if (accept === undefined) {
         // One row past the page tells whether another page exists.
         const rows = stmt.all({ ...params, limit: limit + 1 });
         const agents = rows.slice(0, limit);
-        return { agents: agents.map(toRecord), next_cursor: rows.length > limit ? keyOf(agents.at(-1)!) : null };
+        return { agents: agents.map(tupleToRecord), next_cursor: rows.length > limit ? keyOf(agents.at(-1)!) : null };
       }
-      const kept: AgentRow[] = [];
+      const kept: AgentTuple[] = [];
       let examined = 0;
-      let last: AgentRow | undefined;
+      let last: AgentTuple | undefined;
       let acceptedBeyond = false;
       for (const row of stmt.iterate({ ...params, limit: AGENT_SCAN_MAX })) {
         examined += 1;
-        if (accept(row)) {
+        if (accept({ name: row[0], status: row[7] })) {
           if (kept.length === limit) {
             acceptedBeyond = true;
             break;
@@ -153,9 +168,9 @@ export function createAgentRepository(db: Database): AgentRepository {
         }
         last = row;
       }
-      if (acceptedBeyond) return { agents: kept.map(toRecord), next_cursor: keyOf(kept.at(-1)!) };
+      if (acceptedBeyond) return { agents: kept.map(tupleToRecord), next_cursor: keyOf(kept.at(-1)!) };
       // The scan bound ended the page: the next one starts after the last row examined.
-      return { agents: kept.map(toRecord), next_cursor: examined === AGENT_SCAN_MAX && last !== undefined ? keyOf(last) : null };
+      return { agents: kept.map(tupleToRecord), next_cursor: examined === AGENT_SCAN_MAX && last !== undefined ? keyOf(last) : null };
     },
     delete(name) {
       return remove.run(name).changes > 0;
@@ -178,3 +193,21 @@ export function createAgentRepository(db: Database): AgentRepository {
 function toRecord(row: AgentRow): AgentRecord {
   return { ...row, config: fromJson<Record<string, unknown>>(row.config) };
 }
+
+/** One literal in one property order, so every record of a page shares one shape. */
+function tupleToRecord(row: AgentTuple): AgentRecord {
+  return {
+    name: row[0],
+    agent_id: row[1],
+    agent_type: row[2],
+    model_name: row[3],
+    provider: row[4],
+    description: row[5],
+    config: row[6] === EMPTY_CONFIG ? {} : fromJson<Record<string, unknown>>(row[6]),
+    status: row[7],
+    created_at: row[8],
+    last_run: row[9],
+  };
+}
+/** What most agents are created with: no need to parse it. */
+const EMPTY_CONFIG = '{}';

@@ -8,7 +8,12 @@ export interface ShapedQuery<R> {
   statement(filters: readonly string[]): Statement<Record<string, unknown>, R>;
 }
 
-export function shapedQuery<R>(db: Database, sqlFor: (filters: readonly string[]) => string): ShapedQuery<R> {
+/** `raw`: rows come as arrays of the selected columns (R is then a tuple type). */
+export function shapedQuery<R>(
+  db: Database,
+  sqlFor: (filters: readonly string[]) => string,
+  options: { raw?: boolean } = {},
+): ShapedQuery<R> {
   const statements = new Map<string, Statement<Record<string, unknown>, R>>();
   return {
     statement(filters) {
@@ -16,6 +21,7 @@ export function shapedQuery<R>(db: Database, sqlFor: (filters: readonly string[]
       let stmt = statements.get(key);
       if (stmt === undefined) {
         stmt = db.prepare<Record<string, unknown>, R>(sqlFor(filters));
+        if (options.raw === true) stmt.raw(true);
         statements.set(key, stmt);
       }
       return stmt;
