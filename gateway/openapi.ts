@@ -132,7 +132,7 @@ const cursorParam: Omit<Parameter, 'in'> = {
   name: 'cursor',
   required: false,
   description: 'The next page: next_cursor (or X-Next-Cursor) of the previous one. Opaque; a cursor not of this list is 400',
-  schema: { type: 'string', minLength: 1, maxLength: 512 },
+  schema: { type: 'string', minLength: 1, maxLength: LIMITS.cursorMaxLength },
 };
 
 /** Query parameters each handler reads (gateway/routes/params.ts checks them; a bad value is 400). */

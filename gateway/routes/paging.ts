@@ -8,8 +8,6 @@ import type { HandlerRequest } from '../http.js';
 import { queryInt, queryString } from './params.js';
 
 export const NEXT_CURSOR_HEADER = 'x-next-cursor';
-/** Longer than any cursor the runtime hands out; a longer one is refused here, before the bus. */
-const CURSOR_MAX_LENGTH = 512;
 
 export interface PageParams {
   limit: number;
@@ -19,7 +17,8 @@ export interface PageParams {
 /** `limit` (1..LIMITS.listLimitMax, default `fallback`) and `cursor`, each refused with 400 naming it. */
 export function pageParams(req: HandlerRequest, fallback: number = LIMITS.listLimitDefault): PageParams {
   const limit = queryInt(req, 'limit', { min: 1, max: LIMITS.listLimitMax, fallback });
-  const cursor = queryString(req, 'cursor', CURSOR_MAX_LENGTH);
+  // A longer one is refused here, before it crosses the bus.
+  const cursor = queryString(req, 'cursor', LIMITS.cursorMaxLength);
   return cursor === undefined ? { limit } : { limit, cursor };
 }
 

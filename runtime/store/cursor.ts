@@ -6,9 +6,7 @@
 // cursor to the agents list, both keyed by a time and a name) is refused instead of quietly
 // positioning the other list somewhere arbitrary.
 import { AuroraError } from '../errors.js';
-
-/** Far longer than any key this store hands out; a guard against decoding junk. */
-const MAX_CURSOR_LENGTH = 512;
+import { LIMITS } from '../protocol/index.js';
 
 export type CursorList = 'agents' | 'tasks' | 'threads' | 'events';
 
@@ -19,7 +17,7 @@ export function encodeCursor(list: CursorList, key: readonly (string | number)[]
 /** The key a cursor of `list` carries, checked against the shape `kinds` ('s' string, 'n' integer). */
 export function decodeCursor(list: CursorList, cursor: string, kinds: readonly ('s' | 'n')[]): (string | number)[] {
   let decoded: unknown;
-  if (cursor.length <= MAX_CURSOR_LENGTH) {
+  if (cursor.length <= LIMITS.cursorMaxLength) {
     try {
       decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     } catch {
