@@ -558,6 +558,58 @@ const asyncSubmit: Scenario = () =>
     ];
   });
 
+/**
+ * One page of a large registry against one agent: GET /api/v1/agents/?limit=100 with 100,000 agents
+ * alive, alternating with GET /api/v1/agents/bench-0 on the same server. The page walks an index
+ * (keyset, no OFFSET) and serialises 100 records, so it may cost at most twice one record.
+ */
+const listAgents: Scenario = () =>
+  withChildren([auroraServer('nats', 0, SCALE_FLAGS)], async ([server]) => {
+    await server!.ask({ cmd: 'spawn', count: SIZES.scaleAgents, prefix: 'bench-', concurrency: 256 }, 600_000);
+    const base = `http://127.0.0.1:${server!.ready.port}`;
+    const run = (path: string) =>
+      load({ url: `${base}${path}`, method: 'GET', connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS }).then((r) =>
+        checkLoad(`GET ${path}`, r),
+      );
+    const page: LoadResult[] = [];
+    const one: LoadResult[] = [];
+    const small: LoadResult[] = [];
+    for (let i = 0; i < SIZES.rounds; i++) {
+      page.push(await run('/api/v1/agents/?limit=100'));
+      one.push(await run('/api/v1/agents/bench-0'));
+      small.push(await run('/api/v1/agents/?limit=10'));
+    }
+    const sc = `10 list agents (${SIZES.scaleAgents.toLocaleString('en-US')} agents)`;
+    return [
+      {
+        scenario: sc,
+        metric: 'GET /api/v1/agents/?limit=100, 64 conn',
+        unit: 'req/s',
+        aurora: page.map((r) => r.rps),
+        yardstickName: 'GET /api/v1/agents/{name}',
+        yardstick: one.map((r) => r.rps),
+        target: { kind: 'ratio_min', value: 0.5 },
+      },
+      {
+        // Beside the target: how much of a page's cost is per request and how much per agent.
+        scenario: sc,
+        metric: 'GET /api/v1/agents/?limit=10, 64 conn',
+        unit: 'req/s',
+        aurora: small.map((r) => r.rps),
+        yardstickName: 'GET /api/v1/agents/{name}',
+        yardstick: one.map((r) => r.rps),
+      },
+      {
+        scenario: sc,
+        metric: 'p99 latency of the 100-agent page, 64 conn',
+        unit: 'ms',
+        aurora: page.map((r) => r.p99Ms),
+        yardstickName: 'GET /api/v1/agents/{name}',
+        yardstick: one.map((r) => r.p99Ms),
+      },
+    ];
+  });
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -568,6 +620,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'cold-start': cold,
   slots,
   'async-submit': asyncSubmit,
+  'list-agents': listAgents,
 };
 const ALIASES: Record<string, string> = {
   '1': 'probe',
@@ -579,6 +632,7 @@ const ALIASES: Record<string, string> = {
   '7': 'cold-start',
   '8': 'slots',
   '11': 'async-submit',
+  '10': 'list-agents',
 };
 
 // ---------------------------------------------------------------- main
@@ -598,7 +652,7 @@ async function main(): Promise<void> {
   const wanted = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
   for (const w of wanted) {
     if (!Object.hasOwn(SCENARIOS, w)) {
-      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or their numbers)\n`);
+      process.stderr.write(`unknown scenario "${w}"; known: ${Object.keys(SCENARIOS).join(', ')} (or ${Object.keys(ALIASES).join(', ')})\n`);
       process.exit(2);
     }
   }

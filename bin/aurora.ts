@@ -61,7 +61,9 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
-    const store = runsActors ? openStore({ path: config.databasePath, clock, maxIdempotencyKeys: config.idempotencyMaxKeys }) : undefined;
+    const store = runsActors
+      ? openStore({ path: config.databasePath, clock, maxEvents: config.eventsMax, maxIdempotencyKeys: config.idempotencyMaxKeys })
+      : undefined;
     if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
     const cache = await createCache(config, logger);
     lifecycle.onShutdown('cache', () => cache.close());

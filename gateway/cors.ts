@@ -16,7 +16,7 @@ export const CORS_MAX_AGE_SECONDS = 600;
 export const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-Request-Id';
 /** Response headers a page may read beyond the CORS-safelisted ones. */
 export const CORS_EXPOSED_HEADERS =
-  'X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate';
+  'X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate, Link, X-Next-Cursor';
 
 export interface Cors {
   /** Headers for a response to a request carrying `origin` (undefined: no Origin header). */

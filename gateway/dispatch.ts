@@ -258,7 +258,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           const e = answerableError(err, log, req, route.path);
           return fail(statusOf(e.code), e.toPayload().message, e.headers);
         }
-        const schema: ResponseSchemaName | undefined = route.responses[res.status];
+        const declared: ResponseSchemaName | undefined = route.responses[res.status];
+        const schema = declared === undefined ? undefined : (res.schema ?? declared);
         try {
           if (schema === undefined) throw new Error(`Route ${route.method} ${route.path} declares no schema for status ${res.status}`);
           // Bytes declared as 'Text' (files served as they are) go out untouched, not re-encoded.

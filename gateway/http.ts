@@ -1,5 +1,6 @@
 // The shapes a pure handler sees and returns. Nothing here knows about sockets.
 import type { GatewayDeps } from './deps.js';
+import type { ResponseSchemaName } from './schemas.js';
 
 export type Headers = Readonly<Record<string, string>>;
 
@@ -20,6 +21,11 @@ export interface HandlerResponse {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Headers;
+  /**
+   * The branch of the route's declared union the body follows (GET /api/v1/agents/ answers an
+   * array or a page): serialising with it spares checking the body against every branch.
+   */
+  readonly schema?: ResponseSchemaName;
 }
 
 /** Expected failures are thrown as AuroraError; the dispatcher turns them into `{"detail": ...}`. */

@@ -10,11 +10,13 @@
 // and the document would then describe schemas that are not the ones that run.
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
-import { AGENT_NAME_PATTERN, IDEMPOTENCY_KEY_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
+import { AGENT_NAME_PATTERN, AGENT_STATUSES, IDEMPOTENCY_KEY_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
 import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
 import { eventTypes, providerNames } from './kinds.js';
+import { EVENT_TYPE_FILTER_PATTERN } from './routes/events.js';
+import { NEXT_CURSOR_HEADER } from './routes/paging.js';
 import { THREAD_MESSAGES_MAX } from './routes/threads.js';
 import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
@@ -120,28 +122,87 @@ const providerParam: Omit<Parameter, 'in'> = {
   schema: { type: 'string', default: 'ollama' },
 };
 
+const limitParam = (what: string): Omit<Parameter, 'in'> => ({
+  name: 'limit',
+  required: false,
+  description: `Most ${what} returned`,
+  schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
+});
+const cursorParam: Omit<Parameter, 'in'> = {
+  name: 'cursor',
+  required: false,
+  description: 'The next page: next_cursor (or X-Next-Cursor) of the previous one. Opaque; a cursor not of this list is 400',
+  schema: { type: 'string', minLength: 1, maxLength: LIMITS.cursorMaxLength },
+};
+
 /** Query parameters each handler reads (gateway/routes/params.ts checks them; a bad value is 400). */
 export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 'in'>[]>> = {
-  'GET /api/v1/tasks/': [
-    { name: 'agent', required: false, description: 'Only tasks of this agent', schema: { type: 'string', pattern: AGENT_NAME_PATTERN } },
-    { name: 'status', required: false, description: 'Only tasks in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+  'GET /api/v1/agents/': [
     {
-      name: 'limit',
-      required: false,
-      description: 'Most tasks returned',
-      schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
+      ...limitParam('agents'),
+      description:
+        'Most agents returned. Any of these parameters asks for the page form {agents, next_cursor}; without them the ' +
+        'answer is a plain array of at most AGENTS_LIST_MAX agents, with a Link to the page form when there are more',
     },
+    cursorParam,
+    {
+      name: 'status',
+      required: false,
+      description: 'Only agents in this live status (a page may then hold fewer than limit; follow next_cursor until null)',
+      schema: { type: 'string', enum: AGENT_STATUSES },
+    },
+    { name: 'kind', required: false, description: 'Only agents of this agent_type', schema: { type: 'string', minLength: 1, maxLength: 64 } },
+    {
+      name: 'model',
+      required: false,
+      description: 'Only agents on this model_name (exactly as given at creation)',
+      schema: { type: 'string', minLength: 1, maxLength: LIMITS.modelNameMaxLength },
+    },
+  ],
+  'DELETE /api/v1/agents/:name': [
+    {
+      name: 'purge',
+      required: false,
+      description: "true: delete the agent's tasks and threads with it (the answer counts them); otherwise they stay readable",
+      schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
+    },
+  ],
+  'GET /api/v1/tasks/': [
+    {
+      name: 'agent',
+      required: false,
+      description: 'Only tasks of agents of this name, deleted ones included',
+      schema: { type: 'string', pattern: AGENT_NAME_PATTERN },
+    },
+    {
+      name: 'agent_id',
+      required: false,
+      description: 'Only tasks of this one agent (AgentRecord.agent_id), not of others of the same name',
+      schema: { type: 'string', minLength: 1, maxLength: 64 },
+    },
+    { name: 'status', required: false, description: 'Only tasks in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+    limitParam('tasks'),
+    cursorParam,
+  ],
+  'GET /api/v1/events': [
+    {
+      name: 'type',
+      required: false,
+      description: 'Only this event type (supervisor.crash), or every type under a prefix (supervisor.*)',
+      schema: { type: 'string', pattern: EVENT_TYPE_FILTER_PATTERN },
+    },
+    { name: 'agent', required: false, description: 'Only events of this agent', schema: { type: 'string', pattern: AGENT_NAME_PATTERN } },
+    {
+      name: 'since',
+      required: false,
+      description: 'Only events at or after this ISO-8601 time (with a zone)',
+      schema: { type: 'string', format: 'date-time' },
+    },
+    limitParam('events'),
+    cursorParam,
   ],
   'DELETE /api/v1/models/:name': [providerParam],
-  'GET /api/v1/agents/:name/threads': [
-    {
-      name: 'limit',
-      required: false,
-      description: 'Most threads returned',
-      schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
-    },
-    { name: 'cursor', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
-  ],
+  'GET /api/v1/agents/:name/threads': [limitParam('threads'), cursorParam],
   'GET /api/v1/threads/:id': [
     {
       name: 'limit',
@@ -194,7 +255,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   // Readiness bounds and catches each check itself; its 503 is a declared Ready response.
   'GET /health/ready': local(),
   'GET /metrics': local(),
-  'GET /api/v1/agents/': runtime(),
+  'GET /api/v1/agents/': runtime(['invalid_request']),
   'POST /api/v1/agents/': runtime(['invalid_request', 'agent_exists', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/agents/:name': runtime(['agent_not_found']),
   'PATCH /api/v1/agents/:name': runtime(['invalid_request', 'agent_not_found']),
@@ -202,7 +263,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/agents/:name/threads': runtime(['invalid_request', 'agent_not_found']),
   'GET /api/v1/threads/:id': runtime(['invalid_request', 'thread_not_found']),
   'DELETE /api/v1/threads/:id': runtime(['thread_not_found']),
-  'DELETE /api/v1/agents/:name': runtime(['agent_not_found']),
+  'DELETE /api/v1/agents/:name': runtime(['invalid_request', 'agent_not_found']),
   'POST /api/v1/agents/:name/restart': runtime(['agent_not_found', 'timeout']),
   'POST /api/v1/agents/:name/fault': runtime(['agent_not_found', 'fault_injection_disabled', 'agent_failed']),
   'GET /api/v1/models/': runtime(LLM_ERRORS),
@@ -246,7 +307,16 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/tasks/': runtime(['invalid_request']),
   'GET /api/v1/tasks/:id': runtime(['task_not_found']),
   'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
+  'GET /api/v1/events': runtime(['invalid_request']),
 };
+
+/** Routes whose 200 announces a next page in Link and X-Next-Cursor (gateway/routes/paging.ts). */
+export const PAGED_ROUTES: ReadonlySet<string> = new Set([
+  'GET /api/v1/agents/',
+  'GET /api/v1/agents/:name/threads',
+  'GET /api/v1/tasks/',
+  'GET /api/v1/events',
+]);
 
 // ---------------------------------------------------------------- derived pieces
 
@@ -270,6 +340,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   agents: 'Create, inspect, restart and delete agents',
   models: 'Load, unload, pull and inspect LLM models',
   tasks: 'Run tasks on agents and read their history',
+  events: 'The event log: supervisor, agent lifecycle and model events, kept up to EVENTS_MAX',
   metrics: 'Prometheus exposition',
 };
 
@@ -367,9 +438,13 @@ function operation(route: Route, options: OpenApiOptions): Operation {
   const responses: Record<string, ResponseObject> = {};
   for (const [status, schema] of Object.entries(route.responses)) {
     if (schema === undefined) continue;
+    const paged = status === '200' && PAGED_ROUTES.has(key);
     responses[status] = {
       description: reason(Number(status)),
-      headers: { [REQUEST_ID_HEADER]: requestIdHeader },
+      headers: {
+        [REQUEST_ID_HEADER]: requestIdHeader,
+        ...(paged && { link: { $ref: '#/components/headers/Link' }, [NEXT_CURSOR_HEADER]: { $ref: '#/components/headers/NextCursor' } }),
+      },
       content: { [schema === 'Text' ? TEXT_TYPE : JSON_TYPE]: { schema: schemaRef(schema) } },
     };
   }
@@ -500,6 +575,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         },
         RetryAfter: { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
         WwwAuthenticate: { description: 'The bearer challenge, with the reason the token was refused', schema: { type: 'string' } },
+        Link: {
+          description: 'The next page, when there is one: `<path?…&cursor=…>; rel="next"` (RFC 8288), relative to this server',
+          schema: { type: 'string' },
+        },
+        NextCursor: { description: 'The cursor of the next page, when there is one', schema: { type: 'string' } },
       },
       securitySchemes: {
         [BEARER_SCHEME]: {

@@ -11,10 +11,14 @@ import fastJson from 'fast-json-stringify';
 import type { TSchema } from '@sinclair/typebox';
 import {
   AgentCreateRequest,
+  AgentDeleted,
   AgentList,
+  AgentListing,
+  AgentPage,
   AgentUpdateRequest,
   AgentRecord,
   ErrorBody,
+  EventPage,
   FaultAccepted,
   Health,
   Message,
@@ -90,6 +94,9 @@ export const RESPONSE_SCHEMAS = plain({
   Ready,
   AgentRecord,
   AgentList,
+  AgentPage,
+  AgentListing,
+  AgentDeleted,
   Message,
   FaultAccepted,
   ModelMap,
@@ -105,6 +112,7 @@ export const RESPONSE_SCHEMAS = plain({
   ThreadRecord,
   ThreadDetail,
   ThreadPage,
+  EventPage,
   Text,
 } as const satisfies Record<string, TSchema>);
 

@@ -26,7 +26,7 @@ export const SCOPE_DOCS: Readonly<Record<Scope, string>> = {
   'models:write': 'Load, unload and pull models, and cancel pulls',
   'tasks:read': 'List and inspect tasks',
   'tasks:execute': 'Run tasks (REST and the WebSocket execute op) and cancel them',
-  'events:read': 'Receive events on the WebSocket stream',
+  'events:read': 'Receive events on the WebSocket stream and read the event log',
   'metrics:read': 'Read /metrics (when AUTH_PROTECT_METRICS is on)',
   admin: 'Operator commands (restart, fault injection); implies every other scope',
 };

@@ -1,5 +1,6 @@
 // The one place that reads process.env. Everything else receives a frozen Config.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { DEFAULT_MAX_EVENTS } from './store/events.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -58,6 +59,10 @@ export interface Config {
   /** Deepest nesting of arrays and objects accepted in a JSON request body (400 beyond). */
   readonly maxJsonDepth: number;
   readonly batchMaxTasks: number;
+  /** Most agents GET /api/v1/agents/ answers as a plain array (no query parameters); beyond, a Link to the next page. */
+  readonly agentsListMax: number;
+  /** Events the node's event log keeps (GET /api/v1/events); older ones are pruned. */
+  readonly eventsMax: number;
   readonly eventReplaySize: number;
   /** How long the gateway keeps listening to events (for replay) after its last WebSocket client left. */
   readonly streamLingerMs: number;
@@ -404,6 +409,19 @@ export const CONFIG_FIELDS = {
     fallback: 100,
     doc: 'Largest batch of tasks accepted (400 beyond)',
   },
+  agentsListMax: {
+    env: 'AGENTS_LIST_MAX',
+    // One bus message carries the whole array; 1000 agents stay well inside NATS's 1 MB.
+    parse: int(1, 1000),
+    fallback: 1000,
+    doc: 'Most agents `GET /api/v1/agents/` answers as a plain array; when there are more it adds a `Link` (rel="next") to the page form',
+  },
+  eventsMax: {
+    env: 'EVENTS_MAX',
+    parse: int(1, 10_000_000),
+    fallback: DEFAULT_MAX_EVENTS,
+    doc: 'Events the event log keeps (`GET /api/v1/events`: supervisor, agent lifecycle and model events); older ones are pruned',
+  },
   eventReplaySize: {
     env: 'EVENT_REPLAY_SIZE',
     parse: int(0, 1_000_000),
@@ -493,7 +511,7 @@ export const CONFIG_FIELDS = {
   rateLimitMaxKeys: {
     env: 'RATE_LIMIT_MAX_KEYS',
     parse: int(1, 10_000_000),
-    fallback: 10_000,
+    fallback: DEFAULT_MAX_EVENTS,
     doc: 'Clients the in-memory limiter tracks (no Redis); beyond it the least recently seen client is forgotten',
   },
   rateLimitTimeoutMs: {
@@ -582,6 +600,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     bodyReadTimeoutMs: f.bodyReadTimeoutMs,
     maxJsonDepth: f.maxJsonDepth,
     batchMaxTasks: f.batchMaxTasks,
+    agentsListMax: f.agentsListMax,
+    eventsMax: f.eventsMax,
     eventReplaySize: f.eventReplaySize,
     streamLingerMs: f.streamLingerMs,
     wsMaxQueueBytes: f.wsMaxQueueBytes,

@@ -4,6 +4,23 @@ import { isoAt, type Clock } from './clock.js';
 import type { AuroraEvent } from './protocol/index.js';
 import type { Subjects } from './subjects.js';
 
+/**
+ * Published events that are also written to the node's event log (GET /api/v1/events), beside
+ * the supervisor.* events the supervisor tree appends itself: the agent lifecycle and model
+ * changes, a handful a minute. Not task.* (the tasks table is their record; a row per task event,
+ * let alone per token, would add writes to every task) nor agent.status (it moves with every
+ * task that starts or ends).
+ */
+export function isLoggedEvent(type: string): boolean {
+  return LOGGED_TYPES.has(type) || type.startsWith('model.');
+}
+const LOGGED_TYPES: ReadonlySet<string> = new Set(['agent.created', 'agent.updated', 'agent.deleted']);
+
+/** Where logged events go (the store's event log). */
+export interface EventLog {
+  append(event: AuroraEvent): void;
+}
+
 export interface EventPublisher {
   /** `type`: a core event type or one an agent kind declares (`<kind>.<name>`). */
   publish(type: string, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown> }): void;
@@ -15,7 +32,8 @@ interface SubjectMemo {
   subject: string;
 }
 
-export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock): EventPublisher {
+/** `log`: also appends the events isLoggedEvent() names to it. */
+export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock, log?: EventLog): EventPublisher {
   // A streaming task publishes one task.token per token, all for the same agent: its subject is
   // built once per run of tokens instead of once per token. One entry per event type (a fixed
   // set: the core types and those the kinds declare), so this never grows with the number of agents.
@@ -38,6 +56,7 @@ export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock)
       const event: AuroraEvent = { type, time: isoAt(clock.now()), payload: fields.payload ?? {} };
       if (fields.agent !== undefined) event.agent = fields.agent;
       if (fields.task_id !== undefined) event.task_id = fields.task_id;
+      if (log !== undefined && isLoggedEvent(type)) log.append(event);
       bus.publish(subjectOf(type, fields.agent), event);
     },
   };

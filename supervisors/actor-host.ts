@@ -22,6 +22,8 @@ import type { Pending } from './host/pending.js';
 import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 
 export interface AgentHostDeps {
+  /** This incarnation of the agent (AgentRecord.agent_id): the threads it may continue carry it. */
+  agentId: string;
   kind: Pick<AgentKind, 'machine' | 'events' | 'slots'>;
   /** Slots of an agent whose kind leaves it to the node (AGENT_MAX_CONCURRENCY). */
   defaultSlots: number;
@@ -149,7 +151,8 @@ export class AgentHost {
     const { clock, store } = this.deps;
     if (task.thread_id !== undefined) {
       const thread = store.threads.get(task.thread_id);
-      if (thread === undefined || thread.agent !== this.name) {
+      // An agent deleted and created again under the same name is a new agent: its threads are not the old one's.
+      if (thread === undefined || thread.agent_id !== this.deps.agentId) {
         throw new AuroraError('thread_not_found', `Thread ${task.thread_id} not found for agent ${this.name}`);
       }
     }

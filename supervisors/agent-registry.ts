@@ -67,12 +67,27 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       ),
     );
 
-  /** The stored record with what only the running host knows: status, slots busy, mailbox. */
+  /**
+   * The stored record with what only the running host knows: status, slots busy, mailbox. One
+   * literal rather than a spread: a page builds a hundred of these, and spreading a record costs
+   * several times more than naming its fields.
+   */
   const live = (record: AgentRecord, installed?: boolean | null): AgentRecord => {
     const host = hosts.get(record.name);
-    const out: AgentRecord = host
-      ? { ...record, status: host.status, running_tasks: host.runningCount, queued_tasks: host.queueDepth }
-      : { ...record, running_tasks: 0, queued_tasks: 0 };
+    const out: AgentRecord = {
+      name: record.name,
+      agent_id: record.agent_id,
+      agent_type: record.agent_type,
+      model_name: record.model_name,
+      provider: record.provider,
+      description: record.description,
+      config: record.config,
+      status: host === undefined ? record.status : host.status,
+      created_at: record.created_at,
+      last_run: record.last_run,
+      running_tasks: host === undefined ? 0 : host.runningCount,
+      queued_tasks: host === undefined ? 0 : host.queueDepth,
+    };
     if (installed !== undefined) out.model_installed = installed;
     return out;
   };
@@ -87,8 +102,9 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     });
   }
 
-  function spawn(definition: AgentDefinition): AgentHost {
+  function spawn(definition: AgentRecord): AgentHost {
     const host = new AgentHost(definition, {
+      agentId: definition.agent_id,
       kind: definitions.kind(definition.agent_type),
       defaultSlots: config.agentMaxConcurrency,
       capabilities: deps.capabilities,
@@ -112,7 +128,10 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     const installed = await definitions.check(def);
     const record = store.agents.insert(def, isoNow(deps.clock));
     spawn(record);
-    events.publish('agent.created', { agent: def.name, payload: { agent_type: def.agent_type, model_name: def.model_name } });
+    events.publish('agent.created', {
+      agent: def.name,
+      payload: { agent_id: record.agent_id, agent_type: def.agent_type, model_name: def.model_name },
+    });
     return durable(live(record, installed));
   }
 
@@ -138,17 +157,41 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     return durable(live(record, installed));
   }
 
-  async function remove(name: string): Promise<{ name: string }> {
+  /**
+   * The agent goes; its tasks and threads stay (readable by id and by ?agent=) unless `purge`.
+   * Agent row and history go in the same turn, so in one group-commit transaction.
+   */
+  async function remove({ name, purge = false }: RequestOf<'registry.delete'>): Promise<ReplyOf<'registry.delete'>> {
     const host = hosts.get(name);
-    if (!host && !store.agents.get(name)) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
+    const record = store.agents.get(name);
+    if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
     if (host) {
       host.shutdown(new AuroraError('agent_stopped', `Agent ${name} was deleted`));
       hosts.delete(name);
       await deps.supervisor.removeChild(name);
     }
-    store.agents.delete(name);
-    events.publish('agent.deleted', { agent: name });
-    return durable({ name });
+    // The stop awaited the supervisor: another delete of the same name may have won meanwhile.
+    if (!store.agents.delete(name)) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
+    const { agent_id } = record;
+    const tasks_deleted = purge ? store.tasks.deleteByAgentId(agent_id) : null;
+    const threads_deleted = purge ? store.threads.deleteByAgentId(agent_id) : null;
+    events.publish('agent.deleted', {
+      agent: name,
+      payload: { agent_id, purged: purge, ...(purge && { tasks_deleted, threads_deleted }) },
+    });
+    return durable({ name, agent_id, tasks_deleted, threads_deleted });
+  }
+
+  /** A page of agents; the status filter is the live one, which only the hosts know. */
+  async function list({ limit, cursor, status, kind, model }: RequestOf<'registry.list'>): Promise<ReplyOf<'registry.list'>> {
+    const page = store.agents.page({
+      limit,
+      ...(cursor !== undefined && { cursor }),
+      ...(kind !== undefined && { kind }),
+      ...(model !== undefined && { model }),
+      ...(status !== undefined && { accept: (a) => (hosts.get(a.name)?.status ?? a.status) === status }),
+    });
+    return { agents: await withModels(page.agents), next_cursor: page.next_cursor };
   }
 
   function route(msg: BusMessage): void {
@@ -242,8 +285,8 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
           if (!record) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
           return (await withModels([record]))[0]!;
         }, opts),
-        serveOperation(bus, subjects, 'registry.list', () => withModels(store.agents.list()), opts),
-        serveOperation(bus, subjects, 'registry.delete', ({ name }) => remove(name), opts),
+        serveOperation(bus, subjects, 'registry.list', list, opts),
+        serveOperation(bus, subjects, 'registry.delete', remove, opts),
         serveOperation(bus, subjects, 'registry.restart', async ({ name }) => {
           hostOf(name);
           await deps.supervisor.restartChild(name);
@@ -261,7 +304,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
           if (!task) throw new AuroraError('task_not_found', `Task ${task_id} not found`);
           return task;
         }, opts),
-        serveOperation(bus, subjects, 'tasks.list', (query) => store.tasks.list(query), opts),
+        serveOperation(bus, subjects, 'tasks.list', (query) => store.tasks.page(query), opts),
         serveOperation(bus, subjects, 'tasks.cancel', cancelTask, opts),
         serveOperation(bus, subjects, 'tasks.wait', waitForTask, opts),
       );

@@ -49,9 +49,11 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
           if (!store.threads.delete(thread_id)) throw new AuroraError('thread_not_found', `Thread ${thread_id} not found`);
           return durable({ thread_id });
         }, opts),
+        // The agent's own threads: those of an earlier agent of the same name stay readable by id only.
         serveOperation(bus, subjects, 'threads.list', ({ agent, limit, cursor }) => {
-          if (!store.agents.get(agent)) throw new AuroraError('agent_not_found', `Agent ${agent} not found`);
-          return store.threads.page({ agent, limit, ...(cursor !== undefined && { cursor }) });
+          const record = store.agents.get(agent);
+          if (!record) throw new AuroraError('agent_not_found', `Agent ${agent} not found`);
+          return store.threads.page({ agent_id: record.agent_id, limit, ...(cursor !== undefined && { cursor }) });
         }, opts),
       );
     },

@@ -4,6 +4,7 @@
 //   ├── registry        service: agents and tasks on the bus
 //   ├── threads         service: agents' conversations
 //   ├── idempotency     service: Idempotency-Keys and the answers they replay
+//   ├── events          service: the event log (supervisor events, agent lifecycle, models)
 //   ├── health          service: the node's dependencies
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
@@ -24,6 +25,7 @@ import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
 import { createCapabilities } from './capabilities/index.js';
 import { createModelFacts } from './model-facts.js';
 import { createIdempotencyService } from './idempotency-service.js';
+import { createEventsService } from './events-service.js';
 import { createThreadsService } from './threads-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
@@ -73,7 +75,8 @@ function serviceChild(id: string, service: Service): ChildSpec {
 export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const { config, bus, store, clock, logger, metrics } = deps;
   const subjects = createSubjects(config.namespace);
-  const events = createEventPublisher(bus, subjects, clock);
+  // The agent lifecycle and model events it publishes also go to the event log (isLoggedEvent).
+  const events = createEventPublisher(bus, subjects, clock, store.events);
 
   const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
@@ -133,6 +136,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     logger,
     ttlMs: config.idempotencyTtlMs,
   });
+  const eventLog = createEventsService({ bus, subjects, store, logger });
   const models = createModelManager({
     bus,
     subjects,
@@ -156,6 +160,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
         serviceChild('registry', registry),
         serviceChild('threads', threads),
         serviceChild('idempotency', idempotency),
+        serviceChild('events', eventLog),
         serviceChild('health', health),
         serviceChild('model-manager', models),
         agents.asChild('agents'),

@@ -4,6 +4,7 @@
 // same schema, WAL and group commit per loop turn, checkpoints in the same worker), answer after
 // the commit. No bus, supervisor, mailbox, events, validation, auth or metrics: the floor of what
 // "a task run by an actor and persisted" costs on one event loop, to put beside the JSON echo.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,13 +42,18 @@ await serveChild<{ agents: number }>(async (o) => {
   migrate(db, systemClock);
   const checkpointer = startCheckpointer({ path, intervalMs: 100, busyTimeoutMs: 5_000, onError: () => {} });
   const now = () => new Date().toISOString();
-  const addAgent = db.prepare(`INSERT INTO agents (name, agent_type, model_name, provider, description, config, status, created_at)
-                               VALUES (?, 'llm', 'llama2', 'ollama', '', '{}', 'idle', ?)`);
-  for (let i = 0; i < o.agents; i++) addAgent.run(`bench-${i}`, now());
+  const addAgent = db.prepare(`INSERT INTO agents (name, agent_id, agent_type, model_name, provider, description, config, status, created_at)
+                               VALUES (?, ?, 'llm', 'llama2', 'ollama', '', '{}', 'idle', ?)`);
+  // A task row carries its agent's id, as Aurora's does: bound from memory, not looked up.
+  const agentIds = new Map<string, string>();
+  for (let i = 0; i < o.agents; i++) {
+    agentIds.set(`bench-${i}`, randomUUID());
+    addAgent.run(`bench-${i}`, agentIds.get(`bench-${i}`), now());
+  }
   const insert = db.prepare(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, result, model, provider, tokens_used, created_at,
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, result, model, provider, tokens_used, created_at,
                         started_at, completed_at, duration_ms, timings)
-     VALUES (?, ?, ?, '{}', 'completed', ?, ?, 'ollama', ?, ?, ?, ?, 0, '{}')`,
+     VALUES (?, ?, ?, ?, '{}', 'completed', ?, ?, 'ollama', ?, ?, ?, ?, 0, '{}')`,
   );
 
   // Group commit: the writes of one turn share a transaction; answers leave after it commits.
@@ -76,7 +82,7 @@ await serveChild<{ agents: number }>(async (o) => {
       setImmediate(commit);
     }
     const completedAt = now();
-    insert.run(taskId, w.agent, w.prompt, out.text, out.model, out.promptTokens + out.completionTokens, w.createdAt, w.createdAt, completedAt);
+    insert.run(taskId, w.agent, agentIds.get(w.agent), w.prompt, out.text, out.model, out.promptTokens + out.completionTokens, w.createdAt, w.createdAt, completedAt);
     const body = JSON.stringify({ task_id: taskId, agent: w.agent, result: out.text, status: 'completed', model: out.model, completed_at: completedAt });
     answers.push(() => {
       if (!w.aborted) w.res.cork(() => w.res.writeHeader('content-type', 'application/json').end(body));

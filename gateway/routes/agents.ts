@@ -1,6 +1,6 @@
 // Agents: create, list, inspect, delete, and the operator commands restart and fault.
 // Every answer comes from the registry service over the bus.
-import type { AgentDefinition } from '../../runtime/protocol/index.js';
+import { AGENT_STATUSES, LIMITS, type AgentDefinition, type AgentListQuery } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
@@ -9,14 +9,40 @@ import { idempotent } from '../idempotency.js';
 import { kindNames, providerNames } from '../kinds.js';
 import type { AgentCreateBody, AgentUpdateBody } from '../schemas.js';
 import { ask } from '../service-client.js';
-import { assertKnown, pathParam } from './params.js';
+import { nextPageHeaders, pageParams } from './paging.js';
+import { assertKnown, pathParam, queryBool, queryEnum, queryString } from './params.js';
 
 const nameParam = (req: HandlerRequest): string => pathParam(req, 'name');
 
-const list = async (_req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
-  status: 200,
-  body: await ask(deps, 'registry.list', {}),
-});
+const LIST_PATH = '/api/v1/agents/';
+/** Any of these asks for the page form; without them the answer is the seed's plain array. */
+const PAGE_FORM_PARAMS = ['limit', 'cursor', 'status', 'kind', 'model'] as const;
+
+/**
+ * Without query parameters: the plain array of the first AGENTS_LIST_MAX agents, and when there
+ * are more, a Link to the page form that continues it. With any of PAGE_FORM_PARAMS: a page.
+ */
+const list = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  if (!PAGE_FORM_PARAMS.some((p) => req.query[p] !== undefined)) {
+    const limit = deps.config.agentsListMax;
+    const page = await ask(deps, 'registry.list', { limit });
+    return {
+      status: 200,
+      body: page.agents,
+      schema: 'AgentList',
+      headers: nextPageHeaders(LIST_PATH, { limit: String(limit) }, page.next_cursor),
+    };
+  }
+  const query: AgentListQuery = pageParams(req);
+  const status = queryEnum(req, 'status', AGENT_STATUSES);
+  const kind = queryString(req, 'kind', 64);
+  const model = queryString(req, 'model', LIMITS.modelNameMaxLength);
+  if (status !== undefined) query.status = status;
+  if (kind !== undefined) query.kind = kind;
+  if (model !== undefined) query.model = model;
+  const page = await ask(deps, 'registry.list', query);
+  return { status: 200, body: page, schema: 'AgentPage', headers: nextPageHeaders(LIST_PATH, req.query, page.next_cursor) };
+};
 
 const create = idempotent<AgentCreateBody>({ operation: 'POST /api/v1/agents/' }, newId, async (req, deps) => {
   const b = req.body;
@@ -44,9 +70,23 @@ const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRespo
   body: await ask(deps, 'registry.get', { name: nameParam(req) }),
 });
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** Its tasks and threads stay readable unless ?purge=true, which removes them in the same transaction. */
 const remove = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
-  const { name } = await ask(deps, 'registry.delete', { name: nameParam(req) });
-  return { status: 200, body: { message: `Agent ${name} deleted successfully` } };
+  const purge = queryBool(req, 'purge') ?? false;
+  const { name, tasks_deleted, threads_deleted } = await ask(deps, 'registry.delete', { name: nameParam(req), purge });
+  if (tasks_deleted === null || threads_deleted === null) {
+    return { status: 200, body: { message: `Agent ${name} deleted successfully` } };
+  }
+  return {
+    status: 200,
+    body: {
+      message: `Agent ${name} deleted successfully with its history: ${count(tasks_deleted, 'task')} and ${count(threads_deleted, 'thread')}`,
+      tasks_deleted,
+      threads_deleted,
+    },
+  };
 };
 
 const restart = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
@@ -66,8 +106,8 @@ export const agentRoutes: readonly Route[] = [
     path: '/api/v1/agents/',
     scope: 'agents:read',
     handler: list,
-    responses: { 200: 'AgentList' },
-    summary: 'List agents',
+    responses: { 200: 'AgentListing' },
+    summary: 'List agents: a plain array without parameters, a page with ?limit=&cursor=&status=&kind=&model=',
   }),
   route({
     method: 'POST',
@@ -100,8 +140,8 @@ export const agentRoutes: readonly Route[] = [
     path: '/api/v1/agents/:name',
     scope: 'agents:write',
     handler: remove,
-    responses: { 200: 'Message' },
-    summary: 'Delete an agent',
+    responses: { 200: 'AgentDeleted' },
+    summary: 'Delete an agent; its tasks and threads stay readable unless ?purge=true',
   }),
   route({
     method: 'POST',

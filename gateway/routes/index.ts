@@ -2,6 +2,7 @@
 import type { Route } from '../router.js';
 import { agentRoutes } from './agents.js';
 import { docsRoutes } from './docs.js';
+import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
@@ -17,6 +18,7 @@ export const API_ROUTES: readonly Route[] = [
   ...modelRoutes,
   ...pullRoutes,
   ...taskRoutes,
+  ...eventRoutes,
   ...metricsRoutes,
 ];
 

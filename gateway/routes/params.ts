@@ -41,3 +41,34 @@ export function queryPattern(req: HandlerRequest, name: string, pattern: string)
   }
   return raw;
 }
+
+/** A free-form value of 1..maxLength characters. */
+export function queryString(req: HandlerRequest, name: string, maxLength: number): string | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  if (raw.length === 0 || raw.length > maxLength) {
+    throw new AuroraError('invalid_request', `${name}: must be 1 to ${maxLength} characters`);
+  }
+  return raw;
+}
+
+/** `true` or `false`, nothing else: a flag that deletes things must not be guessed from "yes" or "1". */
+export function queryBool(req: HandlerRequest, name: string): boolean | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new AuroraError('invalid_request', `${name}: must be true or false`);
+  return raw === 'true';
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO-8601 date-time with a zone, normalised to UTC as toISOString() writes it (how times are stored). */
+export function queryIsoTime(req: HandlerRequest, name: string): string | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  const ms = ISO_TIME.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw new AuroraError('invalid_request', `${name}: must be an ISO-8601 time with a zone, e.g. 2025-01-31T12:00:00Z`);
+  }
+  return new Date(ms).toISOString();
+}

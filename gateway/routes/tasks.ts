@@ -6,10 +6,11 @@ import { AGENT_NAME_PATTERN, TASK_STATUSES, type TaskListQuery, type TaskRequest
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
-import { LIMITS, type TaskBatchBody, type TaskExecuteBody } from '../schemas.js';
+import type { TaskBatchBody, TaskExecuteBody } from '../schemas.js';
 import { answerFromRecord, idempotent } from '../idempotency.js';
 import { ask, runTask, submitTask } from '../service-client.js';
-import { pathParam, queryEnum, queryInt, queryPattern } from './params.js';
+import { nextPageHeaders, pageParams } from './paging.js';
+import { pathParam, queryEnum, queryPattern, queryString } from './params.js';
 
 export interface BatchFailure {
   task_id: string;
@@ -102,14 +103,17 @@ const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerRespo
   body: await ask(deps, 'tasks.get', { task_id: pathParam(req, 'id') }),
 });
 
+/** The seed's plain array, newest first; the next page is in the Link and X-Next-Cursor headers. */
 const list = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
   const agent = queryPattern(req, 'agent', AGENT_NAME_PATTERN);
+  const agentId = queryString(req, 'agent_id', 64);
   const status = queryEnum(req, 'status', TASK_STATUSES);
-  const limit = queryInt(req, 'limit', { min: 1, max: LIMITS.listLimitMax, fallback: LIMITS.listLimitDefault });
-  const query: TaskListQuery = { limit };
+  const query: TaskListQuery = pageParams(req);
   if (agent !== undefined) query.agent = agent;
+  if (agentId !== undefined) query.agent_id = agentId;
   if (status !== undefined) query.status = status;
-  return { status: 200, body: await ask(deps, 'tasks.list', query) };
+  const page = await ask(deps, 'tasks.list', query);
+  return { status: 200, body: page.tasks, headers: nextPageHeaders('/api/v1/tasks/', req.query, page.next_cursor) };
 };
 
 const cancel = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
@@ -151,7 +155,7 @@ export const taskRoutes: readonly Route[] = [
     scope: 'tasks:read',
     handler: list,
     responses: { 200: 'TaskList' },
-    summary: 'List tasks (?agent=&status=&limit=)',
+    summary: 'List tasks, newest first (?agent=&agent_id=&status=&limit=&cursor=; next page in the Link header)',
   }),
   route({
     method: 'GET',

@@ -1,11 +1,11 @@
 // Threads: an agent's conversations. A task sent with `thread_id` sees the thread's history and
 // adds its turns to it; these routes create, read, page through and delete threads.
-import { LIMITS } from '../../runtime/protocol/index.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
 import type { ThreadCreateBody } from '../schemas.js';
 import { ask } from '../service-client.js';
+import { nextPageHeaders, pageParams } from './paging.js';
 import { pathParam, queryInt } from './params.js';
 
 /** Most messages one GET of a thread returns (the newest ones). */
@@ -17,12 +17,10 @@ const create = async (req: HandlerRequest<ThreadCreateBody>, deps: GatewayDeps):
 });
 
 const list = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
-  const limit = queryInt(req, 'limit', { min: 1, max: LIMITS.listLimitMax, fallback: LIMITS.listLimitDefault });
-  const cursor = req.query.cursor;
-  return {
-    status: 200,
-    body: await ask(deps, 'threads.list', { agent: pathParam(req, 'name'), limit, ...(cursor !== undefined && { cursor }) }),
-  };
+  const agent = pathParam(req, 'name');
+  const page = await ask(deps, 'threads.list', { agent, ...pageParams(req) });
+  const path = `/api/v1/agents/${encodeURIComponent(agent)}/threads`;
+  return { status: 200, body: page, headers: nextPageHeaders(path, req.query, page.next_cursor) };
 };
 
 const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {

@@ -20,6 +20,9 @@ export type AgentDefinition = Static<typeof AgentDefinition>;
 
 export const AgentRecord = Type.Object({
   name: Type.String(),
+  agent_id: Type.String({
+    description: 'This incarnation of the name: an agent created again under the same name gets a new id, and its tasks and threads carry it',
+  }),
   description: Type.String(),
   status: StatusField,
   config: OpenObject(),
@@ -37,6 +40,40 @@ export const AgentRecord = Type.Object({
 export type AgentRecord = Static<typeof AgentRecord>;
 
 export const AgentList = Type.Array(AgentRecord);
+
+/** One page of agents, oldest first; `next_cursor` is null on the last page. */
+export const AgentPage = Type.Object({
+  agents: AgentList,
+  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+});
+export type AgentPage = Static<typeof AgentPage>;
+
+/**
+ * GET /api/v1/agents/: the plain array without query parameters (the first AGENTS_LIST_MAX agents,
+ * with a Link header to the page form when there are more), the page object with any of them.
+ */
+export const AgentListing = Type.Union([AgentList, AgentPage], {
+  description: 'Without query parameters a plain array; with limit, cursor, status, kind or model a page',
+});
+
+export const AgentListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1 }),
+  cursor: Type.Optional(Type.String()),
+  /** The live status, as GET /api/v1/agents/{name} shows it. */
+  status: Type.Optional(StatusField),
+  /** agent_type */
+  kind: Type.Optional(Type.String()),
+  /** model_name */
+  model: Type.Optional(Type.String()),
+});
+export type AgentListQuery = Static<typeof AgentListQuery>;
+
+/** DELETE /api/v1/agents/{name}: the counts are there with ?purge=true only. */
+export const AgentDeleted = Type.Object({
+  message: Type.String(),
+  tasks_deleted: Type.Optional(Type.Integer({ description: 'Tasks removed with the agent (?purge=true)' })),
+  threads_deleted: Type.Optional(Type.Integer({ description: 'Threads removed with the agent (?purge=true)' })),
+});
 
 /** POST /api/v1/agents/. Closed: a misspelt field is refused by name instead of becoming a default. */
 export const AgentCreateRequest = Type.Object(

@@ -19,6 +19,8 @@ export const LIMITS = {
   maxTurns: 50,
   listLimitMax: 1000,
   listLimitDefault: 50,
+  /** Far longer than any cursor handed out; a longer one is refused before it is decoded. */
+  cursorMaxLength: 512,
 } as const;
 
 export const AgentName = (options: SchemaOptions = {}) =>

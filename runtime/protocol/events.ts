@@ -1,7 +1,7 @@
 // Events: what happened, published on the bus and streamed to WebSocket clients. The core types
 // are listed here; each agent kind adds its own (actors/<kind>/), namespaced by their first word.
 import { Type, type Static } from '@sinclair/typebox';
-import { IsoTime } from './common.js';
+import { IsoTime, Nullable } from './common.js';
 
 export const CORE_EVENT_TYPES = [
   'agent.created',
@@ -42,3 +42,33 @@ export type AuroraEvent = Static<typeof AuroraEvent>;
 
 /** A core event type, or one an agent kind declares. */
 export type EventType = CoreEventType | (string & Record<never, never>);
+
+/** An event read back from the node's event log (GET /api/v1/events). */
+export const StoredEvent = Type.Object({
+  id: Type.Integer({ description: 'Position in the event log; grows with every stored event' }),
+  type: Type.String(),
+  time: IsoTime(),
+  agent: Type.Optional(Type.String()),
+  task_id: Type.Optional(Type.String()),
+  payload: Type.Record(Type.String(), Type.Unknown()),
+});
+export type StoredEvent = Static<typeof StoredEvent>;
+
+export const EventListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1 }),
+  cursor: Type.Optional(Type.String()),
+  /** An exact type, or a prefix ending in '.' (what `supervisor.*` asks for). */
+  type: Type.Optional(Type.String()),
+  type_prefix: Type.Optional(Type.String()),
+  agent: Type.Optional(Type.String()),
+  /** ISO time (as toISOString() writes it): events at or after it. */
+  since: Type.Optional(Type.String()),
+});
+export type EventListQuery = Static<typeof EventListQuery>;
+
+/** Newest first; `next_cursor` is null on the last page. */
+export const EventPage = Type.Object({
+  events: Type.Array(StoredEvent),
+  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+});
+export type EventPage = Static<typeof EventPage>;

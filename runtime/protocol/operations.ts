@@ -2,13 +2,14 @@
 // first word the service that answers it, and its request and reply are schemas, so the types,
 // the subjects (runtime/subjects.ts) and the gateway's client all derive from this table.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { AgentDefinition, AgentList, AgentRecord } from './agents.js';
+import { AgentDefinition, AgentListQuery, AgentPage, AgentRecord } from './agents.js';
+import { EventListQuery, EventPage } from './events.js';
 import { Nullable, NullableObject } from './common.js';
 import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
 import { IdempotencyClaim, IdempotencyClaimed, IdempotencyRelease, IdempotencySettle, TaskSubmitted } from './idempotency.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
 import { PullCommand, PullRecord, PullRef } from './pulls.js';
-import { TaskCancelled, TaskList, TaskListQuery, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
+import { TaskCancelled, TaskListQuery, TaskPage, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
 const NameRef = Type.Object({ name: Type.String() });
@@ -22,6 +23,16 @@ export const AgentUpdateCommand = Type.Object({
   description: Type.Optional(Type.String()),
   model_name: Type.Optional(Type.String()),
   config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/** `purge`: its tasks and threads go too; otherwise they outlive it. */
+const AgentDeleteCommand = Type.Object({ name: Type.String(), purge: Type.Optional(Type.Boolean()) });
+const AgentDeleteResult = Type.Object({
+  name: Type.String(),
+  agent_id: Type.String(),
+  /** Null unless purged. */
+  tasks_deleted: Nullable('integer'),
+  threads_deleted: Nullable('integer'),
 });
 
 const ThreadCreateCommand = Type.Object({ agent: Type.String(), title: Nullable('string') });
@@ -45,8 +56,8 @@ const op = <Req extends TSchema, Res extends TSchema>(request: Req, reply: Res):
 export const SERVICE_OPERATIONS = {
   'registry.create': op(AgentDefinition, AgentRecord),
   'registry.get': op(NameRef, AgentRecord),
-  'registry.list': op(Empty, AgentList),
-  'registry.delete': op(NameRef, NameRef),
+  'registry.list': op(AgentListQuery, AgentPage),
+  'registry.delete': op(AgentDeleteCommand, AgentDeleteResult),
   'registry.restart': op(NameRef, AgentRecord),
   'registry.fault': op(NameRef, NameRef),
   'registry.update': op(AgentUpdateCommand, AgentRecord),
@@ -60,13 +71,14 @@ export const SERVICE_OPERATIONS = {
   'models.unload': op(ModelRef, ModelRef),
   'models.status': op(ModelRef, ModelStatus),
   'tasks.get': op(TaskRef, TaskRecord),
-  'tasks.list': op(TaskListQuery, TaskList),
+  'tasks.list': op(TaskListQuery, TaskPage),
   'tasks.cancel': op(TaskRef, TaskCancelled),
   /** Answers once the task has ended (or after timeout_ms, with the task as it is then). */
   'tasks.wait': op(Type.Object({ task_id: Type.String(), timeout_ms: Type.Integer({ minimum: 1 }) }), TaskRecord),
   'idempotency.claim': op(IdempotencyClaim, IdempotencyClaimed),
   'idempotency.settle': op(IdempotencySettle, Empty),
   'idempotency.release': op(IdempotencyRelease, Empty),
+  'events.list': op(EventListQuery, EventPage),
   'health.check': op(Empty, HealthReport),
   // null: `if_missing` and the provider already has the model.
   'models.pull': op(PullCommand, NullableObject(PullRecord)),

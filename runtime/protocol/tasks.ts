@@ -69,6 +69,7 @@ export type TaskResult = Static<typeof TaskResult>;
 export const TaskRecord = Type.Object({
   task_id: Type.String(),
   agent: Type.String(),
+  agent_id: Type.String({ description: 'The incarnation of the agent that ran it (AgentRecord.agent_id); the task outlives it' }),
   prompt: Type.String(),
   // Open when read back: a record written by a newer build may carry parameters this one does not know.
   parameters: Type.Object(parameterFields, { additionalProperties: true }),
@@ -94,11 +95,21 @@ export type TaskRecord = Static<typeof TaskRecord>;
 export const TaskList = Type.Array(TaskRecord);
 
 export const TaskListQuery = Type.Object({
+  /** Every incarnation of the name, deleted ones included. */
   agent: Type.Optional(Type.String()),
+  agent_id: Type.Optional(Type.String()),
   status: Type.Optional(TaskStatusField),
   limit: Type.Integer({ minimum: 1 }),
+  cursor: Type.Optional(Type.String()),
 });
 export type TaskListQuery = Static<typeof TaskListQuery>;
+
+/** Newest first; the REST answer is the array, with the next page in its Link header. */
+export const TaskPage = Type.Object({
+  tasks: TaskList,
+  next_cursor: Nullable('string'),
+});
+export type TaskPage = Static<typeof TaskPage>;
 
 export const TaskCancelled = Type.Object({ task_id: Type.String(), status: TaskStatusField });
 export type TaskCancelled = Static<typeof TaskCancelled>;

@@ -6,6 +6,7 @@ import { ThreadMessage } from './llm.js';
 export const ThreadRecord = Type.Object({
   thread_id: Type.String(),
   agent: Type.String(),
+  agent_id: Type.String({ description: 'The incarnation of the agent it belongs to; only that one may continue it' }),
   title: Nullable('string'),
   created_at: IsoTime(),
   updated_at: IsoTime(),

@@ -140,6 +140,85 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX model_pulls_by_status ON model_pulls (status);
     `,
   },
+  {
+    name: 'history outlives its agent: agent ids, tasks and threads without the cascade, event log indexes',
+    // Tasks and threads lose their foreign key to agents (SQLite cannot drop a constraint, so both
+    // tables are rebuilt: create, copy with their rowids, drop, rename, index again). migrate() runs
+    // this with foreign-key enforcement off: with it on, dropping the old threads table would
+    // cascade into thread_messages. agent_id names one incarnation of a name, so a new agent of an
+    // old name does not inherit the old one's history. A task whose agent row is missing (possible
+    // only in a file written with foreign keys off) gets 'unknown:<name>' rather than a random id,
+    // so its rows still group by name.
+    sql: `
+      ALTER TABLE agents ADD COLUMN agent_id TEXT;
+      UPDATE agents SET agent_id =
+        lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' ||
+        substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)));
+      CREATE UNIQUE INDEX agents_by_id ON agents (agent_id);
+      CREATE INDEX agents_by_kind ON agents (agent_type, created_at, name);
+      CREATE INDEX agents_by_model ON agents (model_name, created_at, name);
+
+      CREATE TABLE tasks_rebuilt (
+        task_id      TEXT PRIMARY KEY,
+        agent        TEXT NOT NULL,
+        agent_id     TEXT NOT NULL,
+        prompt       TEXT NOT NULL,
+        parameters   TEXT NOT NULL CHECK (json_valid(parameters)),
+        status       TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+        result       TEXT,
+        error        TEXT,
+        error_code   TEXT,
+        model        TEXT,
+        provider     TEXT,
+        tokens_used  INTEGER,
+        created_at   TEXT NOT NULL,
+        started_at   TEXT,
+        completed_at TEXT,
+        duration_ms  INTEGER,
+        timings      TEXT CHECK (timings IS NULL OR json_valid(timings)),
+        thread_id    TEXT,
+        output       TEXT CHECK (output IS NULL OR json_valid(output)),
+        details      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+      ) STRICT;
+      -- rowid too: it breaks created_at ties, so the copy must keep the order it gives.
+      INSERT INTO tasks_rebuilt (rowid, task_id, agent, agent_id, prompt, parameters, status, result, error, error_code,
+                                 model, provider, tokens_used, created_at, started_at, completed_at, duration_ms,
+                                 timings, thread_id, output, details)
+      SELECT t.rowid, t.task_id, t.agent, coalesce(a.agent_id, 'unknown:' || t.agent), t.prompt, t.parameters, t.status,
+             t.result, t.error, t.error_code, t.model, t.provider, t.tokens_used, t.created_at, t.started_at,
+             t.completed_at, t.duration_ms, t.timings, t.thread_id, t.output, t.details
+      FROM tasks t LEFT JOIN agents a ON a.name = t.agent;
+      DROP TABLE tasks;
+      ALTER TABLE tasks_rebuilt RENAME TO tasks;
+      CREATE INDEX tasks_by_agent ON tasks (agent, created_at);
+      CREATE INDEX tasks_by_agent_id ON tasks (agent_id, created_at);
+      CREATE INDEX tasks_by_status ON tasks (status, created_at);
+      CREATE INDEX tasks_by_created ON tasks (created_at);
+
+      CREATE TABLE threads_rebuilt (
+        thread_id     TEXT PRIMARY KEY,
+        agent         TEXT NOT NULL,
+        agent_id      TEXT NOT NULL,
+        title         TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        token_count   INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      INSERT INTO threads_rebuilt (rowid, thread_id, agent, agent_id, title, created_at, updated_at, message_count, token_count)
+      SELECT t.rowid, t.thread_id, t.agent, coalesce(a.agent_id, 'unknown:' || t.agent), t.title, t.created_at, t.updated_at,
+             t.message_count, t.token_count
+      FROM threads t LEFT JOIN agents a ON a.name = t.agent;
+      DROP TABLE threads;
+      -- thread_messages still names "threads" in its foreign key, which now means this table again.
+      ALTER TABLE threads_rebuilt RENAME TO threads;
+      CREATE INDEX threads_by_agent ON threads (agent, created_at, thread_id);
+      CREATE INDEX threads_by_agent_id ON threads (agent_id, created_at, thread_id);
+
+      CREATE INDEX events_by_type ON events (type, id);
+      CREATE INDEX events_by_agent ON events (agent, id);
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {
@@ -163,14 +242,27 @@ export function assertKnownVersion(db: Database, known: number = MIGRATIONS.leng
  * Brings the database up to `migrations.length`, one step per IMMEDIATE transaction, so a failing
  * step leaves the database at the last good version. The version is read again under the write
  * lock because another process sharing the file may have migrated between our read and our lock.
+ *
+ * Foreign keys are not enforced while steps run, as SQLite's procedure for rebuilding a table asks:
+ * with enforcement on, dropping a parent table to rebuild it would cascade into its children.
+ * PRAGMA foreign_keys is a no-op inside a transaction, so it is switched here, around the steps,
+ * and a step whose result leaves a dangling reference fails (foreign_key_check) and rolls back.
  */
 export function migrate(db: Database, clock: Clock, migrations: readonly Migration[] = MIGRATIONS): void {
+  if (db.inTransaction) throw new Error('migrate() must run outside a transaction: it switches PRAGMA foreign_keys');
   const known = migrations.length;
+  const enforced = db.pragma('foreign_keys', { simple: true }) === 1;
   const step = db.transaction((): boolean => {
     const current = assertKnownVersion(db, known);
     if (current === known) return true;
     const migration = migrations[current]!;
     db.exec(migration.sql);
+    if (enforced) {
+      const dangling = db.pragma('foreign_key_check') as unknown[];
+      if (dangling.length > 0) {
+        throw new Error(`migration ${current + 1} (${migration.name}) leaves ${dangling.length} dangling foreign keys`);
+      }
+    }
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
       current + 1,
       migration.name,
@@ -180,5 +272,10 @@ export function migrate(db: Database, clock: Clock, migrations: readonly Migrati
     db.pragma(`user_version = ${current + 1}`);
     return false;
   });
-  while (!step.immediate());
+  if (enforced) db.pragma('foreign_keys = OFF');
+  try {
+    while (!step.immediate());
+  } finally {
+    if (enforced) db.pragma('foreign_keys = ON');
+  }
 }

@@ -57,10 +57,10 @@ const CHECKPOINT_INTERVAL_MS = 100;
 /** Write methods of each repository: they run inside the turn's group-commit transaction. */
 const WRITES = {
   agents: ['insert', 'update', 'delete', 'setStatus', 'touchLastRun'],
-  tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'setDetails', 'failOrphans'],
+  tasks: ['insertQueued', 'insertRunning', 'markRunning', 'complete', 'fail', 'setDetails', 'failOrphans', 'deleteByAgentId'],
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
-  threads: ['create', 'append', 'delete'],
+  threads: ['create', 'append', 'delete', 'deleteByAgentId'],
   idempotency: ['claim', 'put', 'release'],
   pulls: ['save', 'failOrphans'],
 } as const;
@@ -162,7 +162,8 @@ export function openStore(options: StoreOptions): Store {
     // database has no WAL; the pragmas are no-ops there.)
     db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-    // Off by default in SQLite and per connection; tasks → agents relies on it.
+    // Off by default in SQLite and per connection; thread_messages → threads relies on it (deleting
+    // a thread deletes its messages). Tasks and threads have no key to agents: they outlive them.
     db.pragma('foreign_keys = ON');
     const clock = options.clock ?? systemClock;
     migrate(db, clock);
@@ -180,12 +181,6 @@ export function openStore(options: StoreOptions): Store {
       tasks.flushDeferred,
     );
     const agents = createAgentRepository(db);
-    // The cascade must find the agent's tasks, held-back rows included.
-    const deleteAgent = agents.delete.bind(agents);
-    agents.delete = (name) => {
-      tasks.flushDeferred();
-      return deleteAgent(name);
-    };
     const checkpointer = inMemory
       ? null
       : startCheckpointer({

@@ -1,8 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import Sqlite from 'better-sqlite3';
 import type { TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../protocol/index.js';
 import { AuroraError } from '../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { fromJson, fromJsonOrNull, toJson } from './json.js';
+import { shapedQuery } from './shaped-query.js';
 
 /**
  * error_code given to tasks that were queued or running when the process went away. It is not an
@@ -34,10 +35,20 @@ export interface TaskFailure {
 }
 
 export interface TaskListQuery {
+  /** Every incarnation of the name, deleted ones included. */
   agent?: string;
+  /** One incarnation. */
+  agent_id?: string;
   status?: TaskStatus;
   /** A positive integer. */
   limit: number;
+  /** next_cursor of the previous page. */
+  cursor?: string;
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  next_cursor: string | null;
 }
 
 export interface TaskRepository {
@@ -60,8 +71,12 @@ export interface TaskRepository {
   /** Replaces what the agent recorded about a queued or running task (settings, steps). */
   setDetails(id: string, details: Record<string, unknown>): boolean;
   get(id: string): TaskRecord | undefined;
-  /** Newest first. */
+  /** Newest first (created_at, then insertion order), a page at a time. */
+  page(query: TaskListQuery): TaskPage;
+  /** The tasks of page(), for callers that do not page. */
   list(query: TaskListQuery): TaskRecord[];
+  /** Deletes every task of one agent incarnation (DELETE /api/v1/agents/{name}?purge=true); returns how many. */
+  deleteByAgentId(agentId: string): number;
   /** Marks every queued or running task failed with `reason` and INTERRUPTED_ERROR_CODE; returns how many. */
   failOrphans(reason: string, at: string): number;
 }
@@ -80,15 +95,28 @@ type TaskRow = Omit<TaskRecord, 'parameters' | 'timings' | 'output' | 'details'>
   details: string;
 };
 
+/** A row of a page: the record's columns and its rowid, the second half of the sort key. */
+type PageRow = TaskRow & { seq: number };
+
 const COLUMNS =
-  'task_id, agent, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
+  'task_id, agent, agent_id, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
   'created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details';
+
+/** Page filters, in the order their statements are keyed by. */
+const FILTERS = {
+  agent: 'agent = @agent',
+  agent_id: 'agent_id = @agent_id',
+  status: 'status = @status',
+  cursor: '(created_at, rowid) < (@at, @seq)',
+} as const;
+type Filter = keyof typeof FILTERS;
 
 const NO_DETAILS = '{}';
 
 interface InsertColumns {
   task_id: string;
   agent: string;
+  agent_id: string;
   prompt: string;
   parameters: string;
   created_at: string;
@@ -96,55 +124,51 @@ interface InsertColumns {
 }
 
 // rowid breaks ties between tasks created in the same millisecond, in insertion order. ISO-8601
-// strings from toISOString() sort as text in time order, so created_at needs no conversion.
+// strings from toISOString() sort as text in time order, so created_at needs no conversion. Every
+// filter shape walks one index in this order (tasks_by_created, _by_agent, _by_agent_id,
+// _by_status: each ends with created_at, and an index entry carries its rowid): no sort, no OFFSET.
 const NEWEST_FIRST = 'ORDER BY created_at DESC, rowid DESC LIMIT @limit';
 
 export function createTaskRepository(db: Database): TaskRepository & DeferredTaskRows {
-  const insert = db.prepare<InsertColumns>(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, thread_id)
-     VALUES (@task_id, @agent, @prompt, @parameters, 'queued', @created_at, @thread_id)`,
-  );
+  // Tasks outlive their agent, so no foreign key checks the agent any more: the row is inserted
+  // only if the agent exists, stamped with its agent_id, in the one statement the insert was.
+  const insertQueued = db.prepare<Omit<InsertColumns, 'agent_id'>, string>(
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, thread_id)
+     SELECT @task_id, name, agent_id, @prompt, @parameters, 'queued', @created_at, @thread_id FROM agents WHERE name = @agent
+     RETURNING agent_id`,
+  ).pluck();
   const insertRunning = db.prepare<InsertColumns>(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, created_at, started_at, thread_id)
-     VALUES (@task_id, @agent, @prompt, @parameters, 'running', @created_at, @created_at, @thread_id)`,
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, started_at, thread_id)
+     VALUES (@task_id, @agent, @agent_id, @prompt, @parameters, 'running', @created_at, @created_at, @thread_id)`,
   );
-  const insertRow = (stmt: typeof insert, req: TaskRequest, parameters: string, createdAt: string): void => {
-    try {
-      stmt.run({
-        task_id: req.task_id,
-        agent: req.agent,
-        prompt: req.prompt,
-        parameters,
-        created_at: createdAt,
-        thread_id: req.thread_id ?? null,
-      });
-    } catch (err) {
-      if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-        throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`, { cause: err });
-      }
-      throw err;
-    }
-  };
   const insertCompleted = db.prepare<CompletionColumns & InsertColumns>(
-    `INSERT INTO tasks (task_id, agent, prompt, parameters, status, result, model, provider, tokens_used, created_at,
-                        started_at, completed_at, duration_ms, timings, thread_id, output, details)
-     VALUES (@task_id, @agent, @prompt, @parameters, 'completed', @result, @model, @provider, @tokens_used, @created_at,
-             @created_at, @completed_at, @duration_ms, @timings, @thread_id, @output, @details)`,
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, result, model, provider, tokens_used,
+                        created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details)
+     VALUES (@task_id, @agent, @agent_id, @prompt, @parameters, 'completed', @result, @model, @provider, @tokens_used,
+             @created_at, @created_at, @completed_at, @duration_ms, @timings, @thread_id, @output, @details)`,
   );
-  const agentExists = db.prepare<[string], number>('SELECT 1 FROM agents WHERE name = ?').pluck();
+  const agentIdOf = db.prepare<[string], string>('SELECT agent_id FROM agents WHERE name = ?').pluck();
 
   // A task that starts at once usually finishes before its turn's group commit (the row is
   // inserted, then rewritten as completed, in the same transaction). So insertRunning holds the
   // row back, and a completion that finds it still held writes the final row in one INSERT.
   // Anything else that touches tasks (reads included) writes the held rows first, in the order
   // they were inserted, so nobody can observe the difference.
-  const deferred = new Map<string, { req: TaskRequest; parameters: string; createdAt: string }>();
+  const deferred = new Map<string, { req: TaskRequest; agentId: string; parameters: string; createdAt: string }>();
   /** Writes held rows in insertion order, up to and excluding `until` when given (then it stays held). */
   const flushDeferred = (until?: string): void => {
     for (const [id, row] of deferred) {
       if (id === until) return;
       deferred.delete(id);
-      insertRow(insertRunning, row.req, row.parameters, row.createdAt);
+      insertRunning.run({
+        task_id: row.req.task_id,
+        agent: row.req.agent,
+        agent_id: row.agentId,
+        prompt: row.req.prompt,
+        parameters: row.parameters,
+        created_at: row.createdAt,
+        thread_id: row.req.thread_id ?? null,
+      });
     }
   };
   const markRunning = db.prepare<[string, string]>(
@@ -174,29 +198,66 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
      WHERE status IN ('queued', 'running')`,
   );
   const get = db.prepare<[string], TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE task_id = ?`);
-  // One statement per filter shape rather than "(@x IS NULL OR x = @x)", which hides the indexes from the planner.
-  const listAll = db.prepare<{ limit: number }, TaskRow>(`SELECT ${COLUMNS} FROM tasks ${NEWEST_FIRST}`);
-  const listByAgent = db.prepare<{ agent: string; limit: number }, TaskRow>(
-    `SELECT ${COLUMNS} FROM tasks WHERE agent = @agent ${NEWEST_FIRST}`,
-  );
-  const listByStatus = db.prepare<{ status: TaskStatus; limit: number }, TaskRow>(
-    `SELECT ${COLUMNS} FROM tasks WHERE status = @status ${NEWEST_FIRST}`,
-  );
-  const listByBoth = db.prepare<{ agent: string; status: TaskStatus; limit: number }, TaskRow>(
-    `SELECT ${COLUMNS} FROM tasks WHERE agent = @agent AND status = @status ${NEWEST_FIRST}`,
-  );
+  const pages = shapedQuery<PageRow>(db, (filters) => {
+    const where = filters.map((f) => FILTERS[f as Filter]);
+    return `SELECT ${COLUMNS}, rowid AS seq FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ${NEWEST_FIRST}`;
+  });
+  const deleteByAgentId = db.prepare<[string]>('DELETE FROM tasks WHERE agent_id = ?');
+
+  const page = ({ agent, agent_id, status, limit, cursor }: TaskListQuery): TaskPage => {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new AuroraError('invalid_request', `limit must be a positive integer, got ${limit}`);
+    }
+    const filters: Filter[] = [];
+    const params: Record<string, unknown> = { limit: limit + 1 };
+    if (agent !== undefined) {
+      filters.push('agent');
+      params.agent = agent;
+    }
+    if (agent_id !== undefined) {
+      filters.push('agent_id');
+      params.agent_id = agent_id;
+    }
+    if (status !== undefined) {
+      filters.push('status');
+      params.status = status;
+    }
+    if (cursor !== undefined) {
+      const [at, seq] = decodeCursor('tasks', cursor, ['s', 'n']);
+      filters.push('cursor');
+      params.at = at;
+      params.seq = seq;
+    }
+    flushDeferred();
+    // One row past the page tells whether another page exists.
+    const rows = pages.statement(filters).all(params);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return {
+      tasks: rows.slice(0, limit).map(toRecord),
+      next_cursor: last === undefined ? null : encodeCursor('tasks', [last.created_at, last.seq]),
+    };
+  };
 
   return {
     flushDeferred: () => flushDeferred(),
     insertQueued(req, createdAt) {
       flushDeferred();
       const parameters = toJson(req.parameters);
-      insertRow(insert, req, parameters, createdAt);
+      const agentId = insertQueued.get({
+        task_id: req.task_id,
+        agent: req.agent,
+        prompt: req.prompt,
+        parameters,
+        created_at: createdAt,
+        thread_id: req.thread_id ?? null,
+      });
+      if (agentId === undefined) throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`);
       return {
         thread_id: req.thread_id ?? null,
         details: {},
         task_id: req.task_id,
         agent: req.agent,
+        agent_id: agentId,
         prompt: req.prompt,
         parameters: fromJson<TaskParameters>(parameters),
         status: 'queued',
@@ -214,10 +275,12 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       };
     },
     insertRunning(req, createdAt) {
-      // The foreign key is checked now, as the INSERT would, so the caller still hears of a missing agent.
-      if (agentExists.get(req.agent) === undefined) throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`);
+      // The agent is looked up now, as insertQueued's INSERT does, so the caller still hears of a
+      // missing agent, and the held row carries the agent_id of the incarnation it was sent to.
+      const agentId = agentIdOf.get(req.agent);
+      if (agentId === undefined) throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`);
       if (deferred.has(req.task_id)) throw new AuroraError('invalid_request', `Task ${req.task_id} already exists`);
-      deferred.set(req.task_id, { req, parameters: toJson(req.parameters), createdAt });
+      deferred.set(req.task_id, { req, agentId, parameters: toJson(req.parameters), createdAt });
     },
     markRunning(id, startedAt) {
       flushDeferred();
@@ -231,6 +294,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
         insertCompleted.run({
           task_id: id,
           agent: held.req.agent,
+          agent_id: held.agentId,
           prompt: held.req.prompt,
           parameters: held.parameters,
           created_at: held.createdAt,
@@ -266,20 +330,11 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       const row = get.get(id);
       return row && toRecord(row);
     },
-    list({ agent, status, limit }) {
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new AuroraError('invalid_request', `limit must be a positive integer, got ${limit}`);
-      }
+    page,
+    list: (query) => page(query).tasks,
+    deleteByAgentId(agentId) {
       flushDeferred();
-      const rows =
-        agent !== undefined && status !== undefined
-          ? listByBoth.all({ agent, status, limit })
-          : agent !== undefined
-            ? listByAgent.all({ agent, limit })
-            : status !== undefined
-              ? listByStatus.all({ status, limit })
-              : listAll.all({ limit });
-      return rows.map(toRecord);
+      return deleteByAgentId.run(agentId).changes;
     },
     failOrphans(reason, at) {
       flushDeferred();
@@ -315,8 +370,9 @@ function completionColumns(o: TaskCompletion): CompletionColumns {
   };
 }
 
-function toRecord(row: TaskRow): TaskRecord {
-  const { output, ...rest } = row;
+/** `seq` (a page row's rowid) is the cursor's business, not the record's. */
+function toRecord(row: TaskRow & { seq?: number }): TaskRecord {
+  const { output, seq: _seq, ...rest } = row;
   const record: TaskRecord = {
     ...rest,
     parameters: fromJson<TaskParameters>(row.parameters),

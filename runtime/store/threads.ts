@@ -2,20 +2,20 @@
 // transaction as the task's completion (both are written in the same turn), so a thread never
 // holds the answer of a task that is not recorded as completed, nor the reverse.
 import type { Database } from 'better-sqlite3';
-import Sqlite from 'better-sqlite3';
 import { AuroraError } from '../errors.js';
 import type { NewThreadMessage, ThreadMessage, ThreadRecord } from '../protocol/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { fromJson, toJson } from './json.js';
 
 export interface ThreadPageQuery {
-  agent: string;
+  /** One incarnation of an agent: a new agent of an old name does not list the old one's threads. */
+  agent_id: string;
   limit: number;
   cursor?: string;
 }
 
 export interface ThreadRepository {
-  /** Throws AuroraError('agent_not_found') when the agent does not exist. */
+  /** Throws AuroraError('agent_not_found') when the agent does not exist; stamps its agent_id. */
   create(thread: { thread_id: string; agent: string; title: string | null }, at: string): ThreadRecord;
   get(id: string): ThreadRecord | undefined;
   /** The newest `limit` messages in thread order, and whether older ones exist. */
@@ -24,19 +24,25 @@ export interface ThreadRepository {
   append(id: string, messages: readonly NewThreadMessage[], taskId: string, at: string): boolean;
   /** Deletes the thread and its messages. False when there was no such thread. */
   delete(id: string): boolean;
+  /** Deletes every thread of one agent incarnation, messages included; returns how many threads. */
+  deleteByAgentId(agentId: string): number;
   /** Newest first, a page at a time. */
   page(query: ThreadPageQuery): { threads: ThreadRecord[]; next_cursor: string | null };
 }
 
 type MessageRow = Omit<ThreadMessage, 'tool_calls' | 'tool_name'> & { tool_calls: string | null; tool_name: string | null };
 
-const THREAD_COLUMNS = 'thread_id, agent, title, created_at, updated_at, message_count, token_count';
+const THREAD_COLUMNS = 'thread_id, agent, agent_id, title, created_at, updated_at, message_count, token_count';
 const MESSAGE_COLUMNS = 'seq, role, content, tool_calls, tool_name, tokens, task_id, created_at';
 
 export function createThreadRepository(db: Database): ThreadRepository {
-  const insert = db.prepare<ThreadRecord>(
-    `INSERT INTO threads (${THREAD_COLUMNS}) VALUES (@thread_id, @agent, @title, @created_at, @updated_at, 0, 0)`,
-  );
+  // Threads outlive their agent, so no foreign key checks it: the row is inserted only if the agent
+  // exists, stamped with its agent_id, in one statement.
+  const insert = db.prepare<Omit<ThreadRecord, 'agent_id' | 'message_count' | 'token_count'>, string>(
+    `INSERT INTO threads (${THREAD_COLUMNS})
+     SELECT @thread_id, name, agent_id, @title, @created_at, @updated_at, 0, 0 FROM agents WHERE name = @agent
+     RETURNING agent_id`,
+  ).pluck();
   const get = db.prepare<[string], ThreadRecord>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE thread_id = ?`);
   const newest = db.prepare<[string, number], MessageRow>(
     `SELECT ${MESSAGE_COLUMNS} FROM thread_messages WHERE thread_id = ? ORDER BY seq DESC LIMIT ?`,
@@ -50,27 +56,21 @@ export function createThreadRepository(db: Database): ThreadRepository {
      WHERE thread_id = @id`,
   );
   const remove = db.prepare<[string]>('DELETE FROM threads WHERE thread_id = ?');
-  const firstPage = db.prepare<{ agent: string; limit: number }, ThreadRecord>(
-    `SELECT ${THREAD_COLUMNS} FROM threads WHERE agent = @agent
+  const removeByAgentId = db.prepare<[string]>('DELETE FROM threads WHERE agent_id = ?');
+  const firstPage = db.prepare<{ agent_id: string; limit: number }, ThreadRecord>(
+    `SELECT ${THREAD_COLUMNS} FROM threads WHERE agent_id = @agent_id
      ORDER BY created_at DESC, thread_id DESC LIMIT @limit`,
   );
-  const nextPage = db.prepare<{ agent: string; limit: number; at: string; id: string }, ThreadRecord>(
-    `SELECT ${THREAD_COLUMNS} FROM threads WHERE agent = @agent AND (created_at, thread_id) < (@at, @id)
+  const nextPage = db.prepare<{ agent_id: string; limit: number; at: string; id: string }, ThreadRecord>(
+    `SELECT ${THREAD_COLUMNS} FROM threads WHERE agent_id = @agent_id AND (created_at, thread_id) < (@at, @id)
      ORDER BY created_at DESC, thread_id DESC LIMIT @limit`,
   );
 
   return {
     create(thread, at) {
-      const record: ThreadRecord = { ...thread, created_at: at, updated_at: at, message_count: 0, token_count: 0 };
-      try {
-        insert.run(record);
-      } catch (err) {
-        if (err instanceof Sqlite.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-          throw new AuroraError('agent_not_found', `Agent ${thread.agent} not found`, { cause: err });
-        }
-        throw err;
-      }
-      return record;
+      const agentId = insert.get({ ...thread, created_at: at, updated_at: at });
+      if (agentId === undefined) throw new AuroraError('agent_not_found', `Agent ${thread.agent} not found`);
+      return { ...thread, agent_id: agentId, created_at: at, updated_at: at, message_count: 0, token_count: 0 };
     },
     get: (id) => get.get(id),
     messages(id, limit) {
@@ -102,19 +102,20 @@ export function createThreadRepository(db: Database): ThreadRepository {
       return true;
     },
     delete: (id) => remove.run(id).changes > 0,
-    page({ agent, limit, cursor }) {
+    deleteByAgentId: (agentId) => removeByAgentId.run(agentId).changes,
+    page({ agent_id, limit, cursor }) {
       const rows =
         cursor === undefined
-          ? firstPage.all({ agent, limit: limit + 1 })
+          ? firstPage.all({ agent_id, limit: limit + 1 })
           : (() => {
-              const [at, id] = decodeCursor(cursor, ['s', 's']) as [string, string];
-              return nextPage.all({ agent, limit: limit + 1, at, id });
+              const [at, id] = decodeCursor('threads', cursor, ['s', 's']) as [string, string];
+              return nextPage.all({ agent_id, limit: limit + 1, at, id });
             })();
       const threads = rows.slice(0, limit);
       const last = threads.at(-1);
       return {
         threads,
-        next_cursor: rows.length > limit && last !== undefined ? encodeCursor([last.created_at, last.thread_id]) : null,
+        next_cursor: rows.length > limit && last !== undefined ? encodeCursor('threads', [last.created_at, last.thread_id]) : null,
       };
     },
   };

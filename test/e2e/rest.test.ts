@@ -141,6 +141,7 @@ await describeModes('REST API', (mode) => {
     expect(created.status, created.text).toBe(201);
     expect(created.body).toEqual({
       name: 'my-agent',
+      agent_id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       description: 'My custom agent',
       status: 'idle',
       config: { system: 'dry' },
@@ -235,9 +236,13 @@ await describeModes('REST API', (mode) => {
       { code: 'agent_stopped', detail: 'Agent doomed was deleted' },
       { code: 'agent_stopped', detail: 'Agent doomed was deleted' },
     ]);
-    // A deleted agent takes its task history with it (ON DELETE CASCADE).
-    expect((await api.get('/api/v1/tasks/?agent=doomed')).body).toEqual([]);
-    expect((await api.get(`/api/v1/tasks/${failed[0]!.task_id}`)).status).toBe(404);
+    // Changed on purpose (history outlives its agent): the deleted agent's tasks stay readable.
+    const history = await api.get<TaskRecordBody[]>('/api/v1/tasks/?agent=doomed');
+    expect(history.body.map((t) => t.task_id).sort()).toEqual(failed.map((m) => m.task_id).sort());
+    expect(await api.get(`/api/v1/tasks/${failed[0]!.task_id}`)).toMatchObject({
+      status: 200,
+      body: { agent: 'doomed', status: 'failed', error_code: 'agent_stopped' },
+    });
   });
 
   // ------------------------------------------------------------ models

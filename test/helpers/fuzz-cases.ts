@@ -636,6 +636,19 @@ function queryCases(targets: FuzzTargets, rng: Rng): HttpCase[] {
   for (const v of absurdLimits) cases.push(get(`/api/v1/tasks/?limit=${v}`));
   for (const v of ['%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'COMPLETED', '', '%00', 'completed%00', 'running,failed', '*', '..%2F..%2F', '%F0%9F%98%80']) cases.push(get(`/api/v1/tasks/?status=${v}`));
   for (const v of ['..%2F..%2Fetc%2Fpasswd', '%00', 'x'.repeat(65), '%F0%9F%98%80', '%E2%80%AEevil', '%2E%2E', '', '-x', '%c0%ae']) cases.push(get(`/api/v1/tasks/?agent=${v}`));
+  // Every list pages: absurd limits and cursors on each, and filters that are not what they name.
+  const lists = ['/api/v1/agents/', '/api/v1/events', `/api/v1/agents/${targets.agents[0]!}/threads`];
+  for (const list of lists) for (const v of absurdLimits.filter((_, i) => i % 3 === 0)) cases.push(get(`${list}?limit=${v}`));
+  const absurdCursors = ['%00', 'x', '%FF%FE', 'W10', 'WyJ0YXNrcyIsMSwyXQ', 'eyJ9', '..%2F..%2F', 'A'.repeat(513), '%F0%9F%98%80', 'null', '%5B%5D'];
+  for (const list of ['/api/v1/tasks/', ...lists]) for (const v of absurdCursors) cases.push(get(`${list}?cursor=${v}`));
+  for (const v of ['IDLE', 'asleep', '', '%00', 'idle,failed']) cases.push(get(`/api/v1/agents/?status=${v}`));
+  for (const v of ['', 'x'.repeat(65)]) cases.push(get(`/api/v1/agents/?kind=${v}`));
+  for (const v of ['supervisor', '*', 'supervisor.', 'Supervisor.crash', '%00', 'a.*.b', '..%2F']) cases.push(get(`/api/v1/events?type=${v}`));
+  for (const v of ['yesterday', '2025-01-01', '2025-13-01T00:00:00Z', '1e9', '', '%00']) cases.push(get(`/api/v1/events?since=${v}`));
+  // A flag that deletes history, given as anything but true or false: refused before anything goes.
+  for (const v of ['1', 'yes', 'TRUE', '', '%00', 'true%00']) {
+    cases.push({ group: 'absurd-query', label: `DELETE agent purge=${v}`, parts: [requestHead('DELETE', `/api/v1/agents/${targets.agents[0]!}?purge=${v}`, [['Content-Length', '0']])], expect: answer([400]) });
+  }
   // The same parameter twice: refused, whichever copy would have been valid.
   for (const q of ['limit=1&limit=2', 'limit=5&limit=5', 'status=completed&status=failed', 'agent=a&agent=b', 'limit=1&limit=-1', 'limit[]=1&limit[]=2']) {
     cases.push(get(`/api/v1/tasks/?${q}`));

@@ -23,6 +23,8 @@ export interface ReadyBody {
 
 export interface AgentBody {
   name: string;
+  /** One incarnation of the name: an agent created again under it gets another. */
+  agent_id: string;
   agent_type: string;
   model_name: string;
   provider: string;
@@ -100,6 +102,7 @@ export type BatchItemBody = TaskResultBody | BatchFailureBody;
 export interface TaskRecordBody {
   task_id: string;
   agent: string;
+  agent_id: string;
   prompt: string;
   parameters: Record<string, unknown>;
   status: string;
@@ -121,4 +124,33 @@ export interface FailedTaskRecordBody extends TaskRecordBody {
   status: 'failed';
   error: string;
   error_code: string;
+}
+
+/** GET /api/v1/agents/ with a query: one page. */
+export interface AgentPageBody {
+  agents: AgentBody[];
+  next_cursor: string | null;
+}
+
+export interface ThreadBody {
+  thread_id: string;
+  agent: string;
+  agent_id: string;
+  title: string | null;
+  message_count: number;
+}
+
+/** An event of the event log (GET /api/v1/events). */
+export interface StoredEventBody {
+  id: number;
+  type: string;
+  time: string;
+  agent?: string;
+  task_id?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface EventPageBody {
+  events: StoredEventBody[];
+  next_cursor: string | null;
 }

@@ -50,8 +50,9 @@ const promptOf = (input: unknown): string => (input as ChatInput).messages.filte
 /** A started host for `definition` on a fresh in-memory store, its calls answered by `perform`. */
 function startHost(perform: LlmCall, events: { bus: Bus; subjects: Subjects }): AgentHost {
   store = openStore({ path: ':memory:' });
-  store.agents.insert(definition, new Date().toISOString());
+  const { agent_id } = store.agents.insert(definition, new Date().toISOString());
   const host = new AgentHost(definition, {
+    agentId: agent_id,
     kind: llmKind,
     capabilities: { [LLM_CHAT]: (input, ctx) => perform({ task: { prompt: promptOf(input) } }, ctx.signal) },
     defaultSlots: 1,

@@ -40,6 +40,7 @@ interface Started {
 
 const AGENT: AgentRecord = {
   name: 'a1',
+  agent_id: '0b0e7c58-5b6a-4f0e-9d53-3f3c1f1f0a01',
   agent_type: 'llm',
   model_name: 'llama2',
   provider: 'ollama',
@@ -85,7 +86,7 @@ beforeAll(async () => {
   bus = createMemoryBus();
   subjects = createSubjects(uniqueNamespace('gwauth'));
   subs.push(
-    serve(bus, subjects.registry('list'), () => [AGENT]),
+    serve(bus, subjects.registry('list'), () => ({ agents: [AGENT], next_cursor: null })),
     serve(bus, subjects.registry('restart'), ({ name }: { name: string }) => {
       restarts.push(name);
       return { ...AGENT, name };

@@ -61,6 +61,7 @@ beforeAll(async () => {
   const subjects = createSubjects(uniqueNamespace('gwhdr'));
   const agent: AgentRecord = {
     name: 'a1',
+    agent_id: '0b0e7c58-5b6a-4f0e-9d53-3f3c1f1f0a01',
     agent_type: 'llm',
     model_name: 'llama2',
     provider: 'ollama',
@@ -70,7 +71,7 @@ beforeAll(async () => {
     created_at: '2025-01-01T00:00:00.000Z',
     last_run: null,
   };
-  subs.push(serve(bus, subjects.registry('list'), () => [agent]));
+  subs.push(serve(bus, subjects.registry('list'), () => ({ agents: [agent], next_cursor: null })));
   limiter = createMemoryRateLimiter({ maxKeys: 1_000 });
   gateway = await startGateway({
     host: '127.0.0.1',

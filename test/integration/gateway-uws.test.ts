@@ -43,9 +43,15 @@ beforeAll(async () => {
   const subjects = createSubjects(uniqueNamespace('gwuws'));
   const agents = new Map<string, AgentRecord>();
   subs.push(
-    serve(bus, subjects.registry('list'), () => [...agents.values()]),
+    serve(bus, subjects.registry('list'), () => ({ agents: [...agents.values()], next_cursor: null })),
     serve(bus, subjects.registry('create'), (def: AgentRecord) => {
-      const rec: AgentRecord = { ...def, status: 'idle', created_at: '2025-01-01T00:00:00.000Z', last_run: null };
+      const rec: AgentRecord = {
+        ...def,
+        agent_id: '0b0e7c58-5b6a-4f0e-9d53-3f3c1f1f0a01',
+        status: 'idle',
+        created_at: '2025-01-01T00:00:00.000Z',
+        last_run: null,
+      };
       agents.set(def.name, rec);
       return rec;
     }),

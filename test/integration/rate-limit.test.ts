@@ -477,7 +477,7 @@ await describeWithService('Redis', REDIS_URL, 'Redis rate limiter', () => {
       const metrics = createMetrics({ defaultMetrics: false });
       const bus = createMemoryBus();
       const subjects = createSubjects(uniqueNamespace('rlwire'));
-      const sub = serve(bus, subjects.registry('list'), () => []);
+      const sub = serve(bus, subjects.registry('list'), () => ({ agents: [], next_cursor: null }));
       await limiter.connect();
       const gateway = await startGateway({
         host: '127.0.0.1',

@@ -127,7 +127,7 @@ function runtimeSuite(busKind: BusKind) {
     expect(err.code).toBe('queue_full');
     fake.setFault(null);
     const cancel = await node.ask('tasks.list', node.subjects.tasks('list'), { agent: 'busy', status: 'running', limit: 5 });
-    await node.ask('tasks.cancel', node.subjects.tasks('cancel'), { task_id: cancel[0]!.task_id });
+    await node.ask('tasks.cancel', node.subjects.tasks('cancel'), { task_id: cancel.tasks[0]!.task_id });
     expect((await rejection(first)).code).toBe('task_cancelled');
     expect((await Promise.all(queued)).map((r) => r.result)).toEqual(['q1', 'q2']);
   });
@@ -396,7 +396,7 @@ function runtimeSuite(busKind: BusKind) {
 
     node = await start();
     expect(node.store.tasks.get(orphan.task_id)).toMatchObject({ status: 'failed', error_code: 'interrupted' });
-    const agents = await node.ask('registry.list', node.subjects.registry('list'), {});
+    const { agents } = await node.ask('registry.list', node.subjects.registry('list'), { limit: 10 });
     expect(agents.map((a) => [a.name, a.status])).toEqual([['survivor', 'idle']]);
     expect((await runTask(task('survivor', 'alive again'))).result).toBe('alive again');
     const rec = node.record();

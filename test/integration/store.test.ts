@@ -18,6 +18,7 @@ import { MIGRATIONS, migrate, schemaVersion } from '../../runtime/store/migratio
 import { createPullRepository } from '../../runtime/store/pulls.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
 let dir: string;
@@ -199,7 +200,7 @@ describe('agents', () => {
   it('inserts an idle agent and reads it back, config included', () => {
     const config = { temperature: 0.25, tools: ['search', 'browse'], nested: { deep: [1, null, true] }, note: 'ünï ✓' };
     const created = store.agents.insert(agentDef('alpha', config), at(5));
-    const expected = { ...agentDef('alpha', config), status: 'idle', created_at: at(5), last_run: null };
+    const expected = { ...agentDef('alpha', config), agent_id: expect.stringMatching(UUID), status: 'idle', created_at: at(5), last_run: null };
     expect(created).toEqual(expected);
     expect(store.agents.get('alpha')).toEqual(expected);
     expect(store.agents.get('nobody')).toBeUndefined();
@@ -231,30 +232,68 @@ describe('agents', () => {
     expect(store.agents.touchLastRun('ghost', at(7))).toBe(false);
   });
 
-  it('deletes an agent together with its tasks', () => {
-    store.agents.insert(agentDef('alpha'), at(0));
+  // Changed on purpose (history outlives its agent): deleting an agent used to cascade to its tasks.
+  it('deletes an agent but not its tasks and threads, which keep the agent_id of the one deleted', () => {
+    const alpha = store.agents.insert(agentDef('alpha'), at(0));
     store.agents.insert(agentDef('bravo'), at(0));
     store.tasks.insertQueued(taskReq('a1', 'alpha'), at(1));
     store.tasks.insertQueued(taskReq('b1', 'bravo'), at(1));
+    store.threads.create({ thread_id: 'th1', agent: 'alpha', title: null }, at(1));
 
     expect(store.agents.delete('alpha')).toBe(true);
     expect(store.agents.delete('alpha')).toBe(false);
     expect(store.agents.get('alpha')).toBeUndefined();
-    expect(store.tasks.get('a1')).toBeUndefined();
+    expect(store.tasks.get('a1')).toMatchObject({ agent: 'alpha', agent_id: alpha.agent_id });
+    expect(store.threads.get('th1')).toMatchObject({ agent: 'alpha', agent_id: alpha.agent_id });
     expect(store.tasks.get('b1')?.agent).toBe('bravo');
+    // Nothing new can be filed under the deleted agent.
+    expect((thrown(() => store.tasks.insertQueued(taskReq('a2', 'alpha'), at(2))) as AuroraError).code).toBe('agent_not_found');
+    expect((thrown(() => store.tasks.insertRunning(taskReq('a3', 'alpha'), at(2))) as AuroraError).code).toBe('agent_not_found');
+    expect((thrown(() => store.threads.create({ thread_id: 'th2', agent: 'alpha', title: null }, at(2))) as AuroraError).code).toBe(
+      'agent_not_found',
+    );
+  });
+
+  it('gives an agent created again under the same name a new agent_id, and purges one incarnation only', () => {
+    const first = store.agents.insert(agentDef('alpha'), at(0));
+    store.tasks.insertQueued(taskReq('old-1', 'alpha'), at(1));
+    store.tasks.insertRunning(taskReq('old-2', 'alpha'), at(1));
+    store.threads.create({ thread_id: 'old-thread', agent: 'alpha', title: null }, at(1));
+    store.agents.delete('alpha');
+    const second = store.agents.insert(agentDef('alpha'), at(2));
+    expect(second.agent_id).not.toBe(first.agent_id);
+    store.tasks.insertQueued(taskReq('new-1', 'alpha'), at(3));
+    store.threads.create({ thread_id: 'new-thread', agent: 'alpha', title: null }, at(3));
+    store.threads.append('new-thread', [{ role: 'user', content: 'hi', tokens: 1 }], 'new-1', at(3));
+
+    const ids = (q: Parameters<Store['tasks']['list']>[0]) => store.tasks.list(q).map((t) => t.task_id);
+    expect(ids({ agent: 'alpha', limit: 10 })).toEqual(['new-1', 'old-2', 'old-1']);
+    expect(ids({ agent_id: first.agent_id, limit: 10 })).toEqual(['old-2', 'old-1']);
+    expect(ids({ agent_id: second.agent_id, limit: 10 })).toEqual(['new-1']);
+    expect(store.threads.page({ agent_id: second.agent_id, limit: 10 }).threads.map((t) => t.thread_id)).toEqual(['new-thread']);
+
+    expect(store.tasks.deleteByAgentId(second.agent_id)).toBe(1);
+    expect(store.threads.deleteByAgentId(second.agent_id)).toBe(1);
+    expect(store.threads.messages('new-thread', 10).messages).toEqual([]);
+    expect(ids({ agent: 'alpha', limit: 10 })).toEqual(['old-2', 'old-1']);
+    expect(store.threads.get('old-thread')?.agent_id).toBe(first.agent_id);
   });
 });
 
 describe('tasks', () => {
   let store: Store;
+  let agentIds: Record<string, string>;
   beforeEach(() => {
     store = storeAt(dbPath());
-    store.agents.insert(agentDef('alpha'), at(0));
-    store.agents.insert(agentDef('bravo'), at(0));
+    agentIds = {
+      alpha: store.agents.insert(agentDef('alpha'), at(0)).agent_id,
+      bravo: store.agents.insert(agentDef('bravo'), at(0)).agent_id,
+    };
   });
 
   const queued = (task_id: string, agent: string, createdAt: string, parameters: TaskRequest['parameters'] = {}) => ({
     ...taskReq(task_id, agent, parameters),
+    agent_id: agentIds[agent],
     status: 'queued',
     result: null,
     error: null,
@@ -620,7 +659,7 @@ describe('group commit', () => {
     ]);
     expect(store.tasks.complete('first', completion)).toBe(true);
     store.tasks.insertRunning(taskReq('fourth', 'bravo'), at(1));
-    // Deleting the agent cascades to a row still held back.
+    // Changed on purpose: deleting the agent no longer cascades, so a row still held back lands too.
     expect(store.agents.delete('bravo')).toBe(true);
     const committed = await new Promise<boolean>((resolve) => store.afterCommit(resolve));
     expect(committed).toBe(true);
@@ -628,6 +667,8 @@ describe('group commit', () => {
     expect(rows).toEqual([
       { task_id: 'first', status: 'completed', result: 'r', started_at: at(1) },
       { task_id: 'second', status: 'completed', result: 'r', started_at: at(1) },
+      { task_id: 'third', status: 'running', result: null, started_at: at(1) },
+      { task_id: 'fourth', status: 'running', result: null, started_at: at(1) },
     ]);
   });
 

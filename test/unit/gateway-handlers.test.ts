@@ -49,16 +49,16 @@ function fakeRuntime(bus: Bus, subjects: Subjects) {
 
   on(subjects.registry('create'), (def: Omit<AgentRecord, 'status' | 'created_at' | 'last_run'>) => {
     if (agents.has(def.name)) throw new AuroraError('agent_exists', `Agent ${def.name} already exists`);
-    const rec: AgentRecord = { ...def, status: 'idle', created_at: T0, last_run: null };
+    const rec: AgentRecord = { ...def, agent_id: `id-of-${def.name}`, status: 'idle', created_at: T0, last_run: null };
     agents.set(def.name, rec);
     return { ...rec, internal_secret: 'must not leak' };
   });
   on(subjects.registry('get'), ({ name }: { name: string }) => mustGet(name));
-  on(subjects.registry('list'), () => [...agents.values()]);
+  on(subjects.registry('list'), ({ limit }: { limit: number }) => ({ agents: [...agents.values()].slice(0, limit), next_cursor: null }));
   on(subjects.registry('delete'), ({ name }: { name: string }) => {
-    mustGet(name);
+    const { agent_id } = mustGet(name);
     agents.delete(name);
-    return { name };
+    return { name, agent_id, tasks_deleted: null, threads_deleted: null };
   });
   on(subjects.registry('restart'), ({ name }: { name: string }) => ({ ...mustGet(name), status: 'idle' }));
   on(subjects.registry('fault'), () => {
@@ -90,9 +90,10 @@ function fakeRuntime(bus: Bus, subjects: Subjects) {
     if (!t) throw new AuroraError('task_not_found', `Task ${task_id} not found`);
     return t;
   });
-  on(subjects.tasks('list'), (q: { agent?: string; status?: string; limit: number }) =>
-    [...tasks.values()].filter((t) => (q.agent === undefined || t.agent === q.agent) && (q.status === undefined || t.status === q.status)).slice(0, q.limit),
-  );
+  on(subjects.tasks('list'), (q: { agent?: string; status?: string; limit: number }) => ({
+    tasks: [...tasks.values()].filter((t) => (q.agent === undefined || t.agent === q.agent) && (q.status === undefined || t.status === q.status)).slice(0, q.limit),
+    next_cursor: null,
+  }));
   on(subjects.tasks('cancel'), ({ task_id }: { task_id: string }) => {
     const t = tasks.get(task_id);
     if (!t) throw new AuroraError('task_not_found', `Task ${task_id} not found`);
@@ -124,6 +125,7 @@ function fakeRuntime(bus: Bus, subjects: Subjects) {
     tasks.set(req.task_id, {
       task_id: req.task_id,
       agent: req.agent,
+      agent_id: mustGet(req.agent).agent_id,
       prompt: req.prompt,
       parameters: req.parameters,
       status: 'completed',
@@ -324,6 +326,7 @@ describe('agents', () => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       name: 'my-agent',
+      agent_id: 'id-of-my-agent',
       description: '',
       status: 'idle',
       config: {},

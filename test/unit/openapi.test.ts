@@ -195,7 +195,7 @@ describe.each(Object.entries(VARIANTS))('OpenAPI document (%s)', (_name, options
       expect(inQuery, routeKey(route)).toEqual((QUERY_PARAMETERS[routeKey(route)] ?? []).map((p) => p.name));
     }
     const tasks = operationOf(doc, API_ROUTES.find((r) => routeKey(r) === 'GET /api/v1/tasks/')!);
-    expect(tasks.parameters!.map((p) => p.name)).toEqual(['agent', 'status', 'limit']);
+    expect(tasks.parameters!.map((p) => p.name)).toEqual(['agent', 'agent_id', 'status', 'limit', 'cursor']);
     const unload = operationOf(doc, API_ROUTES.find((r) => routeKey(r) === 'DELETE /api/v1/models/:name')!);
     expect(unload.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(['path:name', 'query:provider']);
   });
