@@ -100,11 +100,16 @@ async function settle(deps: GatewayDeps, key: string, fingerprint: string, respo
 
 function replay(response: StoredResponse): HandlerResponse {
   const body = JSON.parse(response.body) as unknown;
-  if (response.status >= 400) {
+  // An error was recorded with its code, which is what decides its status when it is replayed.
+  if (typeof body === 'object' && body !== null && 'code' in body && 'detail' in body && !isSuccess(response.status)) {
     const { code, detail } = body as { code: string; detail: string };
     throw new AuroraError(isErrorCode(code) ? code : 'internal', detail, { headers: { [REPLAYED_HEADER]: 'true' } });
   }
   return { status: response.status, body, headers: { ...response.headers, [REPLAYED_HEADER]: 'true' } };
+}
+
+function isSuccess(status: number): boolean {
+  return Math.floor(status / 100) === 2;
 }
 
 /** What was asked, hashed: the operation, the path and query parameters, and the body (keys sorted). */
