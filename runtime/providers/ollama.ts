@@ -4,15 +4,16 @@
 // agent (crashes are for Aurora's own defects).
 //
 // Requests go over http-transport.ts (node:http, keep-alive, a bounded number of sockets), not the
-// built-in fetch, which cost four times the CPU per call. Model calls (chat, load, unload) take a
+// built-in fetch, with which a streaming call cost over three times the CPU. Model calls (chat, load, unload) take a
 // slot of a per-host gate first, so a burst waits in Aurora in arrival order instead of opening a
 // socket per call; listings, show and ping do not, so health checks and model checks never wait
 // behind generations.
 //
 // Facts about ollama-js 0.6.4 this file relies on (see node_modules/ollama/dist/browser.mjs):
 // - Only streaming requests get an AbortSignal (an internal one); non-streaming requests get none.
-//   We therefore build a light client per request whose `fetch` joins our own signal, so an abort
-//   or the idle timeout closes the request at any stage (connecting, waiting for headers, body).
+//   We therefore build a light client per request whose `fetch` is one exchange of the transport,
+//   which we end ourselves, so an abort or the idle timeout closes the request at any stage
+//   (connecting, waiting for headers, body).
 // - The NDJSON parser SWALLOWS invalid lines (console.warn and carry on), so a corrupt stream would
 //   silently lose tokens. The per-request fetch validates every line first and fails the stream.
 // - HTTP errors are a `ResponseError` (name + status_code) that the package does not export.
