@@ -14,7 +14,9 @@
 //
 // Failures look like the built-in fetch's, so the provider tells them apart the same way: no answer
 // at all rejects with TypeError('fetch failed', {cause}); a connection lost while the body is read
-// fails the read with TypeError('terminated', {cause}); an abort rejects with its reason.
+// fails the read with TypeError('terminated', {cause}); an abort rejects with its reason. Unlike
+// it, redirects are not followed: an OLLAMA_HOST that redirects is misconfigured, and its 3xx
+// answer fails the call as an HTTP error that names the status.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
