@@ -610,6 +610,48 @@ const listAgents: Scenario = () =>
     ];
   });
 
+/**
+ * Tasks whose agents call Ollama over HTTP: Aurora embedded, 64 agents, the production provider
+ * pointed at a stand-in Ollama process that answers at once, against a bare uWS server that makes
+ * one keep-alive node:http call per request to the same stand-in. What the provider path costs
+ * (client, transport, gate, checks) counts here; with the instant provider of scenario 3 it does not.
+ */
+const httpOllama: Scenario = () => {
+  const agents = 64;
+  const bodies = taskBodies(agents);
+  return withChildren([() => startChild('yardsticks/ollama-standin', {})], ([standin]) => {
+    const ollamaUrl = String(standin!.ready.url);
+    return withChildren(
+      [aurora({ bus: 'memory', agents, ollamaUrl }), () => startChild('yardsticks/ollama-relay', { ollamaUrl })],
+      async ([server, relay]) => {
+        const run = (port: unknown, name: string) =>
+          load({ url: `http://127.0.0.1:${port}/api/v1/tasks/execute`, method: 'POST', bodies, connections: 64, durationS: SIZES.durationS, warmupS: SIZES.warmupS }).then(
+            (r) => checkLoad(name, r),
+          );
+        const a: LoadResult[] = [];
+        const y: LoadResult[] = [];
+        for (let i = 0; i < SIZES.rounds; i++) {
+          a.push(await run(server!.ready.port, 'aurora execute over HTTP Ollama'));
+          y.push(await run(relay!.ready.port, 'uWS → keep-alive HTTP → stand-in'));
+        }
+        const sc = '9 execute over HTTP Ollama';
+        return [
+          {
+            scenario: sc,
+            metric: 'throughput, 64 agents, 64 conn',
+            unit: 'req/s',
+            aurora: a.map((r) => r.rps),
+            yardstickName: 'bare uWS → keep-alive node:http → stand-in',
+            yardstick: y.map((r) => r.rps),
+            target: { kind: 'ratio_min', value: 0.5 },
+          },
+          { scenario: sc, metric: 'p99 latency, 64 conn', unit: 'ms', aurora: a.map((r) => r.p99Ms), yardstickName: 'bare', yardstick: y.map((r) => r.p99Ms) },
+        ];
+      },
+    );
+  });
+};
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -621,6 +663,7 @@ const SCENARIOS: Record<string, Scenario> = {
   slots,
   'async-submit': asyncSubmit,
   'list-agents': listAgents,
+  'execute-http-ollama': httpOllama,
 };
 const ALIASES: Record<string, string> = {
   '1': 'probe',
@@ -631,8 +674,9 @@ const ALIASES: Record<string, string> = {
   '6': 'scale',
   '7': 'cold-start',
   '8': 'slots',
-  '11': 'async-submit',
+  '9': 'execute-http-ollama',
   '10': 'list-agents',
+  '11': 'async-submit',
 };
 
 // ---------------------------------------------------------------- main

@@ -1,5 +1,6 @@
 // The Aurora node under test, in its own process: composed like `npm start` (startAurora) with
-// the INSTANT provider injected as `ollama`, so the figures measure Aurora and not a model.
+// the INSTANT provider injected as `ollama`, so the figures measure Aurora and not a model. With
+// `ollamaUrl` nothing is injected: the production Ollama provider talks HTTP to that server.
 //
 // Commands (IPC): spawn {count, prefix, concurrency} creates agents through the registry service
 // on the node's own bus (a separate client connection, as any caller would) and reports the rate
@@ -30,6 +31,8 @@ export interface ServerOptions {
   slotAgents?: number[];
   /** How long each call to the instant provider takes (default 0: answers at once). */
   providerLatencyMs?: number;
+  /** An Ollama (stand-in) to talk to over HTTP with the real provider, instead of the instant one. */
+  ollamaUrl?: string;
 }
 
 function gc(): void {
@@ -54,12 +57,15 @@ await serveChild<ServerOptions>(async (o) => {
       logLevel: 'warn',
       // Room for the 256-connection runs: every connection's task may sit in one mailbox.
       mailboxSize: 1024,
+      ...(o.ollamaUrl !== undefined && { ollamaHost: o.ollamaUrl }),
     },
   });
   const logger = createLogger(config.logLevel, { service: 'aurora-bench' });
-  const aurora = await startAurora(config, logger, {
-    providers: { ollama: createInstantProvider({ latencyMs: o.providerLatencyMs ?? 0 }) },
-  });
+  const aurora = await startAurora(
+    config,
+    logger,
+    o.ollamaUrl !== undefined ? {} : { providers: { ollama: createInstantProvider({ latencyMs: o.providerLatencyMs ?? 0 }) } },
+  );
   // The caller's side of the bus: over NATS a second connection; in memory the node's bus is not
   // reachable from here, so agents are created over HTTP instead.
   const client = o.bus === 'nats' ? await createBus(config, logger) : null;

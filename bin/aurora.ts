@@ -75,7 +75,14 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
     if (store !== undefined) {
-      const providers = options.providers ?? { ollama: createOllamaProvider({ host: config.ollamaHost, idleTimeoutMs: config.ollamaIdleTimeoutMs, logger }) };
+      const providers = options.providers ?? {
+        ollama: createOllamaProvider({
+          host: config.ollamaHost,
+          idleTimeoutMs: config.ollamaIdleTimeoutMs,
+          maxConcurrency: config.ollamaMaxConcurrency,
+          logger,
+        }),
+      };
       const runtime = await startRuntime({
         config,
         bus,

@@ -33,6 +33,8 @@ export interface Config {
   readonly ollamaHost: string;
   /** Longest Ollama may stay silent on a request (no headers, no bytes) before it is closed. */
   readonly ollamaIdleTimeoutMs: number;
+  /** Model calls (chat, load, unload) in flight to Ollama at once; more wait in Aurora in arrival order. */
+  readonly ollamaMaxConcurrency: number;
   readonly databasePath: string;
   readonly logLevel: LogLevel;
   /** Prefix of every bus subject; lets several Aurora deployments (or test files) share one NATS. */
@@ -287,6 +289,12 @@ export const CONFIG_FIELDS = {
     parse: int(1, 86_400_000),
     fallback: 300_000,
     doc: 'Longest Ollama may send nothing (no headers, no stream line) before the request is closed and fails with `llm_timeout` (504); loading a large model counts, so keep it generous',
+  },
+  ollamaMaxConcurrency: {
+    env: 'OLLAMA_MAX_CONCURRENCY',
+    parse: int(1, 4096),
+    fallback: 32,
+    doc: 'Model calls (chat, load, unload) in flight to Ollama at once, each on a kept-alive connection; more wait in Aurora in arrival order (a cancelled task leaves the queue). Listings, show and health pings do not wait',
   },
   databasePath: {
     env: 'DATABASE_PATH',
@@ -583,6 +591,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     redisUrl: f.redisUrl,
     ollamaHost: f.ollamaHost,
     ollamaIdleTimeoutMs: f.ollamaIdleTimeoutMs,
+    ollamaMaxConcurrency: f.ollamaMaxConcurrency,
     databasePath: f.databasePath,
     logLevel: f.logLevel,
     namespace: f.namespace,

@@ -3,21 +3,31 @@
 // can fail into an AuroraError: a misbehaving model server fails the task, it never crashes the
 // agent (crashes are for Aurora's own defects).
 //
+// Requests go over http-transport.ts (node:http, keep-alive, a bounded number of sockets), not the
+// built-in fetch, with which a streaming call cost over three times the CPU. Model calls (chat, load, unload) take a
+// slot of a per-host gate first, so a burst waits in Aurora in arrival order instead of opening a
+// socket per call; listings, show and ping do not, so health checks and model checks never wait
+// behind generations.
+//
 // Facts about ollama-js 0.6.4 this file relies on (see node_modules/ollama/dist/browser.mjs):
 // - Only streaming requests get an AbortSignal (an internal one); non-streaming requests get none.
-//   We therefore build a light client per request whose `fetch` joins our own signal, so an abort
-//   or the idle timeout closes the request at any stage (connecting, waiting for headers, body).
+//   We therefore build a light client per request whose `fetch` is one exchange of the transport,
+//   which we end ourselves, so an abort or the idle timeout closes the request at any stage
+//   (connecting, waiting for headers, body).
 // - The NDJSON parser SWALLOWS invalid lines (console.warn and carry on), so a corrupt stream would
 //   silently lose tokens. The per-request fetch validates every line first and fails the stream.
 // - HTTP errors are a `ResponseError` (name + status_code) that the package does not export.
 // - An `{"error": ...}` line inside a stream becomes `new Error(message)`.
 // - A stream whose body ends without a `done` line becomes Error(MISSING_DONE).
-// - undici reports "cannot connect" as TypeError('fetch failed') and a connection lost while
-//   reading the body as TypeError('terminated'), each with the socket error as `cause`.
+// - The transport reports "cannot connect" as TypeError('fetch failed') and a connection lost while
+//   reading the body as TypeError('terminated'), each with the socket error as `cause`, as the
+//   built-in fetch does.
 import { Ollama, type ChatRequest, type ChatResponse, type Message, type Options, type ProgressResponse, type Tool } from 'ollama';
 import { systemClock, type Clock, type Timer } from '../clock.js';
 import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { createCallGate, type Release } from './call-gate.js';
+import { createHttpTransport } from './http-transport.js';
 import type {
   ChatMessage,
   InstalledModel,
@@ -46,6 +56,8 @@ export interface OllamaProviderOptions {
    * generation that keeps streaming is never cut.
    */
   idleTimeoutMs?: number;
+  /** Model calls (chat, load, unload) in flight to this host at once; more wait in arrival order. */
+  maxConcurrency?: number;
   clock?: Clock;
 }
 
@@ -55,6 +67,9 @@ const DEFAULT_PING_TIMEOUT_MS = 500;
 const DEFAULT_KEEP_ALIVE = '5m';
 // Generous because a cold model load sends nothing until the model is in memory.
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+export const DEFAULT_MAX_CONCURRENCY = 32;
+// Sockets beyond the model calls' for listings, show and ping, which take no slot of the gate.
+const CONTROL_SOCKETS = 4;
 const MISSING_DONE = 'Did not receive done or success response in stream.';
 const SHOWN_LINE_CHARS = 200;
 
@@ -76,7 +91,9 @@ interface Exchange {
 interface Session {
   client: Ollama;
   exchange: Exchange;
-  /** Closes the request if it is still open (a no-op once it completed) and stops the idle timer. */
+  /** The answer is complete: the rest of the body is drained so the socket is reused; stops the idle timer. */
+  settle(): void;
+  /** Closes the request if it is still open (a no-op once it completed or settled) and stops the idle timer. */
   close(reason?: unknown): void;
 }
 
@@ -87,10 +104,12 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
   const defaultKeepAlive = options.defaultKeepAlive ?? DEFAULT_KEEP_ALIVE;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const clock = options.clock ?? systemClock;
+  const maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+  const gate = createCallGate(maxConcurrency);
+  const transport = createHttpTransport({ maxSockets: maxConcurrency + CONTROL_SOCKETS });
 
   /** A client for one request; `streaming` requests have every line of their body checked. */
   const open = (streaming: boolean, extra?: AbortSignal): Session => {
-    const local = new AbortController();
     let lastHeard = clock.monotonic();
     let timer: Timer | null = null;
     const exchange: Exchange = {
@@ -103,6 +122,23 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
         lastHeard = clock.monotonic();
       },
     };
+    let lines: LineCheck | null = null;
+    const wire = transport.open(
+      {
+        onResponse: (status) => {
+          exchange.responded = true;
+          exchange.heard();
+          // Error answers are one JSON object, not a stream: the client reads them itself.
+          if (streaming && status >= 200 && status <= 299) lines = lineCheck(exchange);
+        },
+        onChunk: (chunk) => {
+          exchange.heard();
+          lines?.chunk(chunk);
+        },
+        onEnd: () => lines?.end(),
+      },
+      extra,
+    );
     const check = () => {
       const silentMs = clock.monotonic() - lastHeard;
       if (silentMs < idleTimeoutMs) {
@@ -111,34 +147,34 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
       }
       timer = null;
       exchange.idle = true;
-      local.abort(idleError(host, idleTimeoutMs));
+      wire.abort(idleError(host, idleTimeoutMs));
     };
     timer = clock.setTimeout(check, idleTimeoutMs);
-    const client = new Ollama({
-      host,
-      fetch: async (input, init) => {
-        const signals = [init?.signal, local.signal, extra].filter((s): s is AbortSignal => s != null);
-        const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
-        exchange.responded = true;
-        exchange.heard();
-        if (response.body === null) return response;
-        const checked = streaming && response.ok;
-        return new Response(response.body.pipeThrough(bodyWatch(exchange, checked)), {
-          status: response.status,
-          statusText: response.statusText,
-          headers: response.headers,
-        });
-      },
-    });
+    const stop = () => {
+      timer?.cancel();
+      timer = null;
+    };
     return {
-      client,
+      client: new Ollama({ host, fetch: wire.fetch }),
       exchange,
+      settle: () => {
+        stop();
+        wire.settle();
+      },
       close: (reason?: unknown) => {
-        timer?.cancel();
-        timer = null;
-        local.abort(reason);
+        stop();
+        wire.abort(reason);
       },
     };
+  };
+
+  /** Waits for a model-call slot; the signal's abort makes the caller leave the queue. */
+  const slot = async (signal?: AbortSignal): Promise<Release> => {
+    try {
+      return await gate.acquire(signal);
+    } catch (reason) {
+      throw cancelled(reason);
+    }
   };
 
   /** Runs one non-streaming call in its own session and maps its failure. */
@@ -153,70 +189,94 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     }
   };
 
+  /** A non-streaming model call: it holds a slot of the gate for as long as it runs. */
+  const modelCall = async <T>(op: string, model: string, run: (client: Ollama) => Promise<T>): Promise<T> => {
+    const release = await slot();
+    try {
+      return await call(op, model, run);
+    } finally {
+      release();
+    }
+  };
+
+  /** One streaming chat in its own session, once it holds a slot. */
+  const streamChat = async (req: LlmChatRequest): Promise<LlmChatResult> => {
+    const { signal } = req;
+    const session = open(true);
+    const follow = () => session.close(signal.reason);
+    signal.addEventListener('abort', follow, { once: true });
+    const tokenFailure: { thrown: boolean; error: unknown } = { thrown: false, error: undefined };
+
+    let text = '';
+    const toolCalls: ToolCall[] = [];
+    let final: ChatResponse | null = null;
+    try {
+      const stream = await session.client.chat({ ...chatBody(req), stream: true });
+      for await (const part of stream) {
+        const piece = pieceOf(part);
+        if (piece.content !== '') {
+          text += piece.content;
+          try {
+            req.onToken?.(piece.content);
+          } catch (error) {
+            tokenFailure.thrown = true;
+            tokenFailure.error = error;
+            throw error;
+          }
+        }
+        toolCalls.push(...piece.toolCalls);
+        if (part.done) final = part;
+      }
+      session.settle();
+    } catch (err) {
+      if (tokenFailure.thrown && err === tokenFailure.error) throw err;
+      if (signal.aborted) throw cancelled(signal.reason);
+      throw mapFailure(err, { host, model: req.model, exchange: session.exchange, logger, op: 'chat', idleTimeoutMs });
+    } finally {
+      signal.removeEventListener('abort', follow);
+      session.close();
+    }
+    if (final === null) {
+      // The client returns only after a `done` line or throws, so this is a belt to its braces.
+      throw new AuroraError('llm_bad_response', `the LLM provider at ${host} ended the stream without a final response`);
+    }
+    const result: LlmChatResult = {
+      text,
+      toolCalls,
+      model: typeof final.model === 'string' && final.model !== '' ? final.model : req.model,
+      promptTokens: countOrZero(final.prompt_eval_count),
+      completionTokens: countOrZero(final.eval_count),
+      doneReason: typeof final.done_reason === 'string' && final.done_reason !== '' ? final.done_reason : null,
+      totalDurationMs: nsToMs(final.total_duration),
+      loadDurationMs: nsToMs(final.load_duration),
+      promptEvalDurationMs: nsToMs(final.prompt_eval_duration),
+      evalDurationMs: nsToMs(final.eval_duration),
+    };
+    logger.debug('chat finished', {
+      model: req.model,
+      doneReason: result.doneReason,
+      toolCalls: toolCalls.length,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      totalDurationMs: result.totalDurationMs,
+    });
+    return result;
+  };
+
   return {
     name: 'ollama',
 
     async chat(req: LlmChatRequest): Promise<LlmChatResult> {
       const { signal } = req;
       if (signal.aborted) throw cancelled(signal.reason);
-      const session = open(true);
-      const follow = () => session.close(signal.reason);
-      signal.addEventListener('abort', follow, { once: true });
-      const tokenFailure: { thrown: boolean; error: unknown } = { thrown: false, error: undefined };
-
-      let text = '';
-      const toolCalls: ToolCall[] = [];
-      let final: ChatResponse | null = null;
+      const release = await slot(signal);
       try {
-        const stream = await session.client.chat({ ...chatBody(req), stream: true });
-        for await (const part of stream) {
-          const piece = pieceOf(part);
-          if (piece.content !== '') {
-            text += piece.content;
-            try {
-              req.onToken?.(piece.content);
-            } catch (error) {
-              tokenFailure.thrown = true;
-              tokenFailure.error = error;
-              throw error;
-            }
-          }
-          toolCalls.push(...piece.toolCalls);
-          if (part.done) final = part;
-        }
-      } catch (err) {
-        if (tokenFailure.thrown && err === tokenFailure.error) throw err;
+        // The abort may have come in the same turn as the slot.
         if (signal.aborted) throw cancelled(signal.reason);
-        throw mapFailure(err, { host, model: req.model, exchange: session.exchange, logger, op: 'chat', idleTimeoutMs });
+        return await streamChat(req);
       } finally {
-        signal.removeEventListener('abort', follow);
-        session.close();
+        release();
       }
-      if (final === null) {
-        // The client returns only after a `done` line or throws, so this is a belt to its braces.
-        throw new AuroraError('llm_bad_response', `the LLM provider at ${host} ended the stream without a final response`);
-      }
-      const result: LlmChatResult = {
-        text,
-        toolCalls,
-        model: typeof final.model === 'string' && final.model !== '' ? final.model : req.model,
-        promptTokens: countOrZero(final.prompt_eval_count),
-        completionTokens: countOrZero(final.eval_count),
-        doneReason: typeof final.done_reason === 'string' && final.done_reason !== '' ? final.done_reason : null,
-        totalDurationMs: nsToMs(final.total_duration),
-        loadDurationMs: nsToMs(final.load_duration),
-        promptEvalDurationMs: nsToMs(final.prompt_eval_duration),
-        evalDurationMs: nsToMs(final.eval_duration),
-      };
-      logger.debug('chat finished', {
-        model: req.model,
-        doneReason: result.doneReason,
-        toolCalls: toolCalls.length,
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-        totalDurationMs: result.totalDurationMs,
-      });
-      return result;
     },
 
     listInstalled: () =>
@@ -241,13 +301,13 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     },
 
     load: (model, keepAlive = defaultKeepAlive) =>
-      call('load', model, async (client) => {
+      modelCall('load', model, async (client) => {
         await client.generate({ model, prompt: '', keep_alive: keepAlive, stream: false });
         logger.debug('model loaded', { model, keepAlive });
       }),
 
     unload: (model) =>
-      call('unload', model, async (client) => {
+      modelCall('unload', model, async (client) => {
         await client.generate({ model, prompt: '', keep_alive: 0, stream: false });
         logger.debug('model unloaded', { model });
       }),
@@ -406,14 +466,21 @@ function modelInfoOf(res: unknown): ModelInfo {
   return { capabilities, contextLength: typeof length === 'number' && Number.isFinite(length) && length > 0 ? length : null };
 }
 
+interface LineCheck {
+  chunk(bytes: Buffer): void;
+  end(): void;
+}
+
+const NEWLINE = 0x0a;
+
 /**
- * Sees every byte of a response body: it resets the idle timer, and on streaming answers checks
- * every NDJSON line before the client's parser sees it (that parser drops invalid lines silently).
- * An invalid line fails the stream, which also cancels the body and so closes the HTTP request.
+ * Checks every NDJSON line of a streaming answer before the client's parser sees it (that parser
+ * drops invalid lines silently). Throwing fails the body, which also closes the HTTP request.
+ * Lines are cut on the newline byte, which never occurs inside a multi-byte UTF-8 character, so no
+ * decoder is kept per call.
  */
-function bodyWatch(exchange: Exchange, checkLines: boolean): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder('utf-8');
-  let pending = '';
+function lineCheck(exchange: Exchange): LineCheck {
+  let pending: Buffer | null = null;
   const check = (line: string) => {
     if (line.trim() === '') return;
     let value: unknown;
@@ -430,23 +497,32 @@ function bodyWatch(exchange: Exchange, checkLines: boolean): TransformStream<Uin
     // The client throws `new Error(line.error)` for any line that has the key, whatever its type.
     if ('error' in value) exchange.errorLine = String(value.error as string);
   };
-  return new TransformStream({
-    transform(chunk, controller) {
-      exchange.heard();
-      if (checkLines) {
-        pending += decoder.decode(chunk, { stream: true });
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) check(line);
+  return {
+    chunk(bytes) {
+      let buf = bytes;
+      let start = 0;
+      let newline = buf.indexOf(NEWLINE);
+      if (newline !== -1 && pending !== null) {
+        buf = Buffer.concat([pending, bytes]);
+        newline += pending.length;
       }
-      controller.enqueue(chunk);
+      if (newline === -1) {
+        pending = pending === null ? bytes : Buffer.concat([pending, bytes]);
+        return;
+      }
+      pending = null;
+      while (newline !== -1) {
+        check(buf.toString('utf8', start, newline));
+        start = newline + 1;
+        newline = buf.indexOf(NEWLINE, start);
+      }
+      if (start < buf.length) pending = buf.subarray(start);
     },
-    flush() {
-      if (!checkLines) return;
-      pending += decoder.decode();
-      check(pending);
+    end() {
+      if (pending !== null) check(pending.toString('utf8'));
+      pending = null;
     },
-  });
+  };
 }
 
 function cancelled(reason: unknown): AuroraError {

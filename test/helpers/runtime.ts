@@ -73,7 +73,7 @@ export async function startTestNode(options: {
     bus,
     store,
     cache: createMemoryCache(),
-    providers: { ollama: createOllamaProvider({ host: options.ollamaUrl, idleTimeoutMs: config.ollamaIdleTimeoutMs }) },
+    providers: { ollama: createOllamaProvider({ host: options.ollamaUrl, idleTimeoutMs: config.ollamaIdleTimeoutMs, maxConcurrency: config.ollamaMaxConcurrency }) },
     kinds: options.kinds ?? AGENT_KINDS,
     clock: systemClock,
     rng: Math.random,
