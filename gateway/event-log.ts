@@ -53,6 +53,11 @@ export function serialiseEvent(seq: number, event: AuroraEvent): Buffer {
     type: event.type,
     agent: event.agent,
     task_id: event.task_id,
+    run_id: event.run_id,
+    parent_run_id: event.parent_run_id,
+    root_run_id: event.root_run_id,
+    path: event.path,
+    lineage: event.lineage,
     payload: event.payload,
   });
   return Buffer.from(json, 'utf8');

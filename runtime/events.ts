@@ -1,7 +1,7 @@
 // Publishes AuroraEvents on their subjects. The one way runtime code tells the world what happened.
 import type { Bus } from './bus/bus.js';
 import { isoAt, type Clock } from './clock.js';
-import type { AuroraEvent } from './protocol/index.js';
+import type { AuroraEvent, RunTrace } from './protocol/index.js';
 import type { Subjects } from './subjects.js';
 
 /**
@@ -23,7 +23,7 @@ export interface EventLog {
 
 export interface EventPublisher {
   /** `type`: a core event type or one an agent kind declares (`<kind>.<name>`). */
-  publish(type: string, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown> }): void;
+  publish(type: string, fields: { agent?: string; task_id?: string; payload?: Record<string, unknown>; trace?: RunTrace }): void;
 }
 
 /** The subject of one event type, remembered for the agent it was last built for. */
@@ -56,8 +56,19 @@ export function createEventPublisher(bus: Bus, subjects: Subjects, clock: Clock,
       const event: AuroraEvent = { type, time: isoAt(clock.now()), payload: fields.payload ?? {} };
       if (fields.agent !== undefined) event.agent = fields.agent;
       if (fields.task_id !== undefined) event.task_id = fields.task_id;
+      if (fields.trace !== undefined) stampRun(event, fields.trace);
       if (log !== undefined && isLoggedEvent(type)) log.append(event);
       bus.publish(subjectOf(type, fields.agent), event);
     },
   };
+}
+
+/** The run fields of an event of a traced task. */
+export function stampRun(event: AuroraEvent, trace: RunTrace): void {
+  const { lineage } = trace;
+  event.run_id = trace.run_id;
+  event.root_run_id = lineage[0]!;
+  if (lineage.length > 1) event.parent_run_id = lineage[lineage.length - 2]!;
+  event.path = trace.path;
+  event.lineage = lineage;
 }

@@ -36,6 +36,12 @@ export const AuroraEvent = Type.Object({
   agent: Type.Optional(Type.String()),
   task_id: Type.Optional(Type.String()),
   payload: Type.Record(Type.String(), Type.Unknown()),
+  // The workflow run an event belongs to (its task is the run or one of its steps); see RunTrace.
+  run_id: Type.Optional(Type.String()),
+  parent_run_id: Type.Optional(Type.String()),
+  root_run_id: Type.Optional(Type.String()),
+  path: Type.Optional(Type.Array(Type.String())),
+  lineage: Type.Optional(Type.Array(Type.String())),
 });
 /** `type` is a CoreEventType or an event type a kind declares. */
 export type AuroraEvent = Static<typeof AuroraEvent>;

@@ -25,6 +25,20 @@ const parameterFields = {
 export const TaskParameters = Type.Object(parameterFields, { additionalProperties: false });
 export type TaskParameters = Static<typeof TaskParameters>;
 
+/**
+ * Where a task sits in a workflow run: the run it is a step of (or, for a run's own task, the run
+ * itself), its path in that run's graph, and the runs above it. The host stamps it on every event
+ * of the task, so one subscription follows a run's whole subtree.
+ */
+export const RunTrace = Type.Object({
+  run_id: Type.String(),
+  /** Step path from the root run: the parent runs' step paths, then this run's. */
+  path: Type.Array(Type.String()),
+  /** Run ids from the root run down to run_id (bounded by AGENT_CALL_MAX_DEPTH). */
+  lineage: Type.Array(Type.String(), { minItems: 1 }),
+});
+export type RunTrace = Static<typeof RunTrace>;
+
 /** A task on the bus, addressed to its agent's subject. */
 export const TaskRequest = Type.Object({
   task_id: Type.String(),
@@ -35,6 +49,8 @@ export const TaskRequest = Type.Object({
   thread_id: Type.Optional(Type.String()),
   /** How many agents called each other to get here (0: a client's task); bounded by AGENT_CALL_MAX_DEPTH. */
   depth: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Set when the task is a workflow run or one of its steps. */
+  trace: Type.Optional(RunTrace),
 });
 export type TaskRequest = Static<typeof TaskRequest>;
 
@@ -89,6 +105,7 @@ export const TaskRecord = Type.Object({
   output: Type.Optional(Type.Unknown({ description: 'The structured answer, when the task had an output_schema' })),
   /** What the kind recorded about the task: effective settings, context trimming, tool steps. */
   details: OpenObject({ description: 'Effective settings, context and steps, as the agent recorded them' }),
+  trace: Type.Optional({ ...RunTrace, description: 'The workflow run the task is, or is a step of' }),
 });
 export type TaskRecord = Static<typeof TaskRecord>;
 

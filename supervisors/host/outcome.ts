@@ -42,6 +42,7 @@ export function recordOutcome(deps: OutcomeDeps, agent: AgentDefinition, pending
       agent: agent.name,
       task_id: task.task_id,
       payload: { code: outcome.code, detail: outcome.message },
+      trace: task.trace,
     });
     reply = { ok: false, error: toErrorPayload(outcome) };
   } else {
@@ -91,6 +92,7 @@ export function recordOutcome(deps: OutcomeDeps, agent: AgentDefinition, pending
       agent: agent.name,
       task_id: task.task_id,
       payload: { tokens_used: result.tokens_used, duration_ms: durationMs },
+      trace: task.trace,
     });
     reply = { ok: true, data: result };
   }
