@@ -36,6 +36,8 @@ export type HostEvent =
 export type MachineEmitted =
   /** Asks the host to perform `capability`; answered with effect.done / effect.failed for `effectId`. */
   | { type: 'effect'; effectId: string; taskId: string; capability: string; input: unknown }
+  /** The machine no longer needs an effect (a sibling failed, a timer is moot): the host aborts it. */
+  | { type: 'effect.cancel'; effectId: string }
   | { type: 'task.done'; taskId: string; output: TaskOutcome }
   | { type: 'task.error'; taskId: string; error: AuroraError }
   | { type: 'task.cancelled'; taskId: string }
@@ -48,7 +50,7 @@ export type MachineEmitted =
    */
   | { type: 'task.details'; taskId: string; details: Record<string, unknown>; flush: boolean };
 
-export const MACHINE_EMITTED_TYPES = ['effect', 'task.done', 'task.error', 'task.cancelled', 'task.event', 'task.details'] as const;
+export const MACHINE_EMITTED_TYPES = ['effect', 'effect.cancel', 'task.done', 'task.error', 'task.cancelled', 'task.event', 'task.details'] as const;
 
 /** What a capability may use while it performs one effect. */
 export interface EffectContext {
@@ -83,6 +85,12 @@ export interface AgentKind extends AgentKindDescriptor {
   check?(definition: AgentDefinition, node: NodeFacts): string | undefined;
   /** Capabilities the agent's model must have (Ollama's /api/show `capabilities`, e.g. 'tools'). */
   modelNeeds?(definition: AgentDefinition): string[];
+  /**
+   * Its tasks survive a restart of the process: instead of being marked `interrupted`, tasks left
+   * queued or running are handed to the agent again, which resumes them (workflow runs, from their
+   * checkpoints).
+   */
+  resumable?: boolean;
 }
 
 /** What a kind may ask of the node when it checks a definition. */

@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   output_invalid: { status: 422, retryable: false, expose: true },
   // The system prompt and the task's own messages do not fit num_ctx, even without history.
   context_overflow: { status: 422, retryable: false, expose: true },
+  // A workflow's router kept handing off past its max_handoffs.
+  max_handoffs_exceeded: { status: 422, retryable: false, expose: true },
   // The same Idempotency-Key was sent with a different request.
   idempotency_mismatch: { status: 422, retryable: false, expose: true },
   // The first request with this Idempotency-Key is still being answered.

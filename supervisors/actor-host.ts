@@ -140,16 +140,29 @@ export class AgentHost {
 
   /** Accepts a task into the mailbox; throws AuroraError when it cannot be accepted. */
   submit(task: TaskRequest, reply: (reply: Reply<TaskResult>) => void): void {
+    this.accept(task, reply, true);
+  }
+
+  /**
+   * Takes back a task a previous process left queued or running (agents of resumable kinds): its
+   * row exists already, nobody waits for its reply (tasks.wait may join it), and its timeout starts
+   * again from now. The mailbox bound does not apply: these tasks were accepted long ago.
+   */
+  resume(task: TaskRequest): void {
+    this.accept(task, () => {}, false);
+  }
+
+  private accept(task: TaskRequest, reply: (reply: Reply<TaskResult>) => void, fresh: boolean): void {
     if (this.lifecycle === 'failed') {
       throw new AuroraError('agent_failed', `Agent ${this.name} has failed; restart it to run tasks`);
     }
     if (this.lifecycle === 'stopped') throw new AuroraError('agent_stopped', `Agent ${this.name} is stopped`);
     if (this.mailboxClosed) throw new AuroraError('unavailable', 'Aurora is shutting down; the task was not accepted');
-    if (this.mailbox.queued >= this.deps.mailboxSize) {
+    if (fresh && this.mailbox.queued >= this.deps.mailboxSize) {
       throw new AuroraError('queue_full', `Agent ${this.name} has ${this.mailbox.queued} tasks queued; try again later`);
     }
     const { clock, store } = this.deps;
-    if (task.thread_id !== undefined) {
+    if (fresh && task.thread_id !== undefined) {
       const thread = store.threads.get(task.thread_id);
       // An agent deleted and created again under the same name is a new agent: its threads are not the old one's.
       if (thread === undefined || thread.agent_id !== this.deps.agentId) {
@@ -158,9 +171,9 @@ export class AgentHost {
     }
     // An agent with a free slot and an empty mailbox starts the task in this same call: its row is
     // written as running straight away, one statement instead of queued-then-running.
-    const startsNow = this.canStart() && this.mailbox.startsAtOnce(task);
+    const startsNow = fresh && this.canStart() && this.mailbox.startsAtOnce(task);
     if (startsNow) store.tasks.insertRunning(task, isoNow(clock));
-    else store.tasks.insertQueued(task, isoNow(clock));
+    else if (fresh) store.tasks.insertQueued(task, isoNow(clock));
     const timeoutMs = task.parameters.timeout_ms ?? this.deps.taskTimeoutMs;
     const pending: Pending = {
       task,
@@ -176,7 +189,7 @@ export class AgentHost {
       deadline: clock.setTimeout(() => this.onDeadline(pending, timeoutMs), timeoutMs),
     };
     const position = this.mailbox.enqueue(pending);
-    this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position } });
+    this.deps.events.publish('task.queued', { agent: this.name, task_id: task.task_id, payload: { position }, trace: task.trace });
     this.pump(startsNow);
   }
 
@@ -289,6 +302,8 @@ export class AgentHost {
     switch (e.type) {
       case 'effect':
         return this.perform(actor, e.effectId, e.taskId, e.capability, e.input);
+      case 'effect.cancel':
+        return this.effects.abortOne(e.effectId);
       case 'task.done':
         return this.onDone(e.taskId, e.output);
       case 'task.error':
@@ -315,6 +330,7 @@ export class AgentHost {
         agent: this.name,
         task_id: next.task.task_id,
         payload: { attempt: next.attempts },
+        trace: next.task.trace,
       });
       this.announceSoon();
       this.send({ type: 'TASK', task: next.task });
@@ -333,7 +349,12 @@ export class AgentHost {
       deadlineAt: pending?.deadlineAt ?? this.deps.clock.now(),
       token: (text) => {
         const index = pending === undefined ? 0 : pending.tokens++;
-        this.deps.events.publish('task.token', { agent: this.name, task_id: taskId, payload: { token: text, index } });
+        this.deps.events.publish('task.token', {
+          agent: this.name,
+          task_id: taskId,
+          payload: { token: text, index },
+          trace: pending?.task.trace,
+        });
       },
       deliver: (event: HostEvent) => {
         if (this.actor === actor) actor.send(event);
@@ -363,7 +384,7 @@ export class AgentHost {
       this.log.error('machine emitted an undeclared event type; dropped', { event, task_id: taskId });
       return;
     }
-    this.deps.events.publish(event, { agent: this.name, task_id: taskId, payload });
+    this.deps.events.publish(event, { agent: this.name, task_id: taskId, payload, trace: this.mailbox.runningTask(taskId)?.task.trace });
   }
 
   private onDetails(taskId: string, details: Record<string, unknown>, flush: boolean): void {

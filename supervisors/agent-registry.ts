@@ -9,7 +9,7 @@ import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { canonicalModelName } from '../runtime/providers/llm.js';
-import type { AgentDefinition, AgentRecord, AgentRequestOf, ReplyOf, RequestOf } from '../runtime/protocol/index.js';
+import type { AgentDefinition, AgentRecord, AgentRequestOf, ReplyOf, RequestOf, TaskRequest } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import { tokenToName, type Subjects } from '../runtime/subjects.js';
@@ -100,6 +100,17 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       const installed = names.get(r.provider);
       return live(r, installed === null || installed === undefined ? null : installed.has(canonicalModelName(r.model_name)));
     });
+  }
+
+  /** Hands an agent of a resumable kind the tasks a previous process left it (tree.ts kept them). */
+  function resumeTasks(host: AgentHost, record: AgentRecord): void {
+    if (definitions.kind(record.agent_type).resumable !== true) return;
+    for (const t of store.tasks.unfinished(record.agent_id)) {
+      const task: TaskRequest = { task_id: t.task_id, agent: t.agent, prompt: t.prompt, parameters: t.parameters };
+      if (t.thread_id !== null) task.thread_id = t.thread_id;
+      if (t.trace !== undefined) task.trace = t.trace;
+      host.resume(task);
+    }
   }
 
   function spawn(definition: AgentRecord): AgentHost {
@@ -264,7 +275,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     restore(): number {
       const stored = store.agents.list();
       for (const record of stored) {
-        if (definitions.has(record.agent_type)) spawn(record);
+        if (definitions.has(record.agent_type)) resumeTasks(spawn(record), record);
         else deps.logger.error('stored agent has an unknown kind; not started', { agent: record.name, kind: record.agent_type });
       }
       return stored.length;

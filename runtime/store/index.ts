@@ -13,3 +13,4 @@ export {
 } from './tasks.js';
 export type { ThreadPageQuery, ThreadRepository } from './threads.js';
 export type { IdempotencyEntry, IdempotencyRepository } from './idempotency.js';
+export type { RunPageQuery, RunRepository, RunRow, StepStart } from './runs.js';

@@ -219,6 +219,63 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_agent ON events (agent, id);
     `,
   },
+  {
+    name: 'workflows (every version), their runs and the runs\' steps (the steps are the runs\' checkpoints)',
+    sql: `
+      -- Every version of every workflow; the current one is the highest. A run copies its graph.
+      CREATE TABLE workflows (
+        name         TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        description  TEXT NOT NULL,
+        input_schema TEXT CHECK (input_schema IS NULL OR json_valid(input_schema)),
+        graph        TEXT NOT NULL CHECK (json_valid(graph)),
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      ) STRICT;
+
+      CREATE TABLE workflow_runs (
+        run_id        TEXT PRIMARY KEY,
+        workflow      TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        agent         TEXT NOT NULL,
+        graph         TEXT NOT NULL CHECK (json_valid(graph)),
+        input         TEXT NOT NULL CHECK (json_valid(input)),
+        output        TEXT CHECK (output IS NULL OR json_valid(output)),
+        error         TEXT,
+        error_code    TEXT,
+        parent_run_id TEXT,
+        root_run_id   TEXT NOT NULL,
+        tokens        INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        started_at    TEXT,
+        finished_at   TEXT
+      ) STRICT;
+      CREATE INDEX workflow_runs_by_created ON workflow_runs (created_at, run_id);
+      CREATE INDEX workflow_runs_by_workflow ON workflow_runs (workflow, created_at, run_id);
+
+      CREATE TABLE workflow_steps (
+        run_id      TEXT NOT NULL,
+        path        TEXT NOT NULL CHECK (json_valid(path)),
+        node_id     TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled', 'skipped')),
+        attempts    INTEGER NOT NULL,
+        input       TEXT CHECK (input IS NULL OR json_valid(input)),
+        output      TEXT CHECK (output IS NULL OR json_valid(output)),
+        error       TEXT,
+        error_code  TEXT,
+        task_id     TEXT,
+        agent       TEXT,
+        tokens      INTEGER NOT NULL DEFAULT 0,
+        started_at  TEXT,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, path)
+      ) STRICT;
+
+      -- A task's place in a run (RunTrace): its events carry it, and a resumed run's task gets it back.
+      ALTER TABLE tasks ADD COLUMN trace TEXT CHECK (trace IS NULL OR json_valid(trace));
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

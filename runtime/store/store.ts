@@ -11,6 +11,7 @@ import { createPullRepository, type PullRepository } from './pulls.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { createThreadRepository, type ThreadRepository } from './threads.js';
 import { createIdempotencyRepository, type IdempotencyRepository } from './idempotency.js';
+import { createRunRepository, type RunRepository } from './runs.js';
 
 export interface StoreOptions {
   /** File path; its folder is created. ':memory:' for a private in-memory database. */
@@ -34,6 +35,7 @@ export interface Store {
   readonly events: EventRepository;
   readonly threads: ThreadRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly runs: RunRepository;
   readonly pulls: PullRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
@@ -62,6 +64,7 @@ const WRITES = {
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete', 'deleteByAgentId'],
   idempotency: ['claim', 'put', 'release'],
+  runs: ['insert', 'started', 'finished', 'stepStarted', 'stepFinished'],
   pulls: ['save', 'failOrphans'],
 } as const;
 
@@ -198,6 +201,7 @@ export function openStore(options: StoreOptions): Store {
       events: batched(events, WRITES.events, group.enter),
       threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
       idempotency: batched(createIdempotencyRepository(db, options.maxIdempotencyKeys ?? 100_000), WRITES.idempotency, group.enter),
+      runs: batched(createRunRepository(db), WRITES.runs, group.enter),
       pulls: batched(createPullRepository(db), WRITES.pulls, group.enter),
       afterCommit: group.afterCommit,
       ping() {

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../protocol/index.js';
+import type { RunTrace, TaskParameters, TaskRecord, TaskRequest, TaskStatus, TaskTimings } from '../protocol/index.js';
 import { AuroraError } from '../errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { fromJson, fromJsonOrNull, toJson } from './json.js';
@@ -78,7 +78,10 @@ export interface TaskRepository {
   /** Deletes every task of one agent incarnation (DELETE /api/v1/agents/{name}?purge=true); returns how many. */
   deleteByAgentId(agentId: string): number;
   /** Marks every queued or running task failed with `reason` and INTERRUPTED_ERROR_CODE; returns how many. */
-  failOrphans(reason: string, at: string): number;
+  /** Fails what a dead process left queued or running, except the tasks of agents of `resumable` kinds. */
+  failOrphans(reason: string, at: string, resumable?: readonly string[]): number;
+  /** The queued and running tasks of an agent, oldest first: what a resumable agent picks up again. */
+  unfinished(agentId: string): TaskRecord[];
 }
 
 /** What the store needs besides the repository: rows held back by insertRunning. */
@@ -88,8 +91,9 @@ export interface DeferredTaskRows {
 }
 
 /** A task as stored: the record with its JSON columns still as text. */
-type TaskRow = Omit<TaskRecord, 'parameters' | 'timings' | 'output' | 'details'> & {
+type TaskRow = Omit<TaskRecord, 'parameters' | 'timings' | 'output' | 'details' | 'trace'> & {
   parameters: string;
+  trace: string | null;
   timings: string | null;
   output: string | null;
   details: string;
@@ -100,7 +104,7 @@ type PageRow = TaskRow & { seq: number };
 
 const COLUMNS =
   'task_id, agent, agent_id, prompt, parameters, status, result, error, error_code, model, provider, tokens_used, ' +
-  'created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details';
+  'created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details, trace';
 
 /** Page filters, in the order their statements are keyed by. */
 const FILTERS = {
@@ -121,6 +125,7 @@ interface InsertColumns {
   parameters: string;
   created_at: string;
   thread_id: string | null;
+  trace: string | null;
 }
 
 // rowid breaks ties between tasks created in the same millisecond, in insertion order. ISO-8601
@@ -133,19 +138,19 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
   // Tasks outlive their agent, so no foreign key checks the agent any more: the row is inserted
   // only if the agent exists, stamped with its agent_id, in the one statement the insert was.
   const insertQueued = db.prepare<Omit<InsertColumns, 'agent_id'>, string>(
-    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, thread_id)
-     SELECT @task_id, name, agent_id, @prompt, @parameters, 'queued', @created_at, @thread_id FROM agents WHERE name = @agent
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, thread_id, trace)
+     SELECT @task_id, name, agent_id, @prompt, @parameters, 'queued', @created_at, @thread_id, @trace FROM agents WHERE name = @agent
      RETURNING agent_id`,
   ).pluck();
   const insertRunning = db.prepare<InsertColumns>(
-    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, started_at, thread_id)
-     VALUES (@task_id, @agent, @agent_id, @prompt, @parameters, 'running', @created_at, @created_at, @thread_id)`,
+    `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, created_at, started_at, thread_id, trace)
+     VALUES (@task_id, @agent, @agent_id, @prompt, @parameters, 'running', @created_at, @created_at, @thread_id, @trace)`,
   );
   const insertCompleted = db.prepare<CompletionColumns & InsertColumns>(
     `INSERT INTO tasks (task_id, agent, agent_id, prompt, parameters, status, result, model, provider, tokens_used,
-                        created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details)
+                        created_at, started_at, completed_at, duration_ms, timings, thread_id, output, details, trace)
      VALUES (@task_id, @agent, @agent_id, @prompt, @parameters, 'completed', @result, @model, @provider, @tokens_used,
-             @created_at, @created_at, @completed_at, @duration_ms, @timings, @thread_id, @output, @details)`,
+             @created_at, @created_at, @completed_at, @duration_ms, @timings, @thread_id, @output, @details, @trace)`,
   );
   const agentIdOf = db.prepare<[string], string>('SELECT agent_id FROM agents WHERE name = ?').pluck();
 
@@ -168,6 +173,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
         parameters: row.parameters,
         created_at: row.createdAt,
         thread_id: row.req.thread_id ?? null,
+        trace: traceColumn(row.req),
       });
     }
   };
@@ -191,11 +197,15 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
     `UPDATE tasks SET details = ? WHERE task_id = ? AND status IN ('queued', 'running')`,
   );
   // A task that never started has no duration; one that did ran from started_at until `at`.
-  const failOrphans = db.prepare<{ reason: string; code: string; at: string }>(
+  const failOrphans = db.prepare<{ reason: string; code: string; at: string; resumable: string }>(
     `UPDATE tasks
      SET status = 'failed', error = @reason, error_code = @code, completed_at = @at,
          duration_ms = CAST(round((julianday(@at) - julianday(started_at)) * 86400000) AS INTEGER)
-     WHERE status IN ('queued', 'running')`,
+     WHERE status IN ('queued', 'running')
+       AND agent_id NOT IN (SELECT agent_id FROM agents WHERE agent_type IN (SELECT value FROM json_each(@resumable)))`,
+  );
+  const unfinished = db.prepare<[string], TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks WHERE agent_id = ? AND status IN ('queued', 'running') ORDER BY created_at, rowid`,
   );
   const get = db.prepare<[string], TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE task_id = ?`);
   const pages = shapedQuery<PageRow>(db, (filters) => {
@@ -250,6 +260,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
         parameters,
         created_at: createdAt,
         thread_id: req.thread_id ?? null,
+        trace: traceColumn(req),
       });
       if (agentId === undefined) throw new AuroraError('agent_not_found', `Agent ${req.agent} not found`);
       return {
@@ -272,6 +283,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
         completed_at: null,
         duration_ms: null,
         timings: null,
+        ...(req.trace !== undefined && { trace: req.trace }),
       };
     },
     insertRunning(req, createdAt) {
@@ -299,6 +311,7 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
           parameters: held.parameters,
           created_at: held.createdAt,
           thread_id: held.req.thread_id ?? null,
+          trace: traceColumn(held.req),
           ...completionColumns(o),
           details: o.details === undefined ? NO_DETAILS : toJson(o.details),
         });
@@ -336,9 +349,13 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       flushDeferred();
       return deleteByAgentId.run(agentId).changes;
     },
-    failOrphans(reason, at) {
+    failOrphans(reason, at, resumable = []) {
       flushDeferred();
-      return failOrphans.run({ reason, code: INTERRUPTED_ERROR_CODE, at }).changes;
+      return failOrphans.run({ reason, code: INTERRUPTED_ERROR_CODE, at, resumable: JSON.stringify(resumable) }).changes;
+    },
+    unfinished(agentId) {
+      flushDeferred();
+      return unfinished.all(agentId).map(toRecord);
     },
   };
 }
@@ -372,7 +389,7 @@ function completionColumns(o: TaskCompletion): CompletionColumns {
 
 /** `seq` (a page row's rowid) is the cursor's business, not the record's. */
 function toRecord(row: TaskRow & { seq?: number }): TaskRecord {
-  const { output, seq: _seq, ...rest } = row;
+  const { output, trace, seq: _seq, ...rest } = row;
   const record: TaskRecord = {
     ...rest,
     parameters: fromJson<TaskParameters>(row.parameters),
@@ -380,5 +397,10 @@ function toRecord(row: TaskRow & { seq?: number }): TaskRecord {
     details: fromJson<Record<string, unknown>>(row.details),
   };
   if (output !== null) record.output = fromJson<unknown>(output);
+  if (trace !== null) record.trace = fromJson<RunTrace>(trace);
   return record;
+}
+
+function traceColumn(req: TaskRequest): string | null {
+  return req.trace === undefined ? null : toJson(req.trace);
 }

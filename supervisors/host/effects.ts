@@ -68,6 +68,14 @@ export class Effects {
     );
   }
 
+  /** Abandons one effect: its signal aborts and its answer is ignored. */
+  abortOne(effectId: string): void {
+    const effect = this.inFlight?.get(effectId);
+    if (effect === undefined) return;
+    this.inFlight!.delete(effectId);
+    effect.controller.abort();
+  }
+
   /** Abandons effects in flight (all, or one task's): their signals abort and their answers are ignored. */
   abort(taskId?: string): void {
     const inFlight = this.inFlight ?? NONE;
