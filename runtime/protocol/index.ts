@@ -13,3 +13,4 @@ export * from './tasks.js';
 export * from './llm.js';
 export * from './threads.js';
 export * from './idempotency.js';
+export * from './workflows.js';
