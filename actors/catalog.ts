@@ -2,5 +2,6 @@
 // line here.
 import type { AgentKind } from './kind.js';
 import { llmKind } from './llm/kind.js';
+import { workflowKind } from './workflow/kind.js';
 
-export const AGENT_KINDS: readonly AgentKind[] = [llmKind];
+export const AGENT_KINDS: readonly AgentKind[] = [llmKind, workflowKind];

@@ -52,6 +52,9 @@ export type MachineEmitted =
 
 export const MACHINE_EMITTED_TYPES = ['effect', 'effect.cancel', 'task.done', 'task.error', 'task.cancelled', 'task.event', 'task.details'] as const;
 
+/** The provider of kinds that call no LLM themselves (workflow agents): no model is checked. */
+export const NO_PROVIDER = 'none';
+
 /** What a capability may use while it performs one effect. */
 export interface EffectContext {
   readonly agent: AgentDefinition;

@@ -184,6 +184,12 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
     limitParam('tasks'),
     cursorParam,
   ],
+  'GET /api/v1/runs': [
+    { name: 'workflow', required: false, description: 'Only runs of this workflow', schema: { type: 'string', minLength: 1, maxLength: 64 } },
+    { name: 'status', required: false, description: 'Only runs in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+    limitParam('runs'),
+    cursorParam,
+  ],
   'GET /api/v1/events': [
     {
       name: 'type',
@@ -308,6 +314,18 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/tasks/:id': runtime(['task_not_found']),
   'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
   'GET /api/v1/events': runtime(['invalid_request']),
+  // How the run went is in the 200 answer (its status, error, steps); these refuse to start it.
+  'POST /api/v1/workflows/:name/runs': runtime([
+    'invalid_request',
+    'workflow_not_found',
+    'agent_exists',
+    'agent_failed',
+    'agent_stopped',
+    'queue_full',
+  ]),
+  'GET /api/v1/runs': runtime(['invalid_request']),
+  'GET /api/v1/runs/:id': runtime(['run_not_found']),
+  'POST /api/v1/runs/:id/cancel': runtime(['run_not_found']),
 };
 
 /** Routes whose 200 announces a next page in Link and X-Next-Cursor (gateway/routes/paging.ts). */
@@ -316,13 +334,14 @@ export const PAGED_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/v1/agents/:name/threads',
   'GET /api/v1/tasks/',
   'GET /api/v1/events',
+  'GET /api/v1/runs',
 ]);
 
 // ---------------------------------------------------------------- derived pieces
 
 const PARAM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   name: 'Name, percent-encoded in the URL',
-  id: 'Task, thread or pull id',
+  id: 'Task, thread, pull or run id',
 };
 
 /** The first meaningful segment names the group: '/api/v1/agents/...' → 'agents'. */

@@ -44,7 +44,12 @@ import {
   ThreadDetail,
   ThreadPage,
   ThreadRecord,
+  RunPage,
+  RunRecord,
+  RunRequest,
+  RunStarted,
   type AgentCreateBody,
+  type RunBody,
   type AgentUpdateBody,
   type ThreadCreateBody,
   type ModelLoadBody,
@@ -83,6 +88,7 @@ export const REQUEST_SCHEMAS = plain({
   PullRequest,
   TaskExecuteRequest,
   TaskBatchRequest,
+  RunRequest,
 } as const satisfies Record<string, TSchema>);
 
 /** Response bodies, by name. `Text` marks a body sent as it is (Prometheus exposition). */
@@ -113,6 +119,9 @@ export const RESPONSE_SCHEMAS = plain({
   ThreadDetail,
   ThreadPage,
   EventPage,
+  RunStarted,
+  RunRecord,
+  RunPage,
   Text,
 } as const satisfies Record<string, TSchema>);
 
@@ -127,6 +136,7 @@ export interface RequestBodies {
   PullRequest: PullBody;
   TaskExecuteRequest: TaskExecuteBody;
   TaskBatchRequest: TaskBatchBody;
+  RunRequest: RunBody;
 }
 
 export interface Codecs {

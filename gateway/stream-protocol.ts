@@ -2,7 +2,7 @@
 // filters, and building what the server sends. Pure: no sockets, no bus; gateway/stream.ts does I/O.
 //
 // Endpoint: GET /api/v1/stream (WebSocket). The upgrade URL may carry the initial subscription:
-//   ?agents=a*,b&types=task.*&tasks=<id>&since=42   (lists comma-separated or repeated; unknown
+//   ?agents=a*,b&types=task.*&tasks=<id>&runs=<run id>&since=42   (lists comma-separated or repeated; unknown
 //   parameters ignored; an invalid one refuses the upgrade with 400 {"detail"}). Without filters a
 //   new socket receives every event.
 //
@@ -10,7 +10,8 @@
 //   {"op":"subscribe","agents":["a*"],"types":["task.*"],"tasks":["<id>"],"since":42}
 //       Every field optional; replaces the previous filters for every event not yet sent. Within
 //       a list any entry may match ('*' matches any run of characters, in agents and types; task
-//       ids are exact); across lists all must match; an absent list matches everything, an empty
+//       ids are exact); `runs` takes workflow run ids (exact) and matches every event of the run and
+//       of everything below it: its steps' tasks, nested runs, their tokens); across lists all must match; an absent list matches everything, an empty
 //       one nothing. A types entry that matches no event type is an error. With `since`, the
 //       events with seq > since still in the replay window that pass the new filters are sent,
 //       then live ones: no gap, no duplicate.
@@ -87,6 +88,8 @@ export interface SubscriptionSpec {
   agents?: readonly string[];
   types?: readonly string[];
   tasks?: readonly string[];
+  /** Workflow runs: an event matches when its lineage holds one of them (the run's whole subtree). */
+  runs?: readonly string[];
 }
 
 /** A compiled filter. */
@@ -152,7 +155,7 @@ function compileList(patterns: readonly string[] | undefined, globs: boolean): S
 export function filterKey(spec: SubscriptionSpec): string {
   const canonical = (list: readonly string[] | undefined): string[] | null =>
     list === undefined ? null : [...new Set(list)].sort();
-  return JSON.stringify([canonical(spec.agents), canonical(spec.types), canonical(spec.tasks)]);
+  return JSON.stringify([canonical(spec.agents), canonical(spec.types), canonical(spec.tasks), canonical(spec.runs)]);
 }
 
 /** The key of MATCH_NOTHING (after unsubscribe); no spec has it. */
@@ -162,11 +165,23 @@ export function compileFilter(spec: SubscriptionSpec): EventFilter {
   const agent = compileList(spec.agents, true);
   const type = compileList(spec.types, true);
   const task = compileList(spec.tasks, false);
-  if (agent === undefined && type === undefined && task === undefined) return MATCH_EVERYTHING;
+  const runs = spec.runs === undefined ? undefined : new Set(spec.runs);
+  if (agent === undefined && type === undefined && task === undefined && runs === undefined) return MATCH_EVERYTHING;
   return {
     matches: (e) =>
-      (type === undefined || type(e.type)) && (agent === undefined || agent(e.agent)) && (task === undefined || task(e.task_id)),
+      (type === undefined || type(e.type)) &&
+      (agent === undefined || agent(e.agent)) &&
+      (task === undefined || task(e.task_id)) &&
+      (runs === undefined || inRuns(runs, e)),
   };
+}
+
+/** The run's own task (task_id = run_id) or anything traced below it. */
+function inRuns(runs: ReadonlySet<string>, e: AuroraEvent): boolean {
+  if (e.task_id !== undefined && runs.has(e.task_id)) return true;
+  if (e.lineage === undefined) return false;
+  for (const id of e.lineage) if (runs.has(id)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------- client messages
@@ -191,7 +206,7 @@ export type ClientOp = SubscribeOp | ExecuteOp | { op: 'unsubscribe' } | { op: '
 export type Parsed<T> = { ok: true; value: T } | { ok: false; detail: string; request_id?: string };
 
 const OPS = ['subscribe', 'unsubscribe', 'execute', 'ping'] as const;
-const SUBSCRIBE_FIELDS = new Set(['op', 'agents', 'types', 'tasks', 'since']);
+const SUBSCRIBE_FIELDS = new Set(['op', 'agents', 'types', 'tasks', 'runs', 'since']);
 const EXECUTE_FIELDS = new Set(['op', 'agent', 'prompt', 'parameters', 'thread_id', 'request_id']);
 const BARE_FIELDS = new Set(['op']);
 
@@ -242,11 +257,13 @@ function parseSubscribe(msg: Record<string, unknown>, eventTypes: readonly strin
   const agents = stringList(msg.agents, 'agents');
   const types = stringList(msg.types, 'types');
   const tasks = stringList(msg.tasks, 'tasks');
+  const runs = stringList(msg.runs, 'runs');
   checkTypes(types, eventTypes);
   const since = sinceValue(msg.since);
   if (agents !== undefined) op.agents = agents;
   if (types !== undefined) op.types = types;
   if (tasks !== undefined) op.tasks = tasks;
+  if (runs !== undefined) op.runs = runs;
   if (since !== undefined) op.since = since;
   return op;
 }
@@ -325,7 +342,7 @@ export function parseStreamQuery(query: string, eventTypes: readonly string[] = 
     return raw.flatMap((v) => v.split(',')).filter((v) => v !== '');
   };
   const msg: Record<string, unknown> = { op: 'subscribe' };
-  for (const name of ['agents', 'types', 'tasks'] as const) {
+  for (const name of ['agents', 'types', 'tasks', 'runs'] as const) {
     const v = list(name);
     if (v !== undefined) msg[name] = v;
   }

@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   forbidden: { status: 403, retryable: false, expose: true },
   not_found: { status: 404, retryable: false, expose: true },
   agent_not_found: { status: 404, retryable: false, expose: true },
+  workflow_not_found: { status: 404, retryable: false, expose: true },
+  run_not_found: { status: 404, retryable: false, expose: true },
   model_not_found: { status: 404, retryable: false, expose: true },
   model_not_loaded: { status: 404, retryable: false, expose: true },
   task_not_found: { status: 404, retryable: false, expose: true },

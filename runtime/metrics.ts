@@ -17,6 +17,9 @@ export const METRIC_NAMES = {
   streamListening: 'aurora_stream_listening',
   wsDropped: 'aurora_ws_slow_consumers_closed_total',
   rateLimitFailOpen: 'aurora_rate_limit_fail_open_total',
+  workflowRuns: 'aurora_workflow_runs_total',
+  workflowStepDuration: 'aurora_workflow_step_duration_seconds',
+  workflowStepsInFlight: 'aurora_workflow_steps_in_flight',
 } as const;
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -103,6 +106,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     rateLimitFailOpen: new Counter({
       name: METRIC_NAMES.rateLimitFailOpen,
       help: 'Requests let through because the rate-limit store failed',
+      registers,
+    }),
+    workflowRuns: new Counter({
+      name: METRIC_NAMES.workflowRuns,
+      help: 'Workflow runs finished, by workflow and outcome',
+      labelNames: ['workflow', 'outcome'] as const,
+      registers,
+    }),
+    workflowStepDuration: new Histogram({
+      name: METRIC_NAMES.workflowStepDuration,
+      help: 'Workflow agent steps from start to end, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    workflowStepsInFlight: new Gauge({
+      name: METRIC_NAMES.workflowStepsInFlight,
+      help: 'Workflow agent steps running now',
       registers,
     }),
   };

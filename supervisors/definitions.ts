@@ -1,7 +1,7 @@
 // Checking an agent's definition against its kind and the node before it is stored: the kind and
 // provider exist, the config matches the kind's schema, the kind's own checks (its tools exist…)
 // pass, and the model can do what the agent needs. Used at create and at update alike.
-import type { AgentKind, CapabilityTable, NodeFacts } from '../actors/kind.js';
+import { NO_PROVIDER, type AgentKind, type CapabilityTable, type NodeFacts } from '../actors/kind.js';
 import { AuroraError } from '../runtime/errors.js';
 import type { AgentDefinition } from '../runtime/protocol/index.js';
 import { compileValidator, type Validator } from '../runtime/validation.js';
@@ -53,6 +53,7 @@ export function createDefinitions(
       if (!checked.ok) throw new AuroraError('invalid_request', checked.message);
       const problem = kind.check?.(definition, node);
       if (problem !== undefined) throw new AuroraError('invalid_request', problem);
+      if (definition.provider === NO_PROVIDER) return null;
       return models.check(definition.provider, definition.model_name, kind.modelNeeds?.(definition) ?? []);
     },
   };

@@ -26,6 +26,7 @@ import { createCapabilities } from './capabilities/index.js';
 import { createModelFacts } from './model-facts.js';
 import { createIdempotencyService } from './idempotency-service.js';
 import { createEventsService } from './events-service.js';
+import { createRunsService } from './runs-service.js';
 import { createThreadsService } from './threads-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
@@ -78,12 +79,14 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   // The agent lifecycle and model events it publishes also go to the event log (isLoggedEvent).
   const events = createEventPublisher(bus, subjects, clock, store.events);
 
-  const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock));
+  // Runs of resumable kinds (workflows) are picked up again by their agents instead (registry.restore).
+  const resumable = deps.kinds.filter((k) => k.resumable === true).map((k) => k.name);
+  const orphans = store.tasks.failOrphans('Aurora stopped while the task was queued or running', isoNow(clock), resumable);
   if (orphans > 0) logger.warn('tasks left unfinished by a previous process were marked failed', { count: orphans });
   const orphanPulls = store.pulls.failOrphans('Aurora stopped while the pull was running; pull again to resume', isoNow(clock));
   if (orphanPulls > 0) logger.warn('model pulls left running by a previous process were marked failed', { count: orphanPulls });
 
-  const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger });
+  const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger, events, metrics });
   const modelFacts = createModelFacts({
     cache: deps.cache,
     clock,
@@ -127,6 +130,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     models: modelFacts,
   });
   const threads = createThreadsService({ bus, subjects, store, clock, logger });
+  const runs = createRunsService({ bus, subjects, store, clock, logger, config });
   const idempotency = createIdempotencyService({
     bus,
     subjects,
@@ -159,6 +163,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
       children: [
         serviceChild('registry', registry),
         serviceChild('threads', threads),
+        serviceChild('runs', runs),
         serviceChild('idempotency', idempotency),
         serviceChild('events', eventLog),
         serviceChild('health', health),

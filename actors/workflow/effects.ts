@@ -1,6 +1,6 @@
 // The effects a workflow run asks its host for. The host performs them with the node's
 // capabilities (supervisors/capabilities/workflow/): the machine only decides.
-import type { WorkflowNode } from '../../runtime/protocol/index.js';
+import type { RunTrace, WorkflowNode } from '../../runtime/protocol/index.js';
 
 /** Loads what a run needs: its graph (the version it started with), its input, its checkpoints. */
 export const WORKFLOW_LOAD = 'workflow.load';
@@ -20,10 +20,16 @@ export interface LoadOutput {
   input: unknown;
   /** Completed steps of earlier incarnations of the run, by path. */
   checkpoints: { path: string[]; output: unknown; tokens: number }[];
+  /** Steps a dead process left running: each counts as a failed attempt (code `interrupted`). */
+  interrupted: { path: string[]; attempts: number }[];
+  /** The run's place in the tree of runs; its steps' tasks are traced below it. */
+  trace: RunTrace;
 }
 
 export interface StepInput {
   run_id: string;
+  /** The run's trace (LoadOutput.trace); the step's task is traced at trace.path + path. */
+  trace: RunTrace;
   path: string[];
   node_id: string;
   type: string;

@@ -12,7 +12,7 @@
 // (after a crash or a restart of the process) replays the graph, and a step whose path has a
 // checkpoint completes at once with the recorded output: no completed step runs twice.
 import { AuroraError, isErrorCode } from '../../runtime/errors.js';
-import type { Condition, WorkflowNode } from '../../runtime/protocol/index.js';
+import type { Condition, RunTrace, WorkflowNode } from '../../runtime/protocol/index.js';
 import type { MachineEmitted } from '../kind.js';
 import { WORKFLOW_FINISH, WORKFLOW_STEP, WORKFLOW_TIMER, type StepInput, type StepOutput } from './effects.js';
 import { formatPath, lookup, parsePath, parseTemplate, render } from './template.js';
@@ -63,6 +63,9 @@ export interface WorkflowRun {
   readonly graph: WorkflowNode;
   /** Outputs of steps that completed in an earlier incarnation of the run, by path key. */
   readonly checkpoints: ReadonlyMap<string, StepOutput>;
+  /** Steps an earlier incarnation left running, with the attempt they were on, by path key. */
+  readonly interrupted: Map<string, number>;
+  readonly trace: RunTrace;
   readonly frames: Map<string, Frame>;
   readonly waiting: Map<string, { frame: string; kind: 'step' | 'retry' | 'timeout' }>;
   nextEffect: number;
@@ -79,17 +82,20 @@ const keyOf = (path: readonly string[]): string => path.join('/');
 
 // ---------------------------------------------------------------- entry points
 
-export function startWorkflowRun(
-  runId: string,
-  graph: WorkflowNode,
-  input: unknown,
-  checkpoints: ReadonlyMap<string, StepOutput>,
-): Step {
+/** Where an earlier incarnation of the run got to; empty for a new run. */
+export interface Resume {
+  checkpoints: ReadonlyMap<string, StepOutput>;
+  interrupted: Map<string, number>;
+}
+
+export function startWorkflowRun(runId: string, graph: WorkflowNode, input: unknown, trace: RunTrace, resume: Resume): Step {
   const run: WorkflowRun = {
     runId,
     input,
     graph,
-    checkpoints,
+    checkpoints: resume.checkpoints,
+    interrupted: resume.interrupted,
+    trace,
     frames: new Map(),
     waiting: new Map(),
     nextEffect: 1,
@@ -245,8 +251,16 @@ function runAgentStep(
     run.tokens += checkpoint.tokens;
     return finishFrame(run, emits, frame, { ok: true, output: checkpoint.output });
   }
+  const lost = run.interrupted.get(frame.key);
+  if (lost !== undefined) {
+    // Running when the process died: that attempt failed; the node's retry decides what follows.
+    run.interrupted.delete(frame.key);
+    frame.attempt = Math.max(frame.attempt, lost);
+    return failFrame(run, emits, frame, new AuroraError('interrupted', `${where} was running when Aurora stopped`));
+  }
   const input: StepInput = {
     run_id: run.runId,
+    trace: run.trace,
     path: frame.path,
     node_id: frame.node.id,
     type: frame.node.type,

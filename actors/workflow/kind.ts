@@ -2,12 +2,9 @@
 // with the workflow (the workflows service), named after it.
 import { Type } from '@sinclair/typebox';
 import { NODE_ID_PATTERN } from '../../runtime/protocol/index.js';
-import type { AgentKind } from '../kind.js';
+import { NO_PROVIDER, type AgentKind } from '../kind.js';
 import { WORKFLOW_FINISH, WORKFLOW_LOAD, WORKFLOW_STEP, WORKFLOW_TIMER } from './effects.js';
 import { workflowMachine } from './machine.js';
-
-/** Workflow agents name no LLM provider; this is the one they carry. */
-export const NO_PROVIDER = 'none';
 
 export const workflowKind: AgentKind = {
   name: 'workflow',

@@ -64,7 +64,8 @@ export const workflowMachine = setup({
               const checkpoints = new Map<string, StepOutput>(
                 loaded.checkpoints.map((c) => [c.path.join('/'), { output: c.output, tokens: c.tokens }]),
               );
-              const step = startWorkflowRun(event.taskId, loaded.graph, loaded.input, checkpoints);
+              const interrupted = new Map(loaded.interrupted.map((i) => [i.path.join('/'), i.attempts]));
+              const step = startWorkflowRun(event.taskId, loaded.graph, loaded.input, loaded.trace, { checkpoints, interrupted });
               settle(context, event.taskId, step.run);
               for (const e of step.emits) enqueue.emit(e);
               return;

@@ -7,6 +7,7 @@ import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
 import { pullRoutes } from './pulls.js';
+import { runRoutes } from './runs.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
 
@@ -18,6 +19,7 @@ export const API_ROUTES: readonly Route[] = [
   ...modelRoutes,
   ...pullRoutes,
   ...taskRoutes,
+  ...runRoutes,
   ...eventRoutes,
   ...metricsRoutes,
 ];

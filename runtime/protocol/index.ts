@@ -14,3 +14,4 @@ export * from './llm.js';
 export * from './threads.js';
 export * from './idempotency.js';
 export * from './workflows.js';
+export * from './runs.js';

@@ -9,6 +9,8 @@ import { ThreadDetail, ThreadPage, ThreadRecord } from './threads.js';
 import { IdempotencyClaim, IdempotencyClaimed, IdempotencyRelease, IdempotencySettle, TaskSubmitted } from './idempotency.js';
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
 import { PullCommand, PullRecord, PullRef } from './pulls.js';
+import { RunListQuery, RunPage, RunRef, RunStartCommand, RunStarted } from './runs.js';
+import { RunRecord } from './workflows.js';
 import { TaskCancelled, TaskListQuery, TaskPage, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -84,6 +86,11 @@ export const SERVICE_OPERATIONS = {
   'models.pull': op(PullCommand, NullableObject(PullRecord)),
   'models.pull_get': op(PullRef, PullRecord),
   'models.pull_cancel': op(PullRef, PullRecord),
+  /** Prepares a run (its record, its workflow agent) and hands it to that agent; answers once accepted. */
+  'runs.start': op(RunStartCommand, RunStarted),
+  'runs.get': op(RunRef, RunRecord),
+  'runs.list': op(RunListQuery, RunPage),
+  'runs.cancel': op(RunRef, RunRecord),
 } as const;
 
 /** Served by the node hosting the agent, on the agent's own subject. */

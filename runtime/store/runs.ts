@@ -36,6 +36,7 @@ export interface StepStart {
 
 export interface RunPageQuery {
   workflow?: string;
+  status?: string;
   limit: number;
   cursor?: string;
 }
@@ -107,18 +108,15 @@ export function createRunRepository(db: Database): RunRepository {
     `UPDATE workflow_runs SET output = @output, error = @error, error_code = @error_code, tokens = @tokens, finished_at = @at
      WHERE run_id = @run_id`,
   );
-  const firstPage = db.prepare<{ limit: number }, RunDbRow>(
-    `SELECT ${RUN_COLUMNS} FROM workflow_runs ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
-  );
-  const nextPage = db.prepare<{ limit: number; at: string; id: string }, RunDbRow>(
-    `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE (created_at, run_id) < (@at, @id) ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
-  );
-  const firstPageOf = db.prepare<{ limit: number; workflow: string }, RunDbRow>(
-    `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE workflow = @workflow ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
-  );
-  const nextPageOf = db.prepare<{ limit: number; at: string; id: string; workflow: string }, RunDbRow>(
-    `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE workflow = @workflow AND (created_at, run_id) < (@at, @id)
-     ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
+  // One statement for every filter combination: a NULL filter matches everything. A run's status
+  // is its task's (run_id = task_id).
+  const page = db.prepare<{ limit: number; at: string | null; id: string | null; workflow: string | null; status: string | null }, RunDbRow>(
+    `SELECT ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM workflow_runs r
+     LEFT JOIN tasks t ON t.task_id = r.run_id
+     WHERE (@workflow IS NULL OR r.workflow = @workflow)
+       AND (@status IS NULL OR coalesce(t.status, 'queued') = @status)
+       AND (@at IS NULL OR (r.created_at, r.run_id) < (@at, @id))
+     ORDER BY r.created_at DESC, r.run_id DESC LIMIT @limit`,
   );
   const stepStarted = db.prepare<Record<string, unknown>>(
     `INSERT INTO workflow_steps (run_id, path, node_id, type, status, attempts, input, agent, task_id, tokens, started_at)
@@ -163,16 +161,9 @@ export function createRunRepository(db: Database): RunRepository {
         at: o.at,
       });
     },
-    page({ workflow, limit, cursor }) {
+    page({ workflow, status, limit, cursor }) {
       const key = cursor === undefined ? undefined : (decodeCursor('runs', cursor, ['s', 's']) as [string, string]);
-      const rows =
-        workflow === undefined
-          ? key === undefined
-            ? firstPage.all({ limit: limit + 1 })
-            : nextPage.all({ limit: limit + 1, at: key[0], id: key[1] })
-          : key === undefined
-            ? firstPageOf.all({ limit: limit + 1, workflow })
-            : nextPageOf.all({ limit: limit + 1, workflow, at: key[0], id: key[1] });
+      const rows = page.all({ limit: limit + 1, at: key?.[0] ?? null, id: key?.[1] ?? null, workflow: workflow ?? null, status: status ?? null });
       const runs = rows.slice(0, limit).map(toRun);
       const last = runs.at(-1);
       return { runs, next_cursor: rows.length > limit && last !== undefined ? encodeCursor('runs', [last.created_at, last.run_id]) : null };

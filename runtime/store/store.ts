@@ -10,6 +10,7 @@ import { createModelRepository, type ModelRepository } from './models.js';
 import { createPullRepository, type PullRepository } from './pulls.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { createThreadRepository, type ThreadRepository } from './threads.js';
+import { createWorkflowRepository, type WorkflowRepository } from './workflows.js';
 import { createIdempotencyRepository, type IdempotencyRepository } from './idempotency.js';
 import { createRunRepository, type RunRepository } from './runs.js';
 
@@ -34,6 +35,7 @@ export interface Store {
   readonly models: ModelRepository;
   readonly events: EventRepository;
   readonly threads: ThreadRepository;
+  readonly workflows: WorkflowRepository;
   readonly idempotency: IdempotencyRepository;
   readonly runs: RunRepository;
   readonly pulls: PullRepository;
@@ -63,6 +65,7 @@ const WRITES = {
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete', 'deleteByAgentId'],
+  workflows: ['create'],
   idempotency: ['claim', 'put', 'release'],
   runs: ['insert', 'started', 'finished', 'stepStarted', 'stepFinished'],
   pulls: ['save', 'failOrphans'],
@@ -200,6 +203,7 @@ export function openStore(options: StoreOptions): Store {
       models: batched(createModelRepository(db), WRITES.models, group.enter),
       events: batched(events, WRITES.events, group.enter),
       threads: batched(createThreadRepository(db), WRITES.threads, group.enter),
+      workflows: batched(createWorkflowRepository(db), WRITES.workflows, group.enter),
       idempotency: batched(createIdempotencyRepository(db, options.maxIdempotencyKeys ?? 100_000), WRITES.idempotency, group.enter),
       runs: batched(createRunRepository(db), WRITES.runs, group.enter),
       pulls: batched(createPullRepository(db), WRITES.pulls, group.enter),

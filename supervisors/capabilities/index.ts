@@ -5,7 +5,9 @@ import { LLM_CHAT, THREAD_READ, TOOL_CALL } from '../../actors/llm/effects.js';
 import type { Bus } from '../../runtime/bus/bus.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Config } from '../../runtime/config.js';
+import type { EventPublisher } from '../../runtime/events.js';
 import type { Logger } from '../../runtime/logger.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import type { LlmProvider } from '../../runtime/providers/llm.js';
 import type { Store } from '../../runtime/store/index.js';
 import type { Subjects } from '../../runtime/subjects.js';
@@ -13,6 +15,7 @@ import { agentCallFamily } from './agent-call.js';
 import { llmChat } from './llm-chat.js';
 import { threadRead } from './thread-read.js';
 import { toolCall } from './tool-call.js';
+import { workflowCapabilities } from './workflow.js';
 import { builtinTools, createToolRegistry, type ToolRegistry } from './tools/index.js';
 
 export interface CapabilityResources {
@@ -23,6 +26,8 @@ export interface CapabilityResources {
   readonly config: Config;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly events: EventPublisher;
+  readonly metrics: Metrics;
 }
 
 export interface NodeCapabilities {
@@ -39,6 +44,7 @@ export function createCapabilities(resources: CapabilityResources): NodeCapabili
       [LLM_CHAT]: llmChat(providers, tools),
       [THREAD_READ]: threadRead(store),
       [TOOL_CALL]: toolCall(tools, clock),
+      ...workflowCapabilities(resources),
     },
   };
 }

@@ -248,6 +248,8 @@ function baseBody(name: RequestSchemaName, targets: FuzzTargets, fresh: () => st
       return task();
     case 'TaskBatchRequest':
       return { tasks: [task()] };
+    case 'RunRequest':
+      return { input: { text: 'fuzz' }, mode: 'background', timeout_ms: 10_000 };
   }
 }
 
@@ -260,6 +262,8 @@ const BODY_ROUTES: Readonly<Record<RequestSchemaName, { method: string; path: (t
   PullRequest: { method: 'POST', path: () => '/api/v1/models/pull' },
   TaskExecuteRequest: { method: 'POST', path: () => '/api/v1/tasks/execute' },
   TaskBatchRequest: { method: 'POST', path: () => '/api/v1/tasks/execute/batch' },
+  // No such workflow: a valid body is answered 404, and no body may get a 5xx.
+  RunRequest: { method: 'POST', path: () => '/api/v1/workflows/fuzz-missing/runs' },
 };
 
 type Path = readonly (string | number)[];
@@ -411,6 +415,7 @@ const TEXT_FIELD: Readonly<Record<RequestSchemaName, Path>> = {
   PullRequest: ['name'],
   TaskExecuteRequest: ['prompt'],
   TaskBatchRequest: ['tasks', 0, 'prompt'],
+  RunRequest: ['input', 'text'],
 };
 
 function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJsonCases: number): HttpCase[] {

@@ -22,7 +22,7 @@ function harness(graph: WorkflowNode, input: unknown = {}, checkpoints: { path: 
   actor.start();
   actor.send({ type: 'TASK', task: { task_id: 'r1', agent: 'wf', prompt: '', parameters: {} } });
   const load = emitted.find((e): e is Effect => e.type === 'effect' && e.capability === WORKFLOW_LOAD)!;
-  actor.send({ type: 'effect.done', effectId: load.effectId, taskId: 'r1', output: { graph, input, checkpoints } });
+  actor.send({ type: 'effect.done', effectId: load.effectId, taskId: 'r1', output: { graph, input, checkpoints, interrupted: [], trace: { run_id: 'r1', path: [], lineage: ['r1'] } } });
   const answered = new Set<string>();
   const cancelled = () => emitted.filter((e) => e.type === 'effect.cancel').map((e) => (e as { effectId: string }).effectId);
   /** Steps asked for and not yet answered or cancelled. */
