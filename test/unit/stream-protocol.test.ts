@@ -66,6 +66,18 @@ describe('compileFilter', () => {
   it('matches nothing with an empty list', () => {
     expect(compileFilter({ agents: [] }).matches(ev('task.token', 'a'))).toBe(false);
   });
+
+  it('matches a run\'s whole subtree by run id: its own task, and every event whose lineage holds it', () => {
+    const f = compileFilter({ runs: ['r1'] });
+    const traced = (lineage: string[], task = 'step'): AuroraEvent => ({ ...ev('task.token', 'writer', task), run_id: lineage.at(-1)!, lineage });
+    expect(f.matches(ev('task.completed', 'wf.x', 'r1'))).toBe(true);
+    expect(f.matches(traced(['r1']))).toBe(true);
+    expect(f.matches(traced(['r0', 'r1', 'r2']))).toBe(true);
+    expect(f.matches(traced(['r0']))).toBe(false);
+    expect(f.matches(ev('task.token', 'writer', 'other'))).toBe(false);
+    expect(filterKey({ runs: ['r1'] })).not.toBe(filterKey({ tasks: ['r1'] }));
+    expect(parseStreamQuery('runs=r1,r2').ok && parseStreamQuery('runs=r1,r2')).toMatchObject({ value: { runs: ['r1', 'r2'] } });
+  });
 });
 
 describe('filterKey', () => {

@@ -13,7 +13,12 @@ type Effect = Extract<MachineEmitted, { type: 'effect' }>;
 
 const definition = { name: 'wf', agent_type: 'workflow', model_name: '-', provider: 'none', description: '', config: { workflow: 'wf' } };
 
-function harness(graph: WorkflowNode, input: unknown = {}, checkpoints: { path: string[]; output: unknown; tokens: number }[] = []) {
+function harness(
+  graph: WorkflowNode,
+  input: unknown = {},
+  checkpoints: { path: string[]; output: unknown; tokens: number }[] = [],
+  interrupted: { path: string[]; attempts: number }[] = [],
+) {
   const actor = createActor(workflowMachine, { input: { definition } });
   const emitted: MachineEmitted[] = [];
   actor.on('*', (e) => emitted.push(e));
@@ -22,7 +27,7 @@ function harness(graph: WorkflowNode, input: unknown = {}, checkpoints: { path: 
   actor.start();
   actor.send({ type: 'TASK', task: { task_id: 'r1', agent: 'wf', prompt: '', parameters: {} } });
   const load = emitted.find((e): e is Effect => e.type === 'effect' && e.capability === WORKFLOW_LOAD)!;
-  actor.send({ type: 'effect.done', effectId: load.effectId, taskId: 'r1', output: { graph, input, checkpoints, interrupted: [], trace: { run_id: 'r1', path: [], lineage: ['r1'] } } });
+  actor.send({ type: 'effect.done', effectId: load.effectId, taskId: 'r1', output: { graph, input, checkpoints, interrupted, trace: { run_id: 'r1', path: [], lineage: ['r1'] } } });
   const answered = new Set<string>();
   const cancelled = () => emitted.filter((e) => e.type === 'effect.cancel').map((e) => (e as { effectId: string }).effectId);
   /** Steps asked for and not yet answered or cancelled. */
@@ -176,6 +181,17 @@ describe('workflow machine', () => {
     const steps = h.open();
     expect(steps.map((e) => h.stepOf(e).node_id)).toEqual(['two']);
     expect(h.stepOf(steps[0]!).prompt).toBe('after done before');
+  });
+
+  it('counts a step a dead process left running as a failed attempt: retried per its policy, else the run fails', () => {
+    const retried = harness({ type: 'sequence', id: 'p', steps: [agent('one', 'x', { retry: { attempts: 2 } })] }, {}, [], [{ path: ['p', 'one'], attempts: 1 }]);
+    expect(retried.open()).toEqual([]);
+    retried.fire(retried.timers()[0]!);
+    const [again] = retried.open();
+    expect(retried.stepOf(again!).attempt).toBe(2);
+    const failed = harness({ type: 'sequence', id: 'p', steps: [agent('one', 'x')] }, {}, [], [{ path: ['p', 'one'], attempts: 1 }]);
+    expect(failed.open()).toEqual([]);
+    expect(failed.ending()).toMatchObject({ type: 'task.error', error: { code: 'interrupted' } });
   });
 
   it('cancelling the run cancels every step in flight', () => {
