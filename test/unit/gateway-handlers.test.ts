@@ -573,12 +573,32 @@ describe('health', () => {
     expect(res.headers['retry-after']).toBe('5');
   });
 
-  it('counts an unreachable runtime as bus, database and llm down', async () => {
+  it('blames only the bus when no node answers on it: the database and the LLM are unknown, not down', async () => {
     runtime.close();
     const res = await send<ReadyBody>('GET', '/health/ready');
     expect(res.status).toBe(503);
-    expect(res.body.checks).toEqual({ database: false, bus: false, cache: true, llm: false });
-    expect(res.body.detail).toBe('Not ready: database, bus, llm');
+    expect(res.body.checks).toEqual({ database: null, bus: false, cache: true, llm: null });
+    expect(res.body.detail).toBe(
+      'Not ready: bus (connected, but no node answers); database and llm unknown: the node checks them over the bus',
+    );
+  });
+
+  it('does not ask over a disconnected bus, and says it is not connected', async () => {
+    let asked = 0;
+    const disconnected = new Proxy(bus, {
+      get: (target, key, receiver): unknown => {
+        if (key === 'isConnected') return () => false;
+        if (key === 'request') asked += 1;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const downCache: Cache = { ...createMemoryCache(), ping: async () => false };
+    const d = createDispatcher(makeDeps({ bus: disconnected, cache: downCache }));
+    const res = await send<ReadyBody>('GET', '/health/ready', undefined, {}, d);
+    expect(res.status).toBe(503);
+    expect(res.body.checks).toEqual({ database: null, bus: false, cache: false, llm: null });
+    expect(res.body.detail).toBe('Not ready: bus (not connected), cache; database and llm unknown: the node checks them over the bus');
+    expect(asked).toBe(0);
   });
 
   it('bounds a hanging cache ping with the check timeout', async () => {
