@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { AGENT_KINDS } from '../actors/catalog.js';
 import { describeKind, type AgentKind } from '../actors/kind.js';
+import { assertPortFree } from '../gateway/port-check.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { createBus } from '../runtime/bus/index.js';
 import { createCache } from '../runtime/cache/index.js';
@@ -57,6 +58,9 @@ export async function startAurora(config: Config, logger: Logger, options: Start
   const metrics = createMetrics();
   const kinds = options.kinds ?? AGENT_KINDS;
   try {
+    // Every role listens on PORT (a node for its probes and /metrics). Checked before the store
+    // opens, so a second process started by mistake touches nothing of the first's.
+    await assertPortFree(config.host, config.port);
     const bus = await createBus(config, logger, clock);
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';

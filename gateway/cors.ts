@@ -1,9 +1,10 @@
 // CORS for browser clients on other origins, from CORS_ORIGINS.
 //
-// A request from an origin that is not listed is served exactly as if CORS did not exist: no
-// CORS headers at all (its preflight falls through to the router, which answers OPTIONS with 405),
-// and the browser refuses to hand the response to the page. Refusing it server-side would add
-// nothing: CORS protects the browser user, not the server, and non-browser clients ignore it.
+// A request from an origin that is not listed gets no CORS headers at all (its preflight falls
+// through to the router, which answers OPTIONS with 405), and the browser refuses to hand the
+// response to the page. That protects what the page could read, not what the request does: a
+// "simple" cross-site POST reaches the server without a preflight. With auth off nothing else
+// stops it, so gateway/origin-guard.ts refuses such writes using allowsOrigin() below.
 //
 // No Access-Control-Allow-Credentials: Aurora authenticates with bearer tokens the page sends
 // explicitly, never with cookies, so credentialed requests are never needed. That is also what
@@ -19,6 +20,8 @@ export const CORS_EXPOSED_HEADERS =
   'X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate, Link, X-Next-Cursor';
 
 export interface Cors {
+  /** True when `origin` is listed in CORS_ORIGINS (or CORS_ORIGINS is `*`). */
+  allowsOrigin(origin: string | undefined): boolean;
   /** Headers for a response to a request carrying `origin` (undefined: no Origin header). */
   responseHeaders(origin: string | undefined): Record<string, string>;
   /** True for a CORS preflight from an allowed origin: OPTIONS with Origin and Access-Control-Request-Method. */
@@ -38,6 +41,7 @@ export function createCors(origins: readonly string[]): Cors | undefined {
   const vary = { vary: 'Origin' };
 
   return {
+    allowsOrigin: allows,
     responseHeaders(origin) {
       if (!allows(origin)) return { ...vary };
       return {

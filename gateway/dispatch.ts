@@ -8,6 +8,8 @@ import { createCors } from './cors.js';
 import type { GatewayDeps } from './deps.js';
 import { isServerError, RETRY_AFTER_SECONDS, statusOf, type ErrorStatus } from './error-response.js';
 import { parseJsonBody } from './json-body.js';
+import { jsonMediaTypeRefusal } from './media-type.js';
+import { createOriginGuard } from './origin-guard.js';
 import { METRIC_METHODS, type HandlerResponse, type Headers, type IncomingRequest, type OutgoingResponse } from './http.js';
 import { createRouter, type Route, type RouteMatch, type Router } from './router.js';
 import { ROUTES } from './routes/index.js';
@@ -127,6 +129,7 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
   /** While draining only reads are served, so nothing new starts that shutdown would cut short. */
   const refusedWhileDraining = (method: string) => deps.lifecycle?.draining === true && method !== 'GET' && method !== 'HEAD';
   const cors = createCors(config.corsOrigins);
+  const originGuard = createOriginGuard(config.authEnabled, cors);
   if (config.rateLimitEnabled && deps.rateLimiter === undefined) {
     throw new Error('RATE_LIMIT_ENABLED is on but the gateway was given no rate limiter');
   }
@@ -225,6 +228,9 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         }
         if (refusedWhileDraining(req.method)) return fail(statusOf('unavailable'), 'Aurora is shutting down');
         const { route, params } = match;
+        // Before anything runs: with auth off, a cross-site page must not make the browser write.
+        const crossSite = originGuard?.refusal(req.method, req.headers);
+        if (crossSite !== undefined) return fail(statusOf('forbidden'), crossSite);
         // Authentication runs before rate limiting and before the body is read as JSON: a caller
         // without a valid token learns nothing but 401/403. Its subject is what rate limits count.
         const access = await auth.check({ authorization: req.headers.authorization }, requirementOf(route, config));
@@ -240,6 +246,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         let parsed: unknown = undefined;
         if (route.body !== undefined) {
           if (body === null || body.byteLength === 0) return fail(statusOf('invalid_request'), 'Request body is required');
+          const wrongType = jsonMediaTypeRefusal(req.headers['content-type']);
+          if (wrongType !== undefined) return fail(statusOf('unsupported_media_type'), wrongType);
           if (body.byteLength > config.maxBodyBytes) return fail(statusOf('payload_too_large'), tooLargeDetail());
           const json = parseJsonBody(body, config.maxJsonDepth);
           if (!json.ok) return fail(statusOf('invalid_request'), json.detail);

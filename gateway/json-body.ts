@@ -9,6 +9,11 @@ export type JsonBody = { ok: true; value: unknown } | { ok: false; detail: strin
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function parseJsonBody(bytes: Uint8Array, maxDepth: number): JsonBody {
+  // The decoder would drop a leading BOM silently. JSON must not carry one (RFC 8259 §8.1); it
+  // is refused so a client that adds it hears so, rather than having bytes edited for it.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return { ok: false, detail: 'Request body starts with a UTF-8 byte-order mark (EF BB BF); send JSON without one' };
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);

@@ -397,10 +397,13 @@ export function errorStatuses(route: Route, options: Pick<OpenApiOptions, 'acces
   codes.add('invalid_request');
   if (route.body !== undefined) {
     codes.add('payload_too_large');
+    codes.add('unsupported_media_type'); // the body is not declared application/json (or +json)
     codes.add('request_timeout'); // the body did not arrive within BODY_READ_TIMEOUT_MS
   }
   // While draining for shutdown, the dispatcher refuses everything but reads.
   if (route.method !== 'GET') codes.add('unavailable');
+  // With auth off, a write from a browser page of an origin not in CORS_ORIGINS (gateway/origin-guard.ts).
+  if (route.method !== 'GET' && !options.access.authEnabled) codes.add('forbidden');
   const needs = requirement(route, options);
   if (needs.kind === 'token') {
     codes.add('unauthorized');

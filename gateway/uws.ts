@@ -15,6 +15,18 @@ export class UwsUnavailableError extends Error {
   override readonly name = 'UwsUnavailableError';
 }
 
+/** The gateway's address cannot be listened on; the message says why and what to do. */
+export class PortUnavailableError extends Error {
+  override readonly name = 'PortUnavailableError';
+  /** `inUse`: another process holds the port (the usual case), which the message then says how to resolve. */
+  constructor(host: string, port: number, why: string, inUse: boolean) {
+    const hint = inUse
+      ? 'Another Aurora (or another program) is listening there: stop it, or set PORT to a free port (0 picks one).'
+      : 'Check HOST and PORT.';
+    super(`Cannot listen on ${host}:${port}: ${why}. ${hint}`);
+  }
+}
+
 /**
  * uWebSockets.js falls back to a JavaScript imitation when its native binary does not load on this
  * platform / Node ABI; that fallback is broken, so Aurora refuses to start on it.
@@ -197,12 +209,30 @@ export interface Listening {
   close(): void;
 }
 
-/** Listens on host:port; port 0 picks a free port, read back from the socket. */
+/**
+ * uWS listens with SO_REUSEPORT unless told otherwise, and then a second process on the same port
+ * starts happily and the kernel splits connections between the two (one with auth on, one off:
+ * every other request skips auth). This option makes the bind fail instead. The typings (20.30)
+ * declare the option only for listen(port, options, cb); the native listen takes
+ * (host, port, options, cb) as well, which listenExclusive below relies on.
+ */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
+type ListenCallback = (listenSocket: uws.us_listen_socket | false) => void;
+
+function listenExclusive(app: TemplatedApp, host: string, port: number, cb: ListenCallback): void {
+  const native = app as unknown as { listen(host: string, port: number, options: number, cb: ListenCallback): unknown };
+  native.listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+}
+
+/** Listens on host:port, alone (see LIBUS_LISTEN_EXCLUSIVE_PORT); port 0 picks a free port, read back from the socket. */
 export function listen(app: TemplatedApp, host: string, port: number): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (listenSocket) => {
+    listenExclusive(app, host, port, (listenSocket) => {
       if (!listenSocket) {
-        reject(new Error(`Gateway could not listen on ${host}:${port}`));
+        // uWS does not say why; the usual reason is another process on the port (bin/aurora.ts
+        // checks that earlier with the real error code, so reaching this is a lost race).
+        reject(new PortUnavailableError(host, port, 'the port is already in use (or the address is not available)', true));
         return;
       }
       const actual = uws.us_socket_local_port(listenSocket as unknown as uws.us_socket);

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   task_finished: { status: 409, retryable: false, expose: true },
   request_timeout: { status: 408, retryable: true, expose: true },
   payload_too_large: { status: 413, retryable: false, expose: true },
+  // A body that does not say it is JSON (Content-Type missing, text/plain, a non-UTF-8 charset).
+  unsupported_media_type: { status: 415, retryable: false, expose: true },
   queue_full: { status: 429, retryable: true, expose: true },
   rate_limited: { status: 429, retryable: true, expose: true },
   task_cancelled: { status: 409, retryable: false, expose: true },

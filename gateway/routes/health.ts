@@ -1,6 +1,7 @@
 // Service identity and the Kubernetes probes. Readiness asks the runtime (store, LLM provider)
 // over the bus and pings the cache, each bounded by a short timeout, so a hung dependency makes
-// the probe answer 503 quickly instead of hanging the kubelet.
+// the probe answer 503 quickly instead of hanging the kubelet. When the bus or the node behind it
+// cannot be reached, only `bus` is down: the database and the LLM are unknown (null), not blamed.
 import { isoNow, type Clock } from '../../runtime/clock.js';
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
@@ -19,10 +20,18 @@ const BUS_FAILURES = new Set(['no_responders', 'bus_timeout', 'unavailable']);
 const NOT_READY = statusOf('unavailable');
 
 export interface ReadyChecks {
-  database: boolean;
+  /** null: unknown, because the node that checks it could not be asked (see `bus`). */
+  database: boolean | null;
   bus: boolean;
   cache: boolean;
-  llm: boolean;
+  /** null: unknown, like `database`. */
+  llm: boolean | null;
+}
+
+export interface Readiness {
+  readonly checks: ReadyChecks;
+  /** Why `bus` is false, when it is: what an operator should look at. */
+  readonly busProblem?: string;
 }
 
 function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
@@ -41,17 +50,30 @@ function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, onTimeout
   });
 }
 
-export async function readiness(deps: GatewayDeps): Promise<ReadyChecks> {
+type RuntimeCheck = { reached: true; database: boolean; llm: boolean } | { reached: false; why: string };
+
+/**
+ * The node's own checks, asked over the bus. A bus that is not connected is not asked at all:
+ * the answer could only be a timeout, and the probe should be quick and say what is down.
+ */
+async function askRuntime(deps: GatewayDeps, probeMs: number): Promise<RuntimeCheck> {
+  if (!deps.bus.isConnected()) return { reached: false, why: 'not connected' };
+  try {
+    const report = await ask(deps, 'health.check', {}, probeMs);
+    return { reached: true, database: report.database === true, llm: report.llm === true };
+  } catch (err) {
+    if (isAuroraError(err) && BUS_FAILURES.has(err.code)) {
+      return { reached: false, why: err.code === 'no_responders' ? 'connected, but no node answers' : 'connected, but no node answered in time' };
+    }
+    // The node answered, with an error of its own: it is up, its checks failed.
+    return { reached: true, database: false, llm: false };
+  }
+}
+
+export async function readiness(deps: GatewayDeps): Promise<Readiness> {
   const probeMs = Math.min(READY_CHECK_TIMEOUT_MS, deps.config.busRequestTimeoutMs);
   const [runtime, cache] = await Promise.all([
-    ask(deps, 'health.check', {}, probeMs).then(
-      (report) => ({ reached: true, database: report.database === true, llm: report.llm === true }),
-      (err: unknown) => ({
-        reached: !(isAuroraError(err) && BUS_FAILURES.has(err.code)),
-        database: false,
-        llm: false,
-      }),
-    ),
+    askRuntime(deps, probeMs),
     withTimeout(
       deps.clock,
       Promise.resolve().then(() => deps.cache.ping()),
@@ -62,12 +84,10 @@ export async function readiness(deps: GatewayDeps): Promise<ReadyChecks> {
       () => false,
     ),
   ]);
-  return {
-    database: runtime.database,
-    bus: deps.bus.isConnected() && runtime.reached,
-    cache,
-    llm: runtime.llm,
-  };
+  if (!runtime.reached) {
+    return { checks: { database: null, bus: false, cache, llm: null }, busProblem: runtime.why };
+  }
+  return { checks: { database: runtime.database, bus: true, cache, llm: runtime.llm } };
 }
 
 const root = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => ({
@@ -80,18 +100,30 @@ const health = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse
   body: { status: 'healthy', timestamp: isoNow(deps.clock), service: SERVICE_NAME },
 });
 
+/**
+ * "Not ready: bus (not connected; database and llm unknown: the node checks them over the bus)".
+ * Only checks that are false are named as down; unknown ones (null) are said to be unknown.
+ */
+export function notReadyDetail({ checks, busProblem }: Readiness): string | undefined {
+  const keys = Object.keys(checks) as (keyof ReadyChecks)[];
+  const down = keys.filter((k) => checks[k] === false);
+  const unknown = keys.filter((k) => checks[k] === null);
+  if (down.length === 0) return undefined;
+  const named = down.map((k) => (k === 'bus' && busProblem !== undefined ? `bus (${busProblem})` : k));
+  const suffix = unknown.length === 0 ? '' : `; ${unknown.join(' and ')} unknown: the node checks them over the bus`;
+  return `Not ready: ${named.join(', ')}${suffix}`;
+}
+
 const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => {
-  const checks = await readiness(deps);
+  const result = await readiness(deps);
+  const { checks } = result;
   const timestamp = isoNow(deps.clock);
   if (deps.lifecycle?.draining) {
     return { status: NOT_READY, body: { status: 'not_ready', checks, timestamp, detail: 'Not ready: shutting down' } };
   }
-  const failing = (Object.keys(checks) as (keyof ReadyChecks)[]).filter((k) => !checks[k]);
-  if (failing.length === 0) return { status: 200, body: { status: 'ready', checks, timestamp } };
-  return {
-    status: NOT_READY,
-    body: { status: 'not_ready', checks, timestamp, detail: `Not ready: ${failing.join(', ')}` },
-  };
+  const detail = notReadyDetail(result);
+  if (detail === undefined) return { status: 200, body: { status: 'ready', checks, timestamp } };
+  return { status: NOT_READY, body: { status: 'not_ready', checks, timestamp, detail } };
 };
 
 export const healthRoutes: readonly Route[] = [

@@ -6,14 +6,18 @@
 // forbidden when the token may neither read events nor execute). Without events:read a socket
 // receives no events except those of tasks it started itself; without tasks:execute the execute
 // op is refused. A socket is closed with 4401 "token expired" when its token runs out.
+// Without auth, an upgrade from a browser page of another origin not in CORS_ORIGINS is refused
+// with 403 (gateway/origin-guard.ts): it could run tasks and read every event.
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Subscription } from '../../runtime/bus/bus.js';
 import type { Timer } from '../../runtime/clock.js';
 import { queryTokens, type Authenticator, type AuthOutcome } from '../auth.js';
+import { createCors } from '../cors.js';
 import type { GatewayDeps } from '../deps.js';
 import { standaloneErrorResponse, statusOf, type ErrorStatus } from '../error-response.js';
 import type { Headers } from '../http.js';
 import { eventTypes } from '../kinds.js';
+import { createOriginGuard } from '../origin-guard.js';
 import { acceptRequestId, REQUEST_ID_HEADER } from '../request-id.js';
 import {
   CLOSE_CODES,
@@ -52,6 +56,7 @@ export function openSockets(app: TemplatedApp, parts: SocketsDeps): StreamSocket
   const { deps, auth, clients, feed, topics, delivery, fanOut, ops } = parts;
   const { bus, subjects, config, metrics, logger, clock } = deps;
   const knownTypes = eventTypes(deps.kinds);
+  const originGuard = createOriginGuard(auth.enabled, createCors(config.corsOrigins));
   let stopped = false;
 
   // Events are listened to only while someone may want them: from the first socket until
@@ -129,6 +134,12 @@ export function openSockets(app: TemplatedApp, parts: SocketsDeps): StreamSocket
       const extensions = req.getHeader('sec-websocket-extensions');
       const initial = query.value;
       if (!auth.enabled) {
+        const origin = req.getHeader('origin');
+        const crossSite = origin === '' ? undefined : originGuard?.upgradeRefusal({ origin, host: req.getHeader('host') });
+        if (crossSite !== undefined) {
+          refuse(res, requestId, statusOf('forbidden'), crossSite);
+          return;
+        }
         res.upgrade<UserData>({ initial, client: undefined, principal: null }, key, protocol, extensions, context);
         return;
       }

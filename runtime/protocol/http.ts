@@ -1,6 +1,6 @@
 // Shapes only the HTTP gateway answers with (the rest of its answers are records above).
 import { Type } from '@sinclair/typebox';
-import { IsoTime } from './common.js';
+import { IsoTime, Nullable } from './common.js';
 
 /** Every error answer: `{"detail": "..."}`. */
 export const ErrorBody = Type.Object({ detail: Type.String() });
@@ -10,11 +10,15 @@ export const Health = Type.Object({ status: Type.String(), timestamp: IsoTime(),
 export const Status = Type.Object({ status: Type.String() });
 export const Message = Type.Object({ message: Type.String() });
 
+/**
+ * The database and the LLM are checked by the node, over the bus: while the bus (or the node
+ * behind it) cannot be reached they are not known to be down, and read null.
+ */
 export const HealthChecks = Type.Object({
-  database: Type.Boolean(),
-  bus: Type.Boolean(),
+  database: Nullable('boolean', { description: 'The node\'s SQLite answers; null when the node could not be asked' }),
+  bus: Type.Boolean({ description: 'The bus is connected and a node answers the health check over it' }),
   cache: Type.Boolean(),
-  llm: Type.Boolean(),
+  llm: Nullable('boolean', { description: 'Every LLM provider answers; null when the node could not be asked' }),
 });
 
 export const Ready = Type.Object({

@@ -90,6 +90,18 @@ export interface AuroraProcess {
   waitForLog(pred: (line: LogLine) => boolean, what?: string, fromIndex?: number): Promise<LogLine>;
 }
 
+/** startAurora's rejection when the process ends before it listens: how it ended and what it logged. */
+export class AuroraExitedError extends Error {
+  override readonly name = 'AuroraExitedError';
+  constructor(
+    readonly exit: Exit,
+    readonly logs: readonly LogLine[],
+    tail: string,
+  ) {
+    super(`aurora exited before listening (${JSON.stringify(exit)}):\n${tail}`);
+  }
+}
+
 const live = new Set<ChildProcess>();
 // If the test worker dies, its servers must not outlive it.
 process.once('exit', () => {
@@ -134,9 +146,10 @@ export async function startAurora(env: Readonly<Record<string, string>>): Promis
       clearTimeout(timer);
       reject(err);
     });
-    void exited.then((exit) => {
+    // 'close' comes after the last of stderr has been read, so the error carries the final lines.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`aurora exited before listening (${JSON.stringify(exit)}):\n${tail()}`));
+      reject(new AuroraExitedError({ code, signal }, logs, tail()));
     });
     createInterface({ input: child.stderr! }).on('line', (line) => {
       raw.push(line);

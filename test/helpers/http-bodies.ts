@@ -16,7 +16,8 @@ export interface HealthBody {
 
 export interface ReadyBody {
   status: 'ready' | 'not_ready';
-  checks: { database: boolean; bus: boolean; cache: boolean; llm: boolean };
+  /** null: unknown (the node that checks it could not be asked). */
+  checks: { database: boolean | null; bus: boolean; cache: boolean; llm: boolean | null };
   timestamp: string;
   detail?: string;
 }

@@ -136,7 +136,7 @@ describe('gateway over uWebSockets.js', () => {
   });
 
   it('answers 400 on invalid JSON', async () => {
-    const res = await fetch(`${base}/api/v1/agents/`, { method: 'POST', body: '{"name":' });
+    const res = await fetch(`${base}/api/v1/agents/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ detail: 'Invalid JSON body' });
   });
@@ -179,6 +179,7 @@ describe('gateway over uWebSockets.js', () => {
     const controller = new AbortController();
     const pending = fetch(`${base}/api/v1/tasks/execute`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ agent: 'wire-agent', prompt: 'slow' }),
       signal: controller.signal,
     }).catch((err: unknown) => err);

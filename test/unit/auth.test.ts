@@ -550,7 +550,8 @@ describe('the dispatcher with auth on', () => {
   }
 
   const send = async (d: ReturnType<typeof createDispatcher>, method: string, url: string, headers: Record<string, string>, body?: string) => {
-    const out = await d.begin({ method, url, query: '', headers }).run(body === undefined ? null : Buffer.from(body));
+    const sent = body === undefined ? headers : { 'content-type': 'application/json', ...headers };
+    const out = await d.begin({ method, url, query: '', headers: sent }).run(body === undefined ? null : Buffer.from(body));
     return { status: out.status, headers: out.headers, body: JSON.parse(out.body) as { detail?: string } };
   };
 

@@ -190,7 +190,9 @@ async function send<T = unknown>(
   const q = path.indexOf('?');
   const url = q < 0 ? path : path.slice(0, q);
   const query = q < 0 ? '' : path.slice(q + 1);
-  const exchange = d.begin({ method, url, query, headers });
+  // A body goes out as JSON, as every real client must say (a test may override the type).
+  const sent = body === undefined ? headers : { 'content-type': 'application/json', ...headers };
+  const exchange = d.begin({ method, url, query, headers: sent });
   const bytes = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const out = await exchange.run(bytes);
   const isJson = out.headers['content-type'] === 'application/json';
@@ -280,6 +282,37 @@ describe('request bodies', () => {
   it('answers 400 "Invalid JSON body" on malformed JSON', async () => {
     const res = await send('POST', '/api/v1/agents/', '{"name": ');
     expect(res).toMatchObject({ status: 400, body: { detail: 'Invalid JSON body' } });
+  });
+
+  it('answers 415 to a body not declared as JSON, before reading it as JSON', async () => {
+    const plain = await send('POST', '/api/v1/agents/', { name: 'plain' }, { 'content-type': 'text/plain' });
+    expect(plain).toMatchObject({ status: 415, body: { detail: 'Content-Type "text/plain" is not supported; send the body as application/json' } });
+    const untyped = await dispatcher.begin({ method: 'POST', url: '/api/v1/agents/', query: '', headers: {} }).run(Buffer.from('{"name":"untyped"}'));
+    expect({ status: untyped.status, body: JSON.parse(untyped.body) as unknown }).toEqual({
+      status: 415,
+      body: { detail: 'Content-Type is missing; send the body as application/json' },
+    });
+    expect((await send('GET', '/api/v1/agents/')).body).toEqual([]);
+    const typed = await send('POST', '/api/v1/agents/', { name: 'typed' }, { 'content-type': 'application/json; charset=UTF-8' });
+    expect(typed.status).toBe(201);
+  });
+
+  it('answers 400 to a body that starts with a byte-order mark', async () => {
+    const res = await send('POST', '/api/v1/agents/', '\ufeff{"name":"bom"}');
+    expect(res).toMatchObject({ status: 400, body: { detail: 'Request body starts with a UTF-8 byte-order mark (EF BB BF); send JSON without one' } });
+  });
+
+  it('with auth off, refuses a write from a foreign Origin with 403 and serves the same page origin', async () => {
+    const foreign = await send('POST', '/api/v1/agents/', { name: 'csrf' }, { origin: 'https://evil.example', host: '127.0.0.1:8000' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toEqual({
+      detail: 'Cross-origin request refused: Origin "https://evil.example" is not in CORS_ORIGINS, and with AUTH_ENABLED=false only listed origins may change state',
+    });
+    // Even a write without a body (no Content-Type to check) is refused.
+    expect((await send('DELETE', '/api/v1/agents/csrf', undefined, { origin: 'null', host: '127.0.0.1:8000' })).status).toBe(403);
+    expect((await send('GET', '/api/v1/agents/', undefined, { origin: 'https://evil.example', host: '127.0.0.1:8000' })).status).toBe(200);
+    const own = await send('POST', '/api/v1/agents/', { name: 'docs-page' }, { origin: 'http://127.0.0.1:8000', host: '127.0.0.1:8000' });
+    expect(own.status).toBe(201);
   });
 
   it('answers 400 when a body is required but empty', async () => {
@@ -540,12 +573,32 @@ describe('health', () => {
     expect(res.headers['retry-after']).toBe('5');
   });
 
-  it('counts an unreachable runtime as bus, database and llm down', async () => {
+  it('blames only the bus when no node answers on it: the database and the LLM are unknown, not down', async () => {
     runtime.close();
     const res = await send<ReadyBody>('GET', '/health/ready');
     expect(res.status).toBe(503);
-    expect(res.body.checks).toEqual({ database: false, bus: false, cache: true, llm: false });
-    expect(res.body.detail).toBe('Not ready: database, bus, llm');
+    expect(res.body.checks).toEqual({ database: null, bus: false, cache: true, llm: null });
+    expect(res.body.detail).toBe(
+      'Not ready: bus (connected, but no node answers); database and llm unknown: the node checks them over the bus',
+    );
+  });
+
+  it('does not ask over a disconnected bus, and says it is not connected', async () => {
+    let asked = 0;
+    const disconnected = new Proxy(bus, {
+      get: (target, key, receiver): unknown => {
+        if (key === 'isConnected') return () => false;
+        if (key === 'request') asked += 1;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const downCache: Cache = { ...createMemoryCache(), ping: async () => false };
+    const d = createDispatcher(makeDeps({ bus: disconnected, cache: downCache }));
+    const res = await send<ReadyBody>('GET', '/health/ready', undefined, {}, d);
+    expect(res.status).toBe(503);
+    expect(res.body.checks).toEqual({ database: null, bus: false, cache: false, llm: null });
+    expect(res.body.detail).toBe('Not ready: bus (not connected), cache; database and llm unknown: the node checks them over the bus');
+    expect(asked).toBe(0);
   });
 
   it('bounds a hanging cache ping with the check timeout', async () => {

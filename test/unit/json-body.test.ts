@@ -16,6 +16,15 @@ describe('parseJsonBody', () => {
     }
   });
 
+  it('refuses a leading UTF-8 byte-order mark by name, instead of stripping it', () => {
+    expect(parseJsonBody(bytes([0xef, 0xbb, 0xbf], '{"a":1}'), 8)).toEqual({
+      ok: false,
+      detail: 'Request body starts with a UTF-8 byte-order mark (EF BB BF); send JSON without one',
+    });
+    // Inside a string it is just a character.
+    expect(parseJsonBody(bytes('{"a":"', [0xef, 0xbb, 0xbf], '"}'), 8)).toEqual({ ok: true, value: { a: '\ufeff' } });
+  });
+
   it('refuses text that is not JSON', () => {
     for (const text of ['', ' ', '{', '{"a":1,}', "{'a':1}", '{"a":NaN}', '{"a":"\\q"}']) {
       expect(parseJsonBody(bytes(text), 8)).toEqual({ ok: false, detail: 'Invalid JSON body' });
