@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   // The first request with this Idempotency-Key is still being answered.
   idempotency_in_progress: { status: 409, retryable: true, expose: true },
   pull_not_found: { status: 404, retryable: false, expose: true },
+  // Creating a workflow whose name is taken; PUT makes a new version of it instead.
+  workflow_exists: { status: 409, retryable: false, expose: true },
   // Cancelling a pull that already completed or failed.
   pull_finished: { status: 409, retryable: false, expose: true },
   // The pull a request waited for was cancelled.

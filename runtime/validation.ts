@@ -14,7 +14,9 @@ export interface Validator<T> {
  * strict: a schema with a typo'd keyword fails to compile instead of validating nothing.
  * useDefaults: absent optional fields get their declared default, so handlers see one shape.
  */
-const ajv = new Ajv({ allErrors: false, useDefaults: true, coerceTypes: false, strict: true });
+// discriminator: a oneOf keyed by a `type` field (workflow nodes) is checked against the one branch
+// the field names, so errors speak of that branch.
+const ajv = new Ajv({ allErrors: false, useDefaults: true, coerceTypes: false, strict: true, discriminator: true });
 
 /** A JSON Schema written as plain data (a tool's parameters, which models read as JSON). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -54,6 +56,12 @@ export function describeValidationError(error: ErrorObject | undefined, prefix =
       return `${join(field, String((error.params as { missingProperty: string }).missingProperty))} is required`;
     case 'additionalProperties':
       return `${join(field, String((error.params as { additionalProperty: string }).additionalProperty))} is not a known field`;
+    case 'discriminator': {
+      const { tag, tagValue } = error.params as { tag: string; tagValue?: unknown };
+      return tagValue === undefined
+        ? `${join(field, tag)} is required (a string)`
+        : `${join(field, tag)}: unknown type ${JSON.stringify(tagValue)}`;
+    }
     default:
       return `${field === '' ? 'Request body' : field}: ${error.message ?? 'is invalid'}`;
   }

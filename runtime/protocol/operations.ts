@@ -10,7 +10,16 @@ import { IdempotencyClaim, IdempotencyClaimed, IdempotencyRelease, IdempotencySe
 import { InstalledModel, LoadedModel, ModelRef, ModelStatus } from './models.js';
 import { PullCommand, PullRecord, PullRef } from './pulls.js';
 import { RunListQuery, RunPage, RunRef, RunStartCommand, RunStarted } from './runs.js';
-import { RunRecord } from './workflows.js';
+import {
+  RunRecord,
+  WorkflowCreateRequest,
+  WorkflowDeleted,
+  WorkflowGetCommand,
+  WorkflowListCommand,
+  WorkflowPage,
+  WorkflowRecord,
+  WorkflowUpdateCommand,
+} from './workflows.js';
 import { TaskCancelled, TaskListQuery, TaskPage, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -67,6 +76,14 @@ export const SERVICE_OPERATIONS = {
   'threads.get': op(ThreadGetCommand, ThreadDetail),
   'threads.delete': op(ThreadRef, ThreadRef),
   'threads.list': op(ThreadListCommand, ThreadPage),
+  'workflows.create': op(WorkflowCreateRequest, WorkflowRecord),
+  /** The current version, or `version`. */
+  'workflows.get': op(WorkflowGetCommand, WorkflowRecord),
+  'workflows.list': op(WorkflowListCommand, WorkflowPage),
+  /** A new version: the current one plus one. */
+  'workflows.update': op(WorkflowUpdateCommand, WorkflowRecord),
+  /** Every version. */
+  'workflows.delete': op(NameRef, WorkflowDeleted),
   'models.list': op(Empty, Type.Array(LoadedModel)),
   'models.installed': op(Empty, Type.Array(InstalledModel)),
   'models.load': op(ModelLoadCommand, LoadedModel),

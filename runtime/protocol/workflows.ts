@@ -116,68 +116,81 @@ export interface LoopNode {
 }
 export type WorkflowNode = AgentNode | SequenceNode | ParallelNode | MapNode | RouterNode | LoopNode;
 
-/** The graph's schema, recursive through `Node`. */
+/** The node types, in the order the schema lists them. */
+export const NODE_TYPES = ['agent', 'sequence', 'parallel', 'map', 'router', 'loop'] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+/**
+ * The graph's schema, recursive through `Node`. A `oneOf` with a discriminator on `type` rather than
+ * a plain union: ajv then checks a node against the one branch its `type` names, so a mistake is
+ * reported on that node's own fields, and an unknown type as exactly that (a plain union reports the
+ * first branch's complaint, "agent is required", whatever the node was meant to be).
+ */
 export const WorkflowNodeSchema = Type.Recursive(
   (Node) =>
-    Type.Union([
-      Type.Object(
-        {
-          type: Type.Literal('agent'),
-          ...common,
-          agent: AgentName(),
-          input: Template,
-          thread: Type.Optional(Template),
-          output_schema: Type.Optional(OutputSchema),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        { type: Type.Literal('sequence'), ...common, steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes }) },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        {
-          type: Type.Literal('parallel'),
-          ...common,
-          branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches }),
-          join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
-          on_error: Type.Optional(Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')])),
-          max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        {
-          type: Type.Literal('map'),
-          ...common,
-          items: Type.String({ maxLength: 512, description: 'Path to a list: input.topics, or steps.<id>.output.items' }),
-          node: Node,
-          max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        {
-          type: Type.Literal('router'),
-          ...common,
-          agent: AgentName(),
-          input: Template,
-          routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, { minProperties: 1 }),
-          max_handoffs: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs })),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object(
-        {
-          type: Type.Literal('loop'),
-          ...common,
-          node: Node,
-          until: Type.Optional(Condition),
-          max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations }),
-        },
-        { additionalProperties: false },
-      ),
-    ]),
+    Type.Unsafe<unknown>({
+      type: 'object',
+      discriminator: { propertyName: 'type' },
+      oneOf: [
+        Type.Object(
+          {
+            type: Type.Literal('agent'),
+            ...common,
+            agent: AgentName(),
+            input: Template,
+            thread: Type.Optional(Template),
+            output_schema: Type.Optional(OutputSchema),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          { type: Type.Literal('sequence'), ...common, steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes }) },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            type: Type.Literal('parallel'),
+            ...common,
+            branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches }),
+            join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
+            on_error: Type.Optional(Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')])),
+            max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            type: Type.Literal('map'),
+            ...common,
+            items: Type.String({ maxLength: 512, description: 'Path to a list: input.topics, or steps.<id>.output.items' }),
+            node: Node,
+            max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            type: Type.Literal('router'),
+            ...common,
+            agent: AgentName(),
+            input: Template,
+            routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, { minProperties: 1 }),
+            max_handoffs: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            type: Type.Literal('loop'),
+            ...common,
+            node: Node,
+            until: Type.Optional(Condition),
+            max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations }),
+          },
+          { additionalProperties: false },
+        ),
+      ],
+    }),
   { $id: 'WorkflowNode' },
 ) as unknown as TSchema;
 
@@ -191,9 +204,10 @@ export const WorkflowCreateRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** PUT replaces the definition whole (a new version): what it leaves out is empty, not carried over. */
 export const WorkflowUpdateRequest = Type.Object(
   {
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
     input_schema: Type.Optional(OutputSchema),
     graph: WorkflowNodeSchema,
   },
@@ -207,18 +221,40 @@ export interface WorkflowDefinition {
   graph: WorkflowNode;
 }
 
+export type WorkflowCreateBody = Static<typeof WorkflowCreateRequest> & { description: string; graph: WorkflowNode };
+export type WorkflowUpdateBody = Static<typeof WorkflowUpdateRequest> & { description: string; graph: WorkflowNode };
+
 export const WorkflowRecord = Type.Object({
   name: Type.String(),
-  version: Type.Integer(),
+  version: Type.Integer({ description: 'Starts at 1; each PUT adds one. The highest is the current version' }),
   description: Type.String(),
   input_schema: Type.Union([OpenObject(), Type.Null()]),
   graph: OpenObject({ description: 'The graph as defined' }),
-  created_at: IsoTime(),
-  updated_at: IsoTime(),
+  created_at: IsoTime({ description: 'When version 1 was created' }),
+  updated_at: IsoTime({ description: 'When this version was created' }),
 });
-export type WorkflowRecord = Static<typeof WorkflowRecord> & { graph: WorkflowNode };
+export type WorkflowRecord = Omit<Static<typeof WorkflowRecord>, 'graph'> & { graph: WorkflowNode };
 
 export const WorkflowList = Type.Array(WorkflowRecord);
+
+/** One page of workflows (their current versions) by name; `next_cursor` is null on the last page. */
+export const WorkflowPage = Type.Object({
+  workflows: WorkflowList,
+  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+});
+export type WorkflowPage = Static<typeof WorkflowPage>;
+
+// ---------------------------------------------------------------- service operations (workflows.*)
+
+export const WorkflowGetCommand = Type.Object({ name: Type.String(), version: Type.Optional(Type.Integer({ minimum: 1 })) });
+export const WorkflowListCommand = Type.Object({ limit: Type.Integer({ minimum: 1 }), cursor: Type.Optional(Type.String()) });
+export const WorkflowUpdateCommand = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  input_schema: Type.Optional(OutputSchema),
+  graph: WorkflowNodeSchema,
+});
+export const WorkflowDeleted = Type.Object({ name: Type.String(), versions_deleted: Type.Integer() });
 
 export const RUN_MODES = ['wait', 'background'] as const;
 

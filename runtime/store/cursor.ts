@@ -8,7 +8,7 @@
 import { AuroraError } from '../errors.js';
 import { LIMITS } from '../protocol/index.js';
 
-export type CursorList = 'agents' | 'tasks' | 'threads' | 'events' | 'runs';
+export type CursorList = 'agents' | 'tasks' | 'threads' | 'events' | 'runs' | 'workflows';
 
 export function encodeCursor(list: CursorList, key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify([list, ...key]), 'utf8').toString('base64url');

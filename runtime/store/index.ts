@@ -14,3 +14,4 @@ export {
 export type { ThreadPageQuery, ThreadRepository } from './threads.js';
 export type { IdempotencyEntry, IdempotencyRepository } from './idempotency.js';
 export type { RunPageQuery, RunRepository, RunRow, StepStart } from './runs.js';
+export type { WorkflowPage, WorkflowPageQuery, WorkflowRepository } from './workflows.js';

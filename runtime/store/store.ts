@@ -65,7 +65,7 @@ const WRITES = {
   models: ['upsertLoaded', 'remove'],
   events: ['append', 'prune'],
   threads: ['create', 'append', 'delete', 'deleteByAgentId'],
-  workflows: ['create'],
+  workflows: ['create', 'update', 'delete'],
   idempotency: ['claim', 'put', 'release'],
   runs: ['insert', 'started', 'finished', 'stepStarted', 'stepFinished'],
   pulls: ['save', 'failOrphans'],
