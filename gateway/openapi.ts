@@ -218,6 +218,10 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
     },
   ],
   'GET /api/v1/models/:name/status': [providerParam],
+  'GET /api/v1/workflows': [limitParam('workflows'), cursorParam],
+  'GET /api/v1/workflows/:name': [
+    { name: 'version', required: false, description: 'This version instead of the current one', schema: { type: 'integer', minimum: 1 } },
+  ],
 };
 
 /** Routes that honour an Idempotency-Key header (gateway/idempotency.ts). */
@@ -227,6 +231,7 @@ export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v1/tasks/execute',
   'POST /api/v1/tasks/execute/batch',
   'POST /api/v1/models/pull',
+  'POST /api/v1/workflows',
 ]);
 
 const idempotencyKeyParam: Parameter = {
@@ -326,6 +331,11 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/runs': runtime(['invalid_request']),
   'GET /api/v1/runs/:id': runtime(['run_not_found']),
   'POST /api/v1/runs/:id/cancel': runtime(['run_not_found']),
+  'POST /api/v1/workflows': runtime(['invalid_request', 'workflow_exists', 'idempotency_mismatch', 'idempotency_in_progress']),
+  'GET /api/v1/workflows': runtime(['invalid_request']),
+  'GET /api/v1/workflows/:name': runtime(['invalid_request', 'workflow_not_found']),
+  'PUT /api/v1/workflows/:name': runtime(['invalid_request', 'workflow_not_found']),
+  'DELETE /api/v1/workflows/:name': runtime(['workflow_not_found']),
 };
 
 /** Routes whose 200 announces a next page in Link and X-Next-Cursor (gateway/routes/paging.ts). */
@@ -335,6 +345,7 @@ export const PAGED_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/v1/tasks/',
   'GET /api/v1/events',
   'GET /api/v1/runs',
+  'GET /api/v1/workflows',
 ]);
 
 // ---------------------------------------------------------------- derived pieces
@@ -467,7 +478,8 @@ function operation(route: Route, options: OpenApiOptions): Operation {
         [REQUEST_ID_HEADER]: requestIdHeader,
         ...(paged && { link: { $ref: '#/components/headers/Link' }, [NEXT_CURSOR_HEADER]: { $ref: '#/components/headers/NextCursor' } }),
       },
-      content: { [schema === 'Text' ? TEXT_TYPE : JSON_TYPE]: { schema: schemaRef(schema) } },
+      // A 204 has no body to describe.
+      ...(status !== '204' && { content: { [schema === 'Text' ? TEXT_TYPE : JSON_TYPE]: { schema: schemaRef(schema) } } }),
     };
   }
   for (const [status, codes] of errorStatuses(route, options)) responses[String(status)] = errorResponse(status, codes);

@@ -48,6 +48,10 @@ import {
   RunRecord,
   RunRequest,
   RunStarted,
+  WorkflowCreateRequest,
+  WorkflowPage,
+  WorkflowRecord,
+  WorkflowUpdateRequest,
   type AgentCreateBody,
   type RunBody,
   type AgentUpdateBody,
@@ -56,6 +60,8 @@ import {
   type PullBody,
   type TaskBatchBody,
   type TaskExecuteBody,
+  type WorkflowCreateBody,
+  type WorkflowUpdateBody,
 } from '../runtime/protocol/index.js';
 import { compileValidator, type ValidationResult, type Validator } from '../runtime/validation.js';
 
@@ -69,6 +75,8 @@ export type {
   TaskBatchBody,
   TaskExecuteBody,
   ThreadCreateBody,
+  WorkflowCreateBody,
+  WorkflowUpdateBody,
 } from '../runtime/protocol/index.js';
 
 /**
@@ -89,6 +97,8 @@ export const REQUEST_SCHEMAS = plain({
   TaskExecuteRequest,
   TaskBatchRequest,
   RunRequest,
+  WorkflowCreateRequest,
+  WorkflowUpdateRequest,
 } as const satisfies Record<string, TSchema>);
 
 /** Response bodies, by name. `Text` marks a body sent as it is (Prometheus exposition). */
@@ -122,6 +132,8 @@ export const RESPONSE_SCHEMAS = plain({
   RunStarted,
   RunRecord,
   RunPage,
+  WorkflowRecord,
+  WorkflowPage,
   Text,
 } as const satisfies Record<string, TSchema>);
 
@@ -137,6 +149,8 @@ export interface RequestBodies {
   TaskExecuteRequest: TaskExecuteBody;
   TaskBatchRequest: TaskBatchBody;
   RunRequest: RunBody;
+  WorkflowCreateRequest: WorkflowCreateBody;
+  WorkflowUpdateRequest: WorkflowUpdateBody;
 }
 
 export interface Codecs {

@@ -3,6 +3,7 @@
 //   root (one_for_one)
 //   ├── registry        service: agents and tasks on the bus
 //   ├── threads         service: agents' conversations
+//   ├── workflows       service: workflow definitions and their versions
 //   ├── idempotency     service: Idempotency-Keys and the answers they replay
 //   ├── events          service: the event log (supervisor events, agent lifecycle, models)
 //   ├── health          service: the node's dependencies
@@ -28,6 +29,7 @@ import { createIdempotencyService } from './idempotency-service.js';
 import { createEventsService } from './events-service.js';
 import { createRunsService } from './runs-service.js';
 import { createThreadsService } from './threads-service.js';
+import { createWorkflowsService } from './workflows-service.js';
 import { createModelManager } from './model-manager.js';
 import { createSupervisor, type ChildSpec, type Supervisor, type SupervisorEvent } from './supervisor.js';
 
@@ -131,6 +133,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   });
   const threads = createThreadsService({ bus, subjects, store, clock, logger });
   const runs = createRunsService({ bus, subjects, store, clock, logger, config });
+  const workflows = createWorkflowsService({ bus, subjects, store, clock, logger });
   const idempotency = createIdempotencyService({
     bus,
     subjects,
@@ -164,6 +167,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
         serviceChild('registry', registry),
         serviceChild('threads', threads),
         serviceChild('runs', runs),
+        serviceChild('workflows', workflows),
         serviceChild('idempotency', idempotency),
         serviceChild('events', eventLog),
         serviceChild('health', health),

@@ -32,7 +32,8 @@ export interface WorkflowCheck {
 export interface ValidateOptions {
   /** Whether an agent of this name exists now (agent and router nodes must name one). */
   agentExists(name: string): boolean;
-  limits?: Pick<typeof WORKFLOW_LIMITS, 'maxNodes' | 'maxDepth' | 'maxConcurrency'>;
+  /** Default WORKFLOW_LIMITS; tests pass small ones. */
+  limits?: { maxNodes: number; maxDepth: number; maxConcurrency: number };
 }
 
 interface Placed {

@@ -10,6 +10,7 @@ import { pullRoutes } from './pulls.js';
 import { runRoutes } from './runs.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
+import { workflowRoutes } from './workflows.js';
 
 /** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
 export const API_ROUTES: readonly Route[] = [
@@ -20,6 +21,7 @@ export const API_ROUTES: readonly Route[] = [
   ...pullRoutes,
   ...taskRoutes,
   ...runRoutes,
+  ...workflowRoutes,
   ...eventRoutes,
   ...metricsRoutes,
 ];

@@ -126,80 +126,87 @@ export type NodeType = (typeof NODE_TYPES)[number];
  * reported on that node's own fields, and an unknown type as exactly that (a plain union reports the
  * first branch's complaint, "agent is required", whatever the node was meant to be).
  */
-export const WorkflowNodeSchema = Type.Recursive(
-  (Node) =>
-    Type.Unsafe<unknown>({
-      type: 'object',
-      discriminator: { propertyName: 'type' },
-      oneOf: [
-        Type.Object(
-          {
-            type: Type.Literal('agent'),
-            ...common,
-            agent: AgentName(),
-            input: Template,
-            thread: Type.Optional(Template),
-            output_schema: Type.Optional(OutputSchema),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          { type: Type.Literal('sequence'), ...common, steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes }) },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal('parallel'),
-            ...common,
-            branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches }),
-            join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
-            on_error: Type.Optional(Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')])),
-            max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal('map'),
-            ...common,
-            items: Type.String({ maxLength: 512, description: 'Path to a list: input.topics, or steps.<id>.output.items' }),
-            node: Node,
-            max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal('router'),
-            ...common,
-            agent: AgentName(),
-            input: Template,
-            routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, { minProperties: 1 }),
-            max_handoffs: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs })),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal('loop'),
-            ...common,
-            node: Node,
-            until: Type.Optional(Condition),
-            max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations }),
-          },
-          { additionalProperties: false },
-        ),
-      ],
-    }),
-  { $id: 'WorkflowNode' },
-) as unknown as TSchema;
+const nodeSchema = ($id: string): TSchema =>
+  Type.Recursive(
+    (Node) =>
+      Type.Unsafe<unknown>({
+        type: 'object',
+        discriminator: { propertyName: 'type' },
+        oneOf: [
+          Type.Object(
+            {
+              type: Type.Literal('agent'),
+              ...common,
+              agent: AgentName(),
+              input: Template,
+              thread: Type.Optional(Template),
+              output_schema: Type.Optional(OutputSchema),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            { type: Type.Literal('sequence'), ...common, steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes }) },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              type: Type.Literal('parallel'),
+              ...common,
+              branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches }),
+              join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
+              on_error: Type.Optional(Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')])),
+              max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              type: Type.Literal('map'),
+              ...common,
+              items: Type.String({ maxLength: 512, description: 'Path to a list: input.topics, or steps.<id>.output.items' }),
+              node: Node,
+              max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              type: Type.Literal('router'),
+              ...common,
+              agent: AgentName(),
+              input: Template,
+              routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, { minProperties: 1 }),
+              max_handoffs: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs })),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              type: Type.Literal('loop'),
+              ...common,
+              node: Node,
+              until: Type.Optional(Condition),
+              max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations }),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+      }),
+    { $id },
+  ) as unknown as TSchema;
+
+/**
+ * Each request embeds its own copy under its own $id: the OpenAPI document holds both requests, and
+ * one $id defined twice in a document is an error there.
+ */
+export const WorkflowNodeSchema = nodeSchema('WorkflowNode');
 
 export const WorkflowCreateRequest = Type.Object(
   {
     name: AgentName({ description: 'Workflow name (also the name of the agent that runs it)' }),
     description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
     input_schema: Type.Optional(OutputSchema),
-    graph: WorkflowNodeSchema,
+    graph: nodeSchema('WorkflowCreateNode'),
   },
   { additionalProperties: false },
 );
@@ -209,7 +216,7 @@ export const WorkflowUpdateRequest = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
     input_schema: Type.Optional(OutputSchema),
-    graph: WorkflowNodeSchema,
+    graph: nodeSchema('WorkflowUpdateNode'),
   },
   { additionalProperties: false },
 );
@@ -229,11 +236,13 @@ export const WorkflowRecord = Type.Object({
   version: Type.Integer({ description: 'Starts at 1; each PUT adds one. The highest is the current version' }),
   description: Type.String(),
   input_schema: Type.Union([OpenObject(), Type.Null()]),
-  graph: OpenObject({ description: 'The graph as defined' }),
+  // Typed as the node tree it holds; described (and serialised) as an open object, since the
+  // recursive node schema is for validating requests, not for every response.
+  graph: Type.Unsafe<WorkflowNode>(OpenObject({ description: 'The graph as defined' })),
   created_at: IsoTime({ description: 'When version 1 was created' }),
   updated_at: IsoTime({ description: 'When this version was created' }),
 });
-export type WorkflowRecord = Omit<Static<typeof WorkflowRecord>, 'graph'> & { graph: WorkflowNode };
+export type WorkflowRecord = Static<typeof WorkflowRecord>;
 
 export const WorkflowList = Type.Array(WorkflowRecord);
 

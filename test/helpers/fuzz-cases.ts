@@ -250,6 +250,10 @@ function baseBody(name: RequestSchemaName, targets: FuzzTargets, fresh: () => st
       return { tasks: [task()] };
     case 'RunRequest':
       return { input: { text: 'fuzz' }, mode: 'background', timeout_ms: 10_000 };
+    case 'WorkflowCreateRequest':
+      return { name: fresh(), description: 'fuzz', graph: { type: 'agent', id: 'a', agent: targets.agents[0]!, input: '{{ input.x }}' } };
+    case 'WorkflowUpdateRequest':
+      return { description: 'fuzzed', graph: { type: 'agent', id: 'a', agent: targets.agents[0]!, input: '{{ input.x }}' } };
   }
 }
 
@@ -264,6 +268,9 @@ const BODY_ROUTES: Readonly<Record<RequestSchemaName, { method: string; path: (t
   TaskBatchRequest: { method: 'POST', path: () => '/api/v1/tasks/execute/batch' },
   // No such workflow: a valid body is answered 404, and no body may get a 5xx.
   RunRequest: { method: 'POST', path: () => '/api/v1/workflows/fuzz-missing/runs' },
+  WorkflowCreateRequest: { method: 'POST', path: () => '/api/v1/workflows' },
+  // No such workflow: a body that got through would be answered 404 and change nothing.
+  WorkflowUpdateRequest: { method: 'PUT', path: () => '/api/v1/workflows/fuzz-no-such-workflow' },
 };
 
 type Path = readonly (string | number)[];
@@ -416,6 +423,8 @@ const TEXT_FIELD: Readonly<Record<RequestSchemaName, Path>> = {
   TaskExecuteRequest: ['prompt'],
   TaskBatchRequest: ['tasks', 0, 'prompt'],
   RunRequest: ['input', 'text'],
+  WorkflowCreateRequest: ['description'],
+  WorkflowUpdateRequest: ['description'],
 };
 
 function bodyCases(targets: FuzzTargets, rng: Rng, fresh: () => string, randomJsonCases: number): HttpCase[] {
@@ -642,7 +651,7 @@ function queryCases(targets: FuzzTargets, rng: Rng): HttpCase[] {
   for (const v of ['%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'COMPLETED', '', '%00', 'completed%00', 'running,failed', '*', '..%2F..%2F', '%F0%9F%98%80']) cases.push(get(`/api/v1/tasks/?status=${v}`));
   for (const v of ['..%2F..%2Fetc%2Fpasswd', '%00', 'x'.repeat(65), '%F0%9F%98%80', '%E2%80%AEevil', '%2E%2E', '', '-x', '%c0%ae']) cases.push(get(`/api/v1/tasks/?agent=${v}`));
   // Every list pages: absurd limits and cursors on each, and filters that are not what they name.
-  const lists = ['/api/v1/agents/', '/api/v1/events', `/api/v1/agents/${targets.agents[0]!}/threads`];
+  const lists = ['/api/v1/agents/', '/api/v1/events', `/api/v1/agents/${targets.agents[0]!}/threads`, '/api/v1/workflows'];
   for (const list of lists) for (const v of absurdLimits.filter((_, i) => i % 3 === 0)) cases.push(get(`${list}?limit=${v}`));
   const absurdCursors = ['%00', 'x', '%FF%FE', 'W10', 'WyJ0YXNrcyIsMSwyXQ', 'eyJ9', '..%2F..%2F', 'A'.repeat(513), '%F0%9F%98%80', 'null', '%5B%5D'];
   for (const list of ['/api/v1/tasks/', ...lists]) for (const v of absurdCursors) cases.push(get(`${list}?cursor=${v}`));

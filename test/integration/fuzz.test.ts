@@ -77,6 +77,7 @@ interface Snapshot {
   agents: AgentRecord[];
   tasks: TaskRecord[];
   models: unknown;
+  workflows: unknown;
   /** What Ollama was asked to pull, and has. */
   pulls: unknown[];
   installed: string[];
@@ -94,6 +95,7 @@ async function snapshot(): Promise<Snapshot> {
     agents: await getJson<AgentRecord[]>('/api/v1/agents/'),
     tasks: await getJson<TaskRecord[]>('/api/v1/tasks?limit=1000'),
     models: await getJson('/api/v1/models/'),
+    workflows: await getJson('/api/v1/workflows?limit=1000'),
     pulls: fake.requests.filter((r) => r.path === '/api/pull').map((r) => r.body),
     installed: fake.installedModels().sort(),
   };

@@ -501,6 +501,11 @@ describe('what each route requires', () => {
       ['GET', '/api/v1/tasks/', 'tasks:read'],
       ['GET', '/api/v1/tasks/:id', 'tasks:read'],
       ['POST', '/api/v1/tasks/:id/cancel', 'tasks:execute'],
+      ['GET', '/api/v1/workflows', 'workflows:read'],
+      ['GET', '/api/v1/workflows/:name', 'workflows:read'],
+      ['POST', '/api/v1/workflows', 'workflows:write'],
+      ['PUT', '/api/v1/workflows/:name', 'workflows:write'],
+      ['DELETE', '/api/v1/workflows/:name', 'workflows:write'],
       ['GET', '/metrics', 'metrics:read'],
     ];
     for (const [method, path, scope] of expected) {

@@ -125,6 +125,11 @@ describe.each(Object.entries(VARIANTS))('OpenAPI document (%s)', (_name, options
         const response = op.responses[status];
         expect(response, `${routeKey(route)} ${status}`).toBeDefined();
         const content = Object.entries(response!.content ?? {});
+        // A 204 has no body to describe.
+        if (status === '204') {
+          expect(content, `${routeKey(route)} 204`).toHaveLength(0);
+          continue;
+        }
         expect(content).toHaveLength(1);
         const [mediaType, media] = content[0]!;
         expect(mediaType).toBe(schemaName === 'Text' ? 'text/plain' : 'application/json');
@@ -222,7 +227,8 @@ describe('OpenAPI inputs', () => {
 
   it('puts schemas in that JSON Schema 2020-12 (the OpenAPI 3.1 dialect) accepts as they are', () => {
     // The OpenAPI validator does not look inside Schema Objects; ajv's 2020-12 mode does.
-    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    // `discriminator` is a keyword of the OpenAPI 3.1 dialect (workflow nodes use it).
+    const ajv = new Ajv2020({ strict: true, allErrors: true, discriminator: true });
     const doc = served(VARIANTS['auth off, no rate limit']!);
     for (const [name, schema] of Object.entries(doc.components.schemas)) {
       expect(ajv.validateSchema(schema), `${name}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
