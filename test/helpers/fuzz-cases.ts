@@ -384,6 +384,8 @@ function typesOf(schema: SchemaNode): string[] {
 
 /** Values of a JSON type the field does not accept. */
 function wrongValuesFor(schema: SchemaNode): string[] {
+  // A field that names no type at all (a run's `input`) accepts any JSON value: none is wrong.
+  if (schema.type === undefined && schema.anyOf === undefined) return [];
   const accepted = typesOf(schema);
   return TYPED_VALUES.filter(([, types]) => !types.some((t) => accepted.includes(t))).map(([raw]) => raw);
 }
