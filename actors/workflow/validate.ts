@@ -32,6 +32,13 @@ export interface WorkflowCheck {
 export interface ValidateOptions {
   /** Whether an agent of this name exists now (agent and router nodes must name one). */
   agentExists(name: string): boolean;
+  /** The agent that runs this workflow: a node naming it would run the workflow inside itself. */
+  selfAgent?: string;
+  /**
+   * The current graph of the workflow an agent runs, if it is a workflow's agent: a node may run
+   * another workflow, and a chain of them must not lead back to this one.
+   */
+  workflowOf?(agent: string): WorkflowNode | undefined;
   /** Default WORKFLOW_LIMITS; tests pass small ones. */
   limits?: { maxNodes: number; maxDepth: number; maxConcurrency: number };
 }
@@ -93,8 +100,23 @@ export function validateWorkflow(definition: WorkflowCheck, options: ValidateOpt
   };
 
   const checkAgent = (p: Placed, agent: string): void => {
-    if (agent === definition.name) fail(`${label(p)}: agent ${agent} is this workflow itself`);
+    if (agent === options.selfAgent) fail(`${label(p)}: agent ${agent} runs this workflow itself (a cycle)`);
     if (!options.agentExists(agent)) fail(`${label(p)}: agent ${agent} not found`);
+    const chain = leadsBack(agent, new Set());
+    if (chain !== undefined) fail(`${label(p)}: agent ${agent} leads back to this workflow (a cycle: ${[...chain, options.selfAgent].join(' → ')})`);
+  };
+
+  /** The chain of workflow agents from `agent` back to this workflow's own agent, if there is one. */
+  const leadsBack = (agent: string, seen: Set<string>): string[] | undefined => {
+    const graph = options.workflowOf?.(agent);
+    if (graph === undefined || seen.has(agent)) return undefined;
+    seen.add(agent);
+    for (const next of agentsOf(graph)) {
+      if (next === options.selfAgent) return [agent];
+      const rest = leadsBack(next, seen);
+      if (rest !== undefined) return [agent, ...rest];
+    }
+    return undefined;
   };
 
   /** Checks `node` and returns the ids it adds to the scope it runs in. */
@@ -187,6 +209,12 @@ function place(graph: WorkflowNode, limits: NonNullable<ValidateOptions['limits'
   };
   visit(graph, 'graph', 1, new Set());
   return placed;
+}
+
+/** The agents a graph's agent and router nodes name. */
+function agentsOf(node: WorkflowNode): string[] {
+  const own = node.type === 'agent' || node.type === 'router' ? [node.agent] : [];
+  return [...own, ...children(node).flatMap(([, child]) => agentsOf(child))];
 }
 
 function children(node: WorkflowNode): [string, WorkflowNode][] {

@@ -169,6 +169,7 @@ await describeModes('workflow definitions', (mode) => {
     expect(await refused({ type: 'sequence', id: 'main', steps: [agent('a', 'x'), agent('b', 'x', 'ghost')] })).toBe('graph.steps[1] (b): agent ghost not found');
     expect(await refused({ type: 'router', id: 'r', agent: 'nobody', input: 'x', routes: { go: agent('a', 'x') } })).toBe('graph (r): agent nobody not found');
     expect(await refused({ ...agent('a', 'x'), output_schema: { type: 'nonsense' } })).toMatch(/output_schema is not a valid JSON Schema/);
+    expect(await refused(agent('a', 'x', 'wf.bad'))).toBe('graph (a): agent wf.bad runs this workflow itself (a cycle)');
   });
 
   it('answers 404 for an unknown workflow on every route that names one', async () => {

@@ -181,8 +181,20 @@ describe('agents, routes and schemas', () => {
     expect(refusal({ type: 'router', id: 'r', agent: 'nobody', input: 'x', routes: { a: agent('a') } })).toBe('graph (r): agent nobody not found');
   });
 
-  it('refuses a node that runs the workflow itself', () => {
-    expect(refusal({ type: 'agent', id: 'a', agent: 'wf', input: 'x' }, { agentExists: () => true })).toBe('graph (a): agent wf is this workflow itself');
+  it('refuses a node that runs the workflow itself, directly or through other workflows', () => {
+    const runs = (agent: string): WorkflowNode => ({ type: 'agent', id: 'a', agent, input: 'x' });
+    const more = { agentExists: () => true, selfAgent: 'wf.self' };
+    expect(refusal(runs('wf.self'), more)).toBe('graph (a): agent wf.self runs this workflow itself (a cycle)');
+    const graphs: Record<string, WorkflowNode> = {
+      'wf.one': seq('s', agent('x'), { type: 'agent', id: 'y', agent: 'wf.two', input: 'x' }),
+      'wf.two': { type: 'agent', id: 'z', agent: 'wf.self', input: 'x' },
+      'wf.loner': agent('x'),
+    };
+    const workflowOf = (name: string) => graphs[name];
+    expect(() => check(runs('wf.loner'), { ...more, workflowOf })).not.toThrow();
+    expect(refusal(runs('wf.one'), { ...more, workflowOf })).toBe(
+      'graph (a): agent wf.one leads back to this workflow (a cycle: wf.one → wf.two → wf.self)',
+    );
   });
 
   it('refuses a route named finish, which is how a router ends', () => {
