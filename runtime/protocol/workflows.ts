@@ -20,6 +20,12 @@ export const WORKFLOW_LIMITS = {
   templateMaxLength: 100_000,
 } as const;
 
+/**
+ * Workflow names: agent names three characters shorter, since a workflow runs as the agent
+ * `wf.<name>` (supervisors/workflow-runs.ts) and that name must still be an agent name.
+ */
+export const WORKFLOW_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,60}$';
+
 /** Node ids: a word, unique in the graph; they name steps in paths and in templates (`steps.<id>`). */
 export const NODE_ID_PATTERN = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
 
@@ -203,7 +209,7 @@ export const WorkflowNodeSchema = nodeSchema('WorkflowNode');
 
 export const WorkflowCreateRequest = Type.Object(
   {
-    name: AgentName({ description: 'Workflow name (also the name of the agent that runs it)' }),
+    name: Type.String({ pattern: WORKFLOW_NAME_PATTERN, description: 'Workflow name; its runs are tasks of the agent wf.<name>' }),
     description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
     input_schema: Type.Optional(OutputSchema),
     graph: nodeSchema('WorkflowCreateNode'),

@@ -73,6 +73,9 @@ await describeModes('workflow definitions', (mode) => {
     const again = await api.post<ErrorBody>('/api/v1/workflows', { name: 'brief', graph: pipeline() });
     expect(again.status).toBe(409);
     expect(again.body.detail).toMatch(/Workflow brief already exists/);
+    // 61 characters at most: the workflow's agent, wf.<name>, must still be an agent name.
+    expect((await api.post('/api/v1/workflows', { name: 'w'.repeat(61), graph: pipeline() })).status).toBe(201);
+    expect((await api.post('/api/v1/workflows', { name: 'w'.repeat(62), graph: pipeline() })).status).toBe(400);
   });
 
   it('adds a version per PUT, answers the current one, and keeps the old ones readable', async () => {
