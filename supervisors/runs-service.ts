@@ -2,7 +2,6 @@
 // them. A run is a task of its workflow's agent (`wf.<name>`, created on first use), so it queues,
 // times out, is cancelled and streams its events like any task; this service only prepares it and
 // joins the run's record with its task's.
-import { NO_PROVIDER } from '../actors/kind.js';
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
@@ -10,11 +9,11 @@ import { AuroraError } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
 import type { Logger } from '../runtime/logger.js';
 import type { RunRecord, RunSummary, TaskRecord, TaskRequest } from '../runtime/protocol/index.js';
-import { call, callOperation, serveOperation } from '../runtime/rpc.js';
+import { call, serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import type { RunRow } from '../runtime/store/runs.js';
 import type { Subjects } from '../runtime/subjects.js';
-import { checkInput, getWorkflow, prepareRun, workflowAgentName } from './workflow-runs.js';
+import { checkInput, ensureWorkflowAgent, getWorkflow, prepareRun, workflowAgentName } from './workflow-runs.js';
 
 /**
  * A run's task is retried this many times when its agent's actor crashes under it: the retry
@@ -40,38 +39,10 @@ export function createRunsService(deps: RunsServiceDeps) {
   const opts = { queue: subjects.queue('registry'), logger: deps.logger };
   const committed = (): Promise<boolean> => new Promise((resolve) => store.afterCommit(resolve));
 
-  /** The workflow's agent, created the first time the workflow runs. */
-  async function ensureAgent(workflow: string): Promise<string> {
-    const name = workflowAgentName(workflow);
-    for (let tries = 0; tries < 2; tries++) {
-      const existing = store.agents.get(name);
-      if (existing !== undefined) {
-        if (existing.agent_type !== 'workflow' || (existing.config as { workflow?: unknown }).workflow !== workflow) {
-          throw new AuroraError('agent_exists', `Agent ${name} exists and does not run workflow ${workflow}; rename or delete it`);
-        }
-        return name;
-      }
-      try {
-        await callOperation(
-          bus,
-          subjects,
-          'registry.create',
-          { name, agent_type: 'workflow', model_name: 'workflow', provider: NO_PROVIDER, description: `Runs workflow ${workflow}`, config: { workflow } },
-          config.busRequestTimeoutMs,
-        );
-        return name;
-      } catch (err) {
-        // Another start created it meanwhile: check it again.
-        if (!(err instanceof AuroraError) || err.code !== 'agent_exists') throw err;
-      }
-    }
-    return name;
-  }
-
   async function start({ workflow: name, input, timeout_ms }: { workflow: string; input: unknown; timeout_ms?: number }) {
     const workflow = getWorkflow(store, name);
     checkInput(workflow, input);
-    const agent = await ensureAgent(name);
+    const agent = await ensureWorkflowAgent(deps, name);
     const runId = newTaskId(clock);
     prepareRun(store, clock, runId, workflow, input);
     if (!(await committed())) throw new AuroraError('internal', 'the run could not be stored');

@@ -2,17 +2,62 @@
 // record written with a copy of the graph (a run keeps the version it started with). The runs
 // service does it for POST /api/v1/workflows/{name}/runs; a workflow agent does it itself when it
 // is handed a task nobody prepared (a step of another run, or a task sent to it directly).
-import type { EffectContext } from '../actors/kind.js';
+import { NO_PROVIDER, type EffectContext } from '../actors/kind.js';
+import type { Bus } from '../runtime/bus/bus.js';
 import { isoNow, type Clock } from '../runtime/clock.js';
+import type { Config } from '../runtime/config.js';
 import { AuroraError } from '../runtime/errors.js';
 import type { RunTrace, WorkflowRecord } from '../runtime/protocol/index.js';
+import { callOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
+import type { Subjects } from '../runtime/subjects.js';
 import type { RunRow } from '../runtime/store/runs.js';
 import { compileUserSchema } from '../runtime/validation.js';
 
 /** Workflow agents are named after their workflow: `wf.<name>`. */
 export const WORKFLOW_AGENT_PREFIX = 'wf.';
 export const workflowAgentName = (workflow: string): string => `${WORKFLOW_AGENT_PREFIX}${workflow}`;
+
+/** The workflow a `wf.<name>` agent name stands for, if that workflow exists. */
+export function workflowOfAgent(store: Store, agent: string): string | undefined {
+  if (!agent.startsWith(WORKFLOW_AGENT_PREFIX)) return undefined;
+  const name = agent.slice(WORKFLOW_AGENT_PREFIX.length);
+  return store.workflows.get(name) === undefined ? undefined : name;
+}
+
+/**
+ * The workflow's agent, created the first time the workflow runs (or is run by another workflow).
+ * A user's agent of that name that runs something else is a conflict the user must resolve.
+ */
+export async function ensureWorkflowAgent(
+  deps: { store: Store; bus: Bus; subjects: Subjects; config: Pick<Config, 'busRequestTimeoutMs'> },
+  workflow: string,
+): Promise<string> {
+  const name = workflowAgentName(workflow);
+  for (let tries = 0; tries < 2; tries++) {
+    const existing = deps.store.agents.get(name);
+    if (existing !== undefined) {
+      if (existing.agent_type !== 'workflow' || (existing.config as { workflow?: unknown }).workflow !== workflow) {
+        throw new AuroraError('agent_exists', `Agent ${name} exists and does not run workflow ${workflow}; rename or delete it`);
+      }
+      return name;
+    }
+    try {
+      await callOperation(
+        deps.bus,
+        deps.subjects,
+        'registry.create',
+        { name, agent_type: 'workflow', model_name: 'workflow', provider: NO_PROVIDER, description: `Runs workflow ${workflow}`, config: { workflow } },
+        deps.config.busRequestTimeoutMs,
+      );
+      return name;
+    } catch (err) {
+      // Another start created it meanwhile: look again.
+      if (!(err instanceof AuroraError) || err.code !== 'agent_exists') throw err;
+    }
+  }
+  return name;
+}
 
 export function getWorkflow(store: Store, name: string): WorkflowRecord {
   const workflow = store.workflows.get(name);

@@ -8,7 +8,7 @@ import { AuroraError } from '../runtime/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { WorkflowDefinition, WorkflowNode } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
-import { WORKFLOW_AGENT_PREFIX, workflowAgentName } from './workflow-runs.js';
+import { WORKFLOW_AGENT_PREFIX, workflowAgentName, workflowOfAgent } from './workflow-runs.js';
 import type { Store } from '../runtime/store/index.js';
 import type { Subjects } from '../runtime/subjects.js';
 
@@ -49,8 +49,8 @@ export function createWorkflowsService(deps: WorkflowsServiceDeps) {
       graph: fields.graph as WorkflowNode,
     };
     validateWorkflow(definition, {
-      // The agents table only: a workflow's agent (wf.<name>) exists once the workflow has run.
-      agentExists: (name) => store.agents.get(name) !== undefined,
+      // A workflow's agent (wf.<name>) is made on its first run, so an existing workflow is enough.
+      agentExists: (name) => store.agents.get(name) !== undefined || workflowOfAgent(store, name) !== undefined,
       selfAgent: workflowAgentName(definition.name),
       workflowOf: (agent) =>
         agent.startsWith(WORKFLOW_AGENT_PREFIX) ? store.workflows.get(agent.slice(WORKFLOW_AGENT_PREFIX.length))?.graph : undefined,

@@ -33,7 +33,7 @@ import { call } from '../../runtime/rpc.js';
 import type { Store } from '../../runtime/store/index.js';
 import type { RunRow } from '../../runtime/store/runs.js';
 import type { Subjects } from '../../runtime/subjects.js';
-import { startNestedRun } from '../workflow-runs.js';
+import { ensureWorkflowAgent, startNestedRun, workflowOfAgent } from '../workflow-runs.js';
 
 /** Kept back from the run's deadline so a step's answer can still travel before the run times out. */
 const DEADLINE_MARGIN_MS = 50;
@@ -96,6 +96,9 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
     const remainingMs = Math.floor(ctx.deadlineAt - clock.now()) - DEADLINE_MARGIN_MS;
     if (remainingMs <= 0) throw new AuroraError('timeout', `no time left in the run for step ${input.path.join('/')}`);
     const timeoutMs = Math.min(input.timeout_ms ?? remainingMs, remainingMs);
+    // A step that runs another workflow: its agent is made on first use, as a run of it would.
+    const nested = store.agents.get(input.agent) === undefined ? workflowOfAgent(store, input.agent) : undefined;
+    if (nested !== undefined) await ensureWorkflowAgent(deps, nested);
     const request: TaskRequest = {
       task_id: newTaskId(clock),
       agent: input.agent,
