@@ -24,7 +24,7 @@ import type { ChildExit, ChildHandle, ChildSpec } from './supervisor.js';
 export interface AgentHostDeps {
   /** This incarnation of the agent (AgentRecord.agent_id): the threads it may continue carry it. */
   agentId: string;
-  kind: Pick<AgentKind, 'machine' | 'events' | 'slots'>;
+  kind: Pick<AgentKind, 'machine' | 'events' | 'slots' | 'resumable'>;
   /** Slots of an agent whose kind leaves it to the node (AGENT_MAX_CONCURRENCY). */
   defaultSlots: number;
   /** The node's capabilities; the host performs the machine's effects with them. */
@@ -234,6 +234,29 @@ export class AgentHost {
     this.lifecycle = 'stopped';
     this.failAll(reason);
     this.announce();
+  }
+
+  /** Its tasks outlive the process (a resumable kind): suspend() at shutdown instead of settling them. */
+  get resumable(): boolean {
+    return this.deps.kind.resumable === true;
+  }
+
+  /**
+   * Shutdown of a resumable agent: its actor stops and its effects are aborted (steps in flight are
+   * stopped and recorded so), but its tasks stay queued or running in the store, without an
+   * outcome, for the next process to resume (registry.restore).
+   */
+  suspend(): void {
+    this.lifecycle = 'stopped';
+    this.mailboxClosed = true;
+    const actor = this.actor;
+    this.actor = null;
+    this.effects.abort();
+    actor?.stop();
+    for (const pending of [...this.mailbox.drain(), ...this.mailbox.runningTasks()]) {
+      pending.deadline.cancel();
+      this.mailbox.release(pending);
+    }
   }
 
   /** Stops taking tasks (new ones are refused with `unavailable`); what is already here carries on. */

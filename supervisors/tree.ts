@@ -190,7 +190,11 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     registry,
     root,
     async stop(graceMs) {
-      const hosts = [...registry.hosts.values()];
+      const all = [...registry.hosts.values()];
+      // Workflow runs are suspended first, while the agents their steps run on still answer: they
+      // resume at the next start instead of failing on mailboxes that close under them.
+      for (const host of all) if (host.resumable) host.suspend();
+      const hosts = all.filter((h) => !h.resumable);
       for (const host of hosts) host.closeMailbox();
       const settled = await Promise.all(hosts.map((h) => h.settle(graceMs)));
       const late = settled.filter((ok) => !ok).length;
