@@ -3,7 +3,7 @@
 // times out, is cancelled and streams its events like any task; this service only prepares it and
 // joins the run's record with its task's.
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
-import type { Clock } from '../runtime/clock.js';
+import { isoNow, type Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
 import { AuroraError } from '../runtime/errors.js';
 import { newTaskId } from '../runtime/ids.js';
@@ -58,7 +58,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       await call(bus, subjects.agent(agent, 'submit'), request, config.busRequestTimeoutMs);
     } catch (err) {
       const message = err instanceof AuroraError ? err.message : 'the run could not be handed to its agent';
-      store.runs.finished(runId, { error: message, error_code: err instanceof AuroraError ? err.code : 'internal', tokens: 0, at: new Date(clock.now()).toISOString() });
+      store.runs.finished(runId, { error: message, error_code: err instanceof AuroraError ? err.code : 'internal', tokens: 0, at: isoNow(clock) });
       throw err;
     }
     return { run_id: runId, workflow: name, version: workflow.version, agent, status: 'queued' as const };

@@ -1,5 +1,5 @@
 // The effects a workflow run asks its host for. The host performs them with the node's
-// capabilities (supervisors/capabilities/workflow/): the machine only decides.
+// capabilities (supervisors/capabilities/workflow.ts): the machine only decides.
 import type { RunTrace, WorkflowNode } from '../../runtime/protocol/index.js';
 
 /** Loads what a run needs: its graph (the version it started with), its input, its checkpoints. */

@@ -11,14 +11,14 @@
 // Resuming: steps that completed are checkpointed by the host with their path. A run started again
 // (after a crash or a restart of the process) replays the graph, and a step whose path has a
 // checkpoint completes at once with the recorded output: no completed step runs twice.
-import { AuroraError, isErrorCode } from '../../runtime/errors.js';
+import { AuroraError } from '../../runtime/errors.js';
 import type { Condition, RunTrace, WorkflowNode } from '../../runtime/protocol/index.js';
 import type { MachineEmitted } from '../kind.js';
 import { WORKFLOW_FINISH, WORKFLOW_STEP, WORKFLOW_TIMER, type StepInput, type StepOutput } from './effects.js';
 import { formatPath, lookup, parsePath, parseTemplate, render } from './template.js';
+import { ROUTER_FINISH } from './validate.js';
 
 const DEFAULT_MAX_HANDOFFS = 10;
-const FINISH_ROUTE = 'finish';
 
 type Outcome = { ok: true; output: unknown } | { ok: false; error: AuroraError };
 
@@ -242,7 +242,7 @@ function runAgentStep(
   const scope = frame.scope as unknown as Record<string, unknown>;
   let prompt = render(parseTemplate(template, where), scope, where);
   if (routes !== null) {
-    prompt += `\n\nChoose the next step among: ${routes.join(', ')}, or "${FINISH_ROUTE}" when the work is done. Answer as JSON {"route": "<name>"}.`;
+    prompt += `\n\nChoose the next step among: ${routes.join(', ')}, or "${ROUTER_FINISH}" when the work is done. Answer as JSON {"route": "<name>"}.`;
   }
   const thread = threadTemplate === undefined ? undefined : render(parseTemplate(threadTemplate, where), scope, where);
   const checkpoint = run.checkpoints.get(frame.key);
@@ -332,7 +332,7 @@ function askRouter(run: WorkflowRun, emits: MachineEmitted[], frame: Frame): voi
   };
   run.frames.set(decision.key, decision);
   frame.running.add(decision.key);
-  const schema = { type: 'object', properties: { route: { type: 'string', enum: [...routes, FINISH_ROUTE] } }, required: ['route'] };
+  const schema = { type: 'object', properties: { route: { type: 'string', enum: [...routes, ROUTER_FINISH] } }, required: ['route'] };
   runAgentStep(run, emits, decision, node.agent, node.input, undefined, schema, routes);
 }
 
@@ -364,7 +364,7 @@ function onChild(run: WorkflowRun, emits: MachineEmitted[], parent: Frame, child
       if (!outcome.ok) return failFrame(run, emits, parent, outcome.error);
       if (child.slot === -1) {
         const route = (outcome.output as { route?: unknown } | null)?.route;
-        if (route === FINISH_ROUTE) return finishFrame(run, emits, parent, { ok: true, output: parent.last });
+        if (route === ROUTER_FINISH) return finishFrame(run, emits, parent, { ok: true, output: parent.last });
         const next = typeof route === 'string' ? node.routes[route] : undefined;
         if (next === undefined) {
           return failFrame(run, emits, parent, new AuroraError('output_invalid', `${formatPath(parent.path)}: the router chose no known route`));
@@ -546,8 +546,4 @@ function parsePathLoose(text: string): (string | number)[] {
     return ['output', ...(rest ?? []).slice(1)];
   }
   return parsePath(text) ?? [text];
-}
-
-export function stepError(code: string, message: string): AuroraError {
-  return new AuroraError(isErrorCode(code) ? code : 'internal', message);
 }
