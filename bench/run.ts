@@ -813,6 +813,23 @@ const workflowMap: Scenario = () =>
         yardstickName: 'after the first run',
         yardstick: rounds.map((x) => x.heapFirst / MB),
       },
+      {
+        // Beside the per-round figure: the first run of the scenario against its very last one.
+        scenario: sc,
+        metric: `resident memory after a full GC after the last of all ${SIZES.rounds * runsPerRound} runs`,
+        unit: 'MB',
+        aurora: [rounds.at(-1)!.rssLast / MB],
+        yardstickName: 'after the first run',
+        yardstick: [rounds[0]!.rssFirst / MB],
+      },
+      {
+        scenario: sc,
+        metric: `V8 heap used after a full GC after the last of all ${SIZES.rounds * runsPerRound} runs`,
+        unit: 'MB',
+        aurora: [rounds.at(-1)!.heapLast / MB],
+        yardstickName: 'after the first run',
+        yardstick: [rounds[0]!.heapFirst / MB],
+      },
       { scenario: sc, metric: `peak resident memory during ${what}`, unit: 'MB', aurora: rounds.map((x) => x.peak / MB) },
       { scenario: sc, metric: `items completed, the last of ${what}`, unit: 'items/s', aurora: rounds.map((x) => x.itemsPerS) },
       {
