@@ -4,7 +4,7 @@
 // stdout, JSON and Markdown in bench/out/.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startFakeOllama } from '../test/fixtures/fake-ollama.js';
 import { runChild, startChild, type Child } from './lib/child.js';
+import { cpuMicros, rssBytes } from './lib/proc.js';
 import { startFlags } from './lib/start-flags.js';
 import { spread, type Spread } from './lib/stats.js';
 import type { LoadOptions, LoadResult } from './load.js';
@@ -431,11 +432,6 @@ async function pollUntil200(url: string, deadlineMs: number): Promise<void> {
   }
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-
 /** Starts `node <nodeArgs>` cold and times spawn → first 200 on `path`; then the idle RSS. */
 async function coldStart(nodeArgs: string[], env: NodeJS.ProcessEnv, port: number, path: string): Promise<{ ms: number; rss: number }> {
   const started = performance.now();
@@ -652,6 +648,201 @@ const httpOllama: Scenario = () => {
   });
 };
 
+// ---------------------------------------------------------------- workflows
+
+/** One HTTP call from the suite, answered JSON; anything but `expect` throws with the body. */
+async function http<T = Record<string, unknown>>(method: string, url: string, body: unknown, expect: number): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status !== expect) throw new Error(`${method} ${url}: HTTP ${res.status} (wanted ${expect}) ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+const WF_STEPS = 8;
+const WF_CONNECTIONS = 64;
+
+/**
+ * What a workflow adds per step: a `sequence` of 8 agent steps on 8 instant-provider agents, run
+ * with mode wait over HTTP (64 connections, so 64 runs at once), against tasks sent directly to the
+ * same 8 agents (POST /api/v1/tasks/execute, 64 connections, round-robin). Aurora's process CPU
+ * (/proc utime + stime, all threads) per step against per direct task, same process, same round.
+ * A run is itself a task (of wf.<name>) plus its 8 steps' tasks, each step recorded twice (task
+ * row and step row): the figure counts all of it.
+ */
+const workflowOverhead: Scenario = () =>
+  withChildren([aurora({ bus: 'memory', agents: WF_STEPS })], async ([server]) => {
+    const base = `http://127.0.0.1:${server!.ready.port}`;
+    const steps = Array.from({ length: WF_STEPS }, (_, i) => ({
+      type: 'agent',
+      id: `s${i}`,
+      agent: `bench-${i}`,
+      input: i === 0 ? 'hello {{ input.topic }}' : `hello ${i} {{ steps.s${i - 1}.output }}`,
+    }));
+    await http('POST', `${base}/api/v1/workflows`, { name: 'seq8', description: 'bench', graph: { type: 'sequence', id: 'main', steps } }, 201);
+    const runBody = JSON.stringify({ input: { topic: 'otters' }, mode: 'wait' });
+    const sides = {
+      workflow: { url: `${base}/api/v1/workflows/seq8/runs`, bodies: [runBody], stepsPerRequest: WF_STEPS },
+      direct: { url: `${base}/api/v1/tasks/execute`, bodies: taskBodies(WF_STEPS), stepsPerRequest: 1 },
+    };
+    const measure = async (side: keyof typeof sides) => {
+      const { url, bodies, stepsPerRequest } = sides[side];
+      const opts = { url, method: 'POST' as const, bodies, connections: WF_CONNECTIONS };
+      // Warm-up on its own, then a pause: requests it left in flight finish before the CPU is read.
+      await load({ ...opts, durationS: SIZES.warmupS, warmupS: 0 });
+      await new Promise((r) => setTimeout(r, 500));
+      const cpu0 = cpuMicros(server!.pid);
+      const r = checkLoad(`${side} side`, await load({ ...opts, durationS: SIZES.durationS, warmupS: 0 }));
+      const cpu = cpuMicros(server!.pid) - cpu0;
+      const steps = r.requests * stepsPerRequest;
+      return { cpuPerStepUs: cpu / steps, perS: steps / SIZES.durationS, p50Ms: r.p50Ms };
+    };
+    const wf: Array<{ cpuPerStepUs: number; perS: number; p50Ms: number }> = [];
+    const direct: typeof wf = [];
+    for (let i = 0; i < SIZES.rounds; i++) {
+      wf.push(await measure('workflow'));
+      direct.push(await measure('direct'));
+    }
+    // mode wait answers 200 whatever the run's outcome: every run must have completed.
+    const failed = await http<{ runs: unknown[] }>('GET', `${base}/api/v1/runs?workflow=seq8&status=failed&limit=1`, undefined, 200);
+    if (failed.runs.length > 0) throw new Error(`a run of seq8 failed: ${JSON.stringify(failed.runs[0]).slice(0, 500)}`);
+    const sc = '12 workflow overhead';
+    const what = `sequence of ${WF_STEPS} agent steps, mode wait, ${WF_CONNECTIONS} conn`;
+    return [
+      {
+        scenario: sc,
+        metric: `Aurora CPU per step, ${what}`,
+        unit: 'µs',
+        aurora: wf.map((r) => r.cpuPerStepUs),
+        yardstickName: 'CPU per direct task (POST /api/v1/tasks/execute on the same 8 agents)',
+        yardstick: direct.map((r) => r.cpuPerStepUs),
+        target: { kind: 'ratio_max', value: 1.5 },
+      },
+      { scenario: sc, metric: `steps completed, ${what}`, unit: 'steps/s', aurora: wf.map((r) => r.perS), yardstickName: 'direct tasks', yardstick: direct.map((r) => r.perS) },
+      {
+        scenario: sc,
+        metric: `p50 latency of a whole run (${WF_STEPS} steps) against one direct task, ${WF_CONNECTIONS} conn`,
+        unit: 'ms',
+        aurora: wf.map((r) => r.p50Ms),
+        yardstickName: 'direct task',
+        yardstick: direct.map((r) => r.p50Ms),
+      },
+    ];
+  });
+
+/**
+ * A 1,000-item `map` (max_concurrency 64) over the instant provider, run with mode wait several
+ * times in a row on one server: every run completes, and memory is flat. Per round, 5 runs:
+ * resident memory and the V8 heap (both after a full GC) after the round's last run against after
+ * its first; the peak during the runs; and reading back the run's record (1,000 step rows).
+ */
+const workflowMap: Scenario = () =>
+  withChildren([aurora({ bus: 'memory', agents: 1 }, ['--expose-gc'])], async ([server]) => {
+    const base = `http://127.0.0.1:${server!.ready.port}`;
+    const items = SMOKE ? 200 : 1_000;
+    const runsPerRound = SMOKE ? 2 : 5;
+    const graph = { type: 'map', id: 'each', items: 'input.items', max_concurrency: 64, node: { type: 'agent', id: 'one', agent: 'bench-0', input: 'summarise {{ item }}' } };
+    await http('POST', `${base}/api/v1/workflows`, { name: 'map1000', description: 'bench', graph }, 201);
+    const input = { items: Array.from({ length: items }, (_, i) => `item number ${i}`) };
+    const mem = () => server!.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
+    /** Median latency of `n` sequential GETs of `url`. */
+    const getLatency = async (url: string, n: number): Promise<number> => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await http('GET', url, undefined, 200);
+        ms.push(performance.now() - t0);
+      }
+      return spread(ms).median;
+    };
+    const oneTask = await http<{ task_id: string }>('POST', `${base}/api/v1/tasks/execute`, { agent: 'bench-0', prompt: 'hello' }, 200);
+    const rounds: Array<{ rssFirst: number; rssLast: number; heapFirst: number; heapLast: number; peak: number; itemsPerS: number; getRunMs: number; getTaskMs: number }> = [];
+    for (let r = 0; r < SIZES.rounds; r++) {
+      const after: Array<{ rss: number; heapUsed: number }> = [];
+      let peak = 0;
+      let itemsPerS = 0;
+      let runId = '';
+      for (let k = 0; k < runsPerRound; k++) {
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, rssBytes(server!.pid));
+        }, 25);
+        const t0 = performance.now();
+        try {
+          const res = await http<{ run_id: string; status: string; steps: unknown[]; output: unknown[] }>('POST', `${base}/api/v1/workflows/map1000/runs`, { input, mode: 'wait' }, 200);
+          if (res.status !== 'completed' || res.steps.length !== items || res.output.length !== items) {
+            throw new Error(`map run ended ${res.status} with ${res.steps.length} steps and ${res.output.length} outputs`);
+          }
+          runId = res.run_id;
+        } finally {
+          clearInterval(sampler);
+        }
+        itemsPerS = items / ((performance.now() - t0) / 1000);
+        after.push(await mem());
+      }
+      rounds.push({
+        rssFirst: after[0]!.rss,
+        rssLast: after.at(-1)!.rss,
+        heapFirst: after[0]!.heapUsed,
+        heapLast: after.at(-1)!.heapUsed,
+        peak,
+        itemsPerS,
+        getRunMs: await getLatency(`${base}/api/v1/runs/${runId}`, 20),
+        getTaskMs: await getLatency(`${base}/api/v1/tasks/${oneTask.task_id}`, 20),
+      });
+    }
+    const MB = 1024 * 1024;
+    const sc = '13 workflow map';
+    const what = `${items.toLocaleString('en-US')}-item map, max_concurrency 64, ${runsPerRound} runs`;
+    return [
+      {
+        scenario: sc,
+        metric: `resident memory after a full GC after the last of ${what}`,
+        unit: 'MB',
+        aurora: rounds.map((x) => x.rssLast / MB),
+        yardstickName: 'after the first run',
+        yardstick: rounds.map((x) => x.rssFirst / MB),
+        target: { kind: 'ratio_max', value: 1.1 },
+      },
+      {
+        scenario: sc,
+        metric: `V8 heap used after a full GC after the last of ${what}`,
+        unit: 'MB',
+        aurora: rounds.map((x) => x.heapLast / MB),
+        yardstickName: 'after the first run',
+        yardstick: rounds.map((x) => x.heapFirst / MB),
+      },
+      {
+        // Beside the per-round figure: the first run of the scenario against its very last one.
+        scenario: sc,
+        metric: `resident memory after a full GC after the last of all ${SIZES.rounds * runsPerRound} runs`,
+        unit: 'MB',
+        aurora: [rounds.at(-1)!.rssLast / MB],
+        yardstickName: 'after the first run',
+        yardstick: [rounds[0]!.rssFirst / MB],
+      },
+      {
+        scenario: sc,
+        metric: `V8 heap used after a full GC after the last of all ${SIZES.rounds * runsPerRound} runs`,
+        unit: 'MB',
+        aurora: [rounds.at(-1)!.heapLast / MB],
+        yardstickName: 'after the first run',
+        yardstick: [rounds[0]!.heapFirst / MB],
+      },
+      { scenario: sc, metric: `peak resident memory during ${what}`, unit: 'MB', aurora: rounds.map((x) => x.peak / MB) },
+      { scenario: sc, metric: `items completed, the last of ${what}`, unit: 'items/s', aurora: rounds.map((x) => x.itemsPerS) },
+      {
+        scenario: sc,
+        metric: `GET /api/v1/runs/{id} of a run with ${items.toLocaleString('en-US')} steps, median of 20`,
+        unit: 'ms',
+        aurora: rounds.map((x) => x.getRunMs),
+        yardstickName: 'GET /api/v1/tasks/{id}',
+        yardstick: rounds.map((x) => x.getTaskMs),
+      },
+    ];
+  });
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -664,6 +855,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'async-submit': asyncSubmit,
   'list-agents': listAgents,
   'execute-http-ollama': httpOllama,
+  'workflow-overhead': workflowOverhead,
+  'workflow-map': workflowMap,
 };
 const ALIASES: Record<string, string> = {
   '1': 'probe',
@@ -677,6 +870,8 @@ const ALIASES: Record<string, string> = {
   '9': 'execute-http-ollama',
   '10': 'list-agents',
   '11': 'async-submit',
+  '12': 'workflow-overhead',
+  '13': 'workflow-map',
 };
 
 // ---------------------------------------------------------------- main

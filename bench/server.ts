@@ -4,7 +4,8 @@
 //
 // Commands (IPC): spawn {count, prefix, concurrency} creates agents through the registry service
 // on the node's own bus (a separate client connection, as any caller would) and reports the rate
-// and the resident memory before and after (each after a full GC); rss reports memory now.
+// and the resident memory before and after (each after a full GC); rss reports memory now, mem
+// memory and the V8 heap.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,12 @@ await serveChild<ServerOptions>(async (o) => {
       rss: () => {
         gc();
         return { rss: process.memoryUsage().rss };
+      },
+      // Memory now (after a full GC when the process runs with --expose-gc): resident and V8 heap.
+      mem: () => {
+        gc();
+        const m = process.memoryUsage();
+        return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
       },
     },
     teardown: async () => {

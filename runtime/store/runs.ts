@@ -44,6 +44,8 @@ export interface RunPageQuery {
 export interface RunRepository {
   insert(run: Omit<RunRow, 'output' | 'error' | 'error_code' | 'tokens' | 'started_at' | 'finished_at'>): void;
   get(runId: string): RunRow | undefined;
+  /** The run's workflow name alone (no graph or input decoded). */
+  workflowOf(runId: string): string | undefined;
   started(runId: string, at: string): void;
   finished(runId: string, outcome: { output?: unknown; error?: string; error_code?: string; tokens: number; at: string }): void;
   page(query: RunPageQuery): { runs: RunRow[]; next_cursor: string | null };
@@ -103,6 +105,7 @@ export function createRunRepository(db: Database): RunRepository {
      VALUES (@run_id, @workflow, @version, @agent, @graph, @input, @parent_run_id, @root_run_id, 0, @created_at)`,
   );
   const get = db.prepare<[string], RunDbRow>(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE run_id = ?`);
+  const workflowOf = db.prepare<[string], string>('SELECT workflow FROM workflow_runs WHERE run_id = ?').pluck();
   const started = db.prepare<[string, string]>('UPDATE workflow_runs SET started_at = coalesce(started_at, ?) WHERE run_id = ?');
   const finished = db.prepare<Record<string, unknown>>(
     `UPDATE workflow_runs SET output = @output, error = @error, error_code = @error_code, tokens = @tokens, finished_at = @at
@@ -148,6 +151,7 @@ export function createRunRepository(db: Database): RunRepository {
       const row = get.get(runId);
       return row && toRun(row);
     },
+    workflowOf: (runId) => workflowOf.get(runId),
     started(runId, at) {
       started.run(at, runId);
     },

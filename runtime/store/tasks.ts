@@ -339,7 +339,9 @@ export function createTaskRepository(db: Database): TaskRepository & DeferredTas
       return setDetails.run(toJson(details), id).changes > 0;
     },
     get(id) {
-      flushDeferred();
+      // A read of one row can only observe that row: the others stay held (their completion may
+      // still fold them into one INSERT). Flushing all of them keeps their insertion order.
+      if (deferred.has(id)) flushDeferred();
       const row = get.get(id);
       return row && toRecord(row);
     },

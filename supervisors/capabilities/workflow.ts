@@ -33,7 +33,7 @@ import { call } from '../../runtime/rpc.js';
 import type { Store } from '../../runtime/store/index.js';
 import type { RunRow } from '../../runtime/store/runs.js';
 import type { Subjects } from '../../runtime/subjects.js';
-import { ensureWorkflowAgent, startNestedRun, workflowOfAgent } from '../workflow-runs.js';
+import { ensureWorkflowAgent, startNestedRun, WORKFLOW_AGENT_PREFIX, workflowOfAgent } from '../workflow-runs.js';
 
 /** Kept back from the run's deadline so a step's answer can still travel before the run times out. */
 const DEADLINE_MARGIN_MS = 50;
@@ -97,7 +97,9 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
     if (remainingMs <= 0) throw new AuroraError('timeout', `no time left in the run for step ${input.path.join('/')}`);
     const timeoutMs = Math.min(input.timeout_ms ?? remainingMs, remainingMs);
     // A step that runs another workflow: its agent is made on first use, as a run of it would.
-    const nested = store.agents.get(input.agent) === undefined ? workflowOfAgent(store, input.agent) : undefined;
+    // Only a wf.<name> agent can be a workflow's (checked by name first: no store read per step).
+    const nested =
+      input.agent.startsWith(WORKFLOW_AGENT_PREFIX) && store.agents.get(input.agent) === undefined ? workflowOfAgent(store, input.agent) : undefined;
     if (nested !== undefined) await ensureWorkflowAgent(deps, nested);
     const request: TaskRequest = {
       task_id: newTaskId(clock),
@@ -183,7 +185,7 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
 
   async function finish(raw: unknown): Promise<null> {
     const input = raw as FinishInput;
-    const run = store.runs.get(input.run_id);
+    const workflow = store.runs.workflowOf(input.run_id);
     store.runs.finished(input.run_id, {
       output: input.output,
       ...(input.error !== undefined && { error: input.error }),
@@ -191,7 +193,7 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
       tokens: input.tokens,
       at: isoNow(clock),
     });
-    metrics.workflowRuns.inc({ workflow: run?.workflow ?? 'unknown', outcome: input.status });
+    metrics.workflowRuns.inc({ workflow: workflow ?? 'unknown', outcome: input.status });
     await committed();
     return null;
   }
