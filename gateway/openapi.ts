@@ -232,6 +232,7 @@ export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v1/tasks/execute/batch',
   'POST /api/v1/models/pull',
   'POST /api/v1/workflows',
+  'POST /api/v1/workflows/:name/runs',
 ]);
 
 const idempotencyKeyParam: Parameter = {
@@ -327,6 +328,8 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     'agent_failed',
     'agent_stopped',
     'queue_full',
+    'idempotency_mismatch',
+    'idempotency_in_progress',
   ]),
   'GET /api/v1/runs': runtime(['invalid_request']),
   'GET /api/v1/runs/:id': runtime(['run_not_found']),

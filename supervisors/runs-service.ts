@@ -39,11 +39,11 @@ export function createRunsService(deps: RunsServiceDeps) {
   const opts = { queue: subjects.queue('registry'), logger: deps.logger };
   const committed = (): Promise<boolean> => new Promise((resolve) => store.afterCommit(resolve));
 
-  async function start({ workflow: name, input, timeout_ms }: { workflow: string; input: unknown; timeout_ms?: number }) {
+  async function start({ run_id, workflow: name, input, timeout_ms }: { run_id?: string; workflow: string; input: unknown; timeout_ms?: number }) {
     const workflow = getWorkflow(store, name);
     checkInput(workflow, input);
     const agent = await ensureWorkflowAgent(deps, name);
-    const runId = newTaskId(clock);
+    const runId = run_id ?? newTaskId(clock);
     prepareRun(store, clock, runId, workflow, input);
     if (!(await committed())) throw new AuroraError('internal', 'the run could not be stored');
     const text = JSON.stringify(input ?? null);

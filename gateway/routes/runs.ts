@@ -2,23 +2,52 @@
 // steps, list, cancel. A run is a task of the workflow's agent, so it is read and cancelled with
 // the tasks scopes, and its events (and its steps', with their paths) are on the stream.
 import { TASK_STATUSES, type RunBody } from '../../runtime/protocol/index.js';
+import { newTaskId } from '../../runtime/ids.js';
 import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
+import { idempotent } from '../idempotency.js';
 import { route, type Route } from '../router.js';
 import { ask } from '../service-client.js';
 import { nextPageHeaders, pageParams } from './paging.js';
 import { pathParam, queryEnum, queryString } from './params.js';
 
-const start = async (req: HandlerRequest<RunBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
-  const { input, mode, timeout_ms } = req.body;
-  const started = await ask(deps, 'runs.start', { workflow: pathParam(req, 'name'), input, ...(timeout_ms !== undefined && { timeout_ms }) });
-  const location = `/api/v1/runs/${started.run_id}`;
-  if (mode === 'background') return { status: 202, body: started, headers: { location } };
-  // The run's own timeout ends it (as failed) before this wait gives up.
-  const budgetMs = (timeout_ms ?? deps.config.taskTimeoutMs) + deps.config.busRequestTimeoutMs;
-  await ask(deps, 'tasks.wait', { task_id: started.run_id, timeout_ms: budgetMs }, budgetMs + deps.config.busRequestTimeoutMs);
-  return { status: 200, body: await ask(deps, 'runs.get', { run_id: started.run_id }), headers: { location } };
-};
+/** How long a run's request may wait: its own timeout, then the bus's margin. */
+const runBudgetMs = (body: RunBody, deps: GatewayDeps): number => (body.timeout_ms ?? deps.config.taskTimeoutMs) + deps.config.busRequestTimeoutMs;
+
+/** The run once it has ended (its own timeout ends it, as failed, before this wait gives up). */
+async function finished(runId: string, req: HandlerRequest<RunBody>, deps: GatewayDeps): Promise<HandlerResponse> {
+  const budgetMs = runBudgetMs(req.body, deps);
+  await ask(deps, 'tasks.wait', { task_id: runId, timeout_ms: budgetMs }, budgetMs + deps.config.busRequestTimeoutMs);
+  return { status: 200, body: await ask(deps, 'runs.get', { run_id: runId }), headers: { location: `/api/v1/runs/${runId}` } };
+}
+
+const start = idempotent<RunBody>(
+  {
+    operation: 'POST /api/v1/workflows/:name/runs',
+    task: {
+      // A retry while the first request's run goes on joins that run instead of starting another.
+      join: async (runId, req, deps) => {
+        if (req.body.mode === 'wait') return finished(runId, req, deps);
+        const run = await ask(deps, 'runs.get', { run_id: runId });
+        const body = { run_id: runId, workflow: run.workflow, version: run.version, agent: `wf.${run.workflow}`, status: 'queued' };
+        return { status: 202, body, headers: { location: `/api/v1/runs/${runId}` } };
+      },
+      pendingMs: (req, deps) => runBudgetMs(req.body, deps) + deps.config.busRequestTimeoutMs,
+    },
+  },
+  newTaskId,
+  async (req, deps, runId) => {
+    const { input, mode, timeout_ms } = req.body;
+    const started = await ask(deps, 'runs.start', {
+      workflow: pathParam(req, 'name'),
+      input,
+      ...(runId !== undefined && { run_id: runId }),
+      ...(timeout_ms !== undefined && { timeout_ms }),
+    });
+    if (mode === 'background') return { status: 202, body: started, headers: { location: `/api/v1/runs/${started.run_id}` } };
+    return finished(started.run_id, req, deps);
+  },
+);
 
 const get = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,

@@ -6,6 +6,8 @@ import { Nullable } from './common.js';
 import { RunRecord } from './workflows.js';
 
 export const RunStartCommand = Type.Object({
+  /** Chosen by the gateway, so that a retry with the same Idempotency-Key can join the run. */
+  run_id: Type.Optional(Type.String()),
   workflow: Type.String(),
   input: Type.Unknown(),
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),

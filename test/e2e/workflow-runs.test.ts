@@ -94,6 +94,23 @@ await describeModes('workflow runs', (mode) => {
     expect(again.body).toMatchObject({ run_id: res.body.run_id, status: 'completed' });
   });
 
+  it('joins a retried run with the same Idempotency-Key instead of running it again', async () => {
+    const name = await define({ type: 'agent', id: 'once', agent: 'writer', input: 'idem {{ input.n }}' });
+    fake.setLatency(500);
+    const headers = { 'idempotency-key': `run-${name}` };
+    const before = chatsWith('idem 7').length;
+    const [first, retry] = await Promise.all([
+      api.post<Run>(`/api/v1/workflows/${name}/runs`, { input: { n: 7 } }, { headers }),
+      new Promise((r) => setTimeout(r, 100)).then(() => api.post<Run>(`/api/v1/workflows/${name}/runs`, { input: { n: 7 } }, { headers })),
+    ]);
+    expect(first.status, first.text).toBe(200);
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.body.run_id).toBe(first.body.run_id);
+    expect(chatsWith('idem 7').length).toBe(before + 1);
+    const other = await api.post(`/api/v1/workflows/${name}/runs`, { input: { n: 8 } }, { headers });
+    expect(other.status, other.text).toBe(422);
+  });
+
   it('streams a background run and its steps under one run filter', async () => {
     const name = await define({
       type: 'sequence',
