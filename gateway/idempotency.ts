@@ -1,7 +1,7 @@
 // Idempotency-Key on the routes that do work (execute, submit, batch, agent and workflow create,
-// model pull): a retry with the same key and the same request gets the first request's answer, a
-// running task is joined rather than run again, and the same key with a different request is
-// refused (422).
+// workflow runs, model pull): a retry with the same key and the same request gets the first
+// request's answer, a running task is joined rather than run again, and the same key with a
+// different request is refused (422).
 //
 // The key is claimed before the work (the node's idempotency service: Redis when configured, else
 // SQLite) and the answer recorded after it. When the first request's fate is unknown (the bus
