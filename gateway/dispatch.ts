@@ -308,7 +308,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
   function answerableError(err: unknown, log: Logger, req: IncomingRequest, routeLabel: string): AuroraError {
     if (isAuroraError(err)) {
       if (isServerError(err.status)) {
-        log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, err });
+        // An expected failure (Ollama down, a bus timeout): its code and detail say it all; no stack.
+        log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, detail: err.message });
       }
       return err;
     }
