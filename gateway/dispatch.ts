@@ -266,6 +266,10 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           const e = answerableError(err, log, req, route.path);
           return fail(statusOf(e.code), e.toPayload().message, e.headers);
         }
+        if (res.stream !== undefined) {
+          const head = done(res.status, '', res.headers);
+          return { ...head, headers: { ...head.headers, ...res.headers }, stream: res.stream };
+        }
         const declared: ResponseSchemaName | undefined = route.responses[res.status];
         const schema = declared === undefined ? undefined : (res.schema ?? declared);
         try {
