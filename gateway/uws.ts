@@ -211,7 +211,7 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
 }
 
 /**
- * Writes the head, then hands the stream a sink over the connection. uWS buffers what the socket
+ * Writes the head (uWS sends it with the first chunk), then hands the stream a sink over the connection. uWS buffers what the socket
  * cannot take yet; a client that lets more than WS_MAX_QUEUE_BYTES pile up is cut, as a slow
  * WebSocket is. Returns what the adapter calls when the client goes away.
  */
@@ -228,8 +228,6 @@ function streamBody(res: HttpResponse, out: OutgoingResponse, deps: HttpAdapterD
   res.cork(() => {
     res.writeStatus(statusLine(out.status));
     for (const key in out.headers) res.writeHeader(key, out.headers[key]!);
-    // Sends the head now (chunked), so the client knows the stream is open before the first event.
-    res.write('');
   });
   out.stream!({
     write(chunk) {

@@ -63,6 +63,9 @@ function open(feed: TaskFeed, after: number, gap: boolean): HandlerResponse {
     body: '',
     headers: EVENT_STREAM_HEADERS,
     stream: (sink) => {
+      // A comment line first: the head goes out with it, so the client knows it is following
+      // even while the task is still queued.
+      sink.write(`: task ${feed.taskId}\n\n`);
       const stop = follow(feed, after, sink, gap, () => sink.end());
       sink.onClose(() => {
         stop();

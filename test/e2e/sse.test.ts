@@ -38,9 +38,10 @@ function parseBlock(block: string): SseEvent | null {
  * Opens an SSE request and reads it to its end, or until `stopWhen` says so (then the client goes
  * away, as a dropped connection would).
  */
-async function sse(url: string, init: RequestInit = {}, stopWhen?: (e: SseEvent) => boolean): Promise<SseReply> {
+async function sse(url: string, init: RequestInit = {}, stopWhen?: (e: SseEvent) => boolean, onOpen?: () => void): Promise<SseReply> {
   const controller = new AbortController();
   const res = await fetch(url, { ...init, signal: controller.signal, headers: { accept: 'text/event-stream', ...(init.headers as Record<string, string>) } });
+  onOpen?.();
   const events: SseEvent[] = [];
   if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
     return { status: res.status, headers: res.headers, events, body: await res.text() };
@@ -137,14 +138,26 @@ await describeModes('Server-Sent Events of a task', (mode) => {
   });
 
   it('streams a running task on GET /tasks/{id}/events, resumes after Last-Event-ID without repeats, and ends after its final event', async () => {
-    fake.setFault({ kind: 'slow', tokenDelayMs: 40, times: 1 });
-    const submitted = await api.post<{ task_id: string }>('/api/v1/tasks', { agent: 'speaker', prompt: 'a b c d e f g h' });
+    // A one-slot agent held by a stalled task: the task to follow stays queued until the
+    // stream is open, so it is followed from its first event.
+    expect((await api.post('/api/v1/agents/', { name: 'serial', config: { max_concurrency: 1 } })).status).toBe(201);
+    const chatsBefore = fake.requests.filter((r) => r.path === '/api/chat').length;
+    fake.setFault({ kind: 'stall', afterTokens: 0, times: 1 });
+    const blocker = await api.post<{ task_id: string }>('/api/v1/tasks', { agent: 'serial', prompt: 'hold the slot' });
+    expect(blocker.status).toBe(202);
+    await fake.waitForRequest('/api/chat', chatsBefore + 1);
+    const submitted = await api.post<{ task_id: string }>('/api/v1/tasks', { agent: 'serial', prompt: 'a b c d e f g h' });
     expect(submitted.status).toBe(202);
     const url = `${server.url}/api/v1/tasks/${submitted.body.task_id}/events`;
 
     // The first connection drops after the second token.
     let tokens = 0;
-    const first = await sse(url, {}, (e) => e.event === 'task.token' && ++tokens === 2);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const following = sse(url, {}, (e) => e.event === 'task.token' && ++tokens === 2, opened);
+    await open;
+    expect((await api.post(`/api/v1/tasks/${blocker.body.task_id}/cancel`)).status).toBe(200);
+    const first = await following;
     expect(first.status).toBe(200);
     const lastSeen = first.events.at(-1)!.id!;
 
