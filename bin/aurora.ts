@@ -14,8 +14,10 @@ import { describe } from '../runtime/errors.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { createMetrics } from '../runtime/metrics.js';
-import type { LlmProvider } from '../runtime/providers/llm.js';
+import type { LlmProvider, ProviderStatus } from '../runtime/providers/llm.js';
 import { createOllamaProvider } from '../runtime/providers/ollama.js';
+import { DEFAULT_MODEL_NAME } from '../runtime/protocol/index.js';
+import { pullRemedy, unreachableRemedy } from '../runtime/providers/remedies.js';
 import { createRateLimiter } from '../runtime/rate-limit/index.js';
 import { openStore } from '../runtime/store/index.js';
 import { createSubjects } from '../runtime/subjects.js';
@@ -78,6 +80,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     const started: { gateway?: Gateway } = {};
     lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
+    let describeProviders: (() => void) | undefined;
     if (store !== undefined) {
       const providers = options.providers ?? {
         ollama: createOllamaProvider({
@@ -86,6 +89,13 @@ export async function startAurora(config: Config, logger: Logger, options: Start
           maxConcurrency: config.ollamaMaxConcurrency,
           logger,
         }),
+      };
+      // Asked now, reported once the server is up: start-up never waits on Ollama.
+      const statuses = Object.entries(providers).map(([name, provider]) => ({ name, status: provider.status?.(PROVIDER_STATUS_TIMEOUT_MS) }));
+      describeProviders = () => {
+        for (const { name, status } of statuses) {
+          if (status !== undefined) void status.then((s) => logProviderStatus(logger, name, config.ollamaHost, s));
+        }
       };
       const runtime = await startRuntime({
         config,
@@ -131,6 +141,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
       ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
     });
+    describeProviders?.();
     return {
       config,
       gateway,
@@ -143,6 +154,31 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     await lifecycle.shutdown();
     throw err;
   }
+}
+
+/** The longest start-up waits to say whether Ollama answers; the server is up meanwhile. */
+const PROVIDER_STATUS_TIMEOUT_MS = 3_000;
+
+/** The start-up line about a provider: whether it answers, its version and models, and what to do when something is missing. */
+function logProviderStatus(logger: Logger, provider: string, host: string, status: ProviderStatus): void {
+  if (!status.reachable) {
+    logger.warn('ollama does not answer; tasks fail with llm_unavailable until it does', {
+      provider,
+      ollama: host,
+      reason: status.reason,
+      remedy: unreachableRemedy(),
+    });
+    return;
+  }
+  const fields = { provider, ollama: host, version: status.version, models: status.models };
+  if (status.models.length === 0) {
+    logger.warn('ollama answers but has no models; tasks fail with model_not_found until one is pulled', {
+      ...fields,
+      remedy: pullRemedy(DEFAULT_MODEL_NAME),
+    });
+    return;
+  }
+  logger.info('ollama answers', fields);
 }
 
 async function main(): Promise<void> {

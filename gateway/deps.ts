@@ -10,6 +10,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import type { AgentKindDescriptor } from '../runtime/protocol/index.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
+import type { TaskEvents } from './task-events.js';
 
 export interface GatewayDeps {
   readonly bus: Bus;
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   readonly rateLimiter?: RateLimiter;
   /** Set by Gateway.drain(): readiness turns 503 and new work is refused while in-flight work ends. */
   readonly lifecycle?: GatewayLifecycle;
+  /** Per-task event feeds for Server-Sent Events; startGateway makes them (absent: those routes answer 503). */
+  readonly taskEvents?: TaskEvents;
 }
 
 export interface GatewayLifecycle {

@@ -266,6 +266,10 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
           const e = answerableError(err, log, req, route.path);
           return fail(statusOf(e.code), e.toPayload().message, e.headers);
         }
+        if (res.stream !== undefined) {
+          const head = done(res.status, '', res.headers);
+          return { ...head, headers: { ...head.headers, ...res.headers }, stream: res.stream };
+        }
         const declared: ResponseSchemaName | undefined = route.responses[res.status];
         const schema = declared === undefined ? undefined : (res.schema ?? declared);
         try {
@@ -308,7 +312,8 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
   function answerableError(err: unknown, log: Logger, req: IncomingRequest, routeLabel: string): AuroraError {
     if (isAuroraError(err)) {
       if (isServerError(err.status)) {
-        log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, err });
+        // An expected failure (Ollama down, a bus timeout): its code and detail say it all; no stack.
+        log.warn('request failed', { method: req.method, route: routeLabel, code: err.code, detail: err.message });
       }
       return err;
     }

@@ -1,6 +1,7 @@
 // The shapes a pure handler sees and returns. Nothing here knows about sockets.
 import type { GatewayDeps } from './deps.js';
 import type { ResponseSchemaName } from './schemas.js';
+import type { ResponseStream } from './sse.js';
 
 export type Headers = Readonly<Record<string, string>>;
 
@@ -26,6 +27,8 @@ export interface HandlerResponse {
    * array or a page): serialising with it spares checking the body against every branch.
    */
   readonly schema?: ResponseSchemaName;
+  /** A body written over time (Server-Sent Events) instead of `body`; the route's schema is not applied. */
+  readonly stream?: ResponseStream;
 }
 
 /** Expected failures are thrown as AuroraError; the dispatcher turns them into `{"detail": ...}`. */
@@ -58,4 +61,6 @@ export interface OutgoingResponse {
   readonly body: string;
   /** A body sent as these exact bytes instead of `body` (which is then ''): files such as icons. */
   readonly bytes?: Uint8Array;
+  /** Written after the head instead of a body, until it ends (Server-Sent Events). */
+  readonly stream?: ResponseStream;
 }

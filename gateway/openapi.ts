@@ -18,7 +18,7 @@ import { eventTypes, providerNames } from './kinds.js';
 import { EVENT_TYPE_FILTER_PATTERN } from './routes/events.js';
 import { NEXT_CURSOR_HEADER } from './routes/paging.js';
 import { THREAD_MESSAGES_MAX } from './routes/threads.js';
-import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.js';
+import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type ResponseSchemaName } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
 import { CLOSE_CODES, MAX_TASKS_PER_SOCKET, STREAM_PATH } from './stream-protocol.js';
 
@@ -27,6 +27,16 @@ export const BEARER_SCHEME = 'bearerAuth';
 const JSON_TYPE = 'application/json';
 /** Media type of responses serialised with the 'Text' schema (Prometheus exposition). */
 const TEXT_TYPE = 'text/plain';
+/** Media type of Server-Sent Events. */
+const EVENT_STREAM_TYPE = 'text/event-stream';
+
+/** A success answer's media types: its schema's, and an event stream where the route offers one. */
+function contentOf(route: Route, status: string, schema: ResponseSchemaName): Record<string, MediaType> {
+  const type = schema === 'Text' ? TEXT_TYPE : schema === 'EventStream' ? EVENT_STREAM_TYPE : JSON_TYPE;
+  const content: Record<string, MediaType> = { [type]: { schema: schemaRef(schema) } };
+  if (route.eventStream === true && status === '200') content[EVENT_STREAM_TYPE] = { schema: schemaRef('EventStream') };
+  return content;
+}
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -318,6 +328,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /api/v1/tasks/execute/batch': runtime(['invalid_request', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/tasks/': runtime(['invalid_request']),
   'GET /api/v1/tasks/:id': runtime(['task_not_found']),
+  'GET /api/v1/tasks/:id/events': runtime(['task_not_found']),
   'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
   'GET /api/v1/events': runtime(['invalid_request']),
   // How the run went is in the 200 answer (its status, error, steps); these refuse to start it.
@@ -482,7 +493,7 @@ function operation(route: Route, options: OpenApiOptions): Operation {
         ...(paged && { link: { $ref: '#/components/headers/Link' }, [NEXT_CURSOR_HEADER]: { $ref: '#/components/headers/NextCursor' } }),
       },
       // A 204 has no body to describe.
-      ...(status !== '204' && { content: { [schema === 'Text' ? TEXT_TYPE : JSON_TYPE]: { schema: schemaRef(schema) } } }),
+      ...(status !== '204' && { content: contentOf(route, status, schema) }),
     };
   }
   for (const [status, codes] of errorStatuses(route, options)) responses[String(status)] = errorResponse(status, codes);
@@ -509,7 +520,9 @@ function describeStream(kinds: readonly AgentKindDescriptor[]): string {
   return [
     `## Event stream (WebSocket)`,
     ``,
-    `\`GET ${STREAM_PATH}\` upgrades to a WebSocket (OpenAPI cannot describe one, so it is described here).`,
+    `\`GET ${STREAM_PATH}\` upgrades to a WebSocket (OpenAPI cannot describe one, so it is described here); ` +
+      'without the upgrade it answers 426 Upgrade Required. One task\'s events also come as Server-Sent Events: ' +
+      '`GET /api/v1/tasks/{id}/events`, or `Accept: text/event-stream` on `POST /api/v1/tasks/execute`.',
     `The upgrade URL may carry the first subscription: \`?agents=a*,b&types=task.*&tasks=<id>&since=42\`;`,
     `an invalid value refuses the upgrade with \`400 {"detail"}\`.`,
     ``,

@@ -22,6 +22,8 @@ export interface Route<B = unknown> extends RouteAccess {
   /** Response schema per success status. Error responses always use the Error schema. */
   readonly responses: Readonly<Partial<Record<number, ResponseSchemaName>>>;
   readonly summary?: string;
+  /** Answers Accept: text/event-stream with an event stream besides its JSON answer (documented as such). */
+  readonly eventStream?: boolean;
   /**
    * The answer this route always gives, whoever asks and whatever the process is doing. Such a
    * route may be answered without the per-request pipeline (see Dispatcher.constantAnswers).

@@ -40,6 +40,7 @@ import {
   TaskResult,
   TaskSubmitted,
   Text,
+  EventStream,
   ThreadCreateRequest,
   ThreadDetail,
   ThreadPage,
@@ -135,6 +136,7 @@ export const RESPONSE_SCHEMAS = plain({
   WorkflowRecord,
   WorkflowPage,
   Text,
+  EventStream,
 } as const satisfies Record<string, TSchema>);
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
@@ -167,7 +169,7 @@ export function compileCodecs(): Codecs {
   }
   const serializers = new Map<ResponseSchemaName, (data: unknown) => string>();
   for (const name of Object.keys(RESPONSE_SCHEMAS) as ResponseSchemaName[]) {
-    if (name === 'Text') {
+    if (name === 'Text' || name === 'EventStream') {
       serializers.set(name, (data) => String(data));
       continue;
     }

@@ -9,6 +9,7 @@ import { isRateLimitExempt } from './rate-limit.js';
 import { docsRoutes } from './routes/docs.js';
 import { API_ROUTES, OPS_ROUTES, servedRoutes } from './routes/index.js';
 import { registerStream } from './stream.js';
+import { createTaskEvents } from './task-events.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
 export interface GatewayOptions extends GatewayDeps {
@@ -49,7 +50,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         kinds: rest.kinds,
       })
     : undefined;
-  const deps: GatewayDeps = { ...rest, lifecycle };
+  const taskEvents = api ? (rest.taskEvents ?? createTaskEvents(rest)) : undefined;
+  const deps: GatewayDeps = { ...rest, lifecycle, ...(taskEvents !== undefined && { taskEvents }) };
   const app = createUwsApp();
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
   // One authenticator for REST and the stream, so they share one JWKS cache.
@@ -62,6 +64,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     listening = await listen(app, host, port);
   } catch (err) {
     stream?.close();
+    taskEvents?.close();
     throw err;
   }
   deps.logger.info('gateway listening', { host, port: listening.port });
@@ -87,6 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const until = clock.monotonic() + CLOSE_WAIT_MS;
         while (dispatcher.inFlight() > 0 && clock.monotonic() < until) await sleep(clock, IN_FLIGHT_POLL_MS);
         stream?.close();
+        taskEvents?.close();
         server.close();
       })();
       return closing;

@@ -81,7 +81,7 @@ function declaredLength(headers: IncomingRequest['headers']): number | null {
   return /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
 }
 
-export type HttpAdapterDeps = Pick<GatewayDeps, 'logger' | 'clock'>;
+export type HttpAdapterDeps = Pick<GatewayDeps, 'logger' | 'clock' | 'config'>;
 
 /** Sends every HTTP request on `app` through `dispatcher`. */
 export function attachHttp(app: TemplatedApp, dispatcher: Dispatcher, deps: HttpAdapterDeps): void {
@@ -124,9 +124,12 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   let answered = false;
   /** Pending while a body is being read. */
   let bodyTimer: Timer | undefined;
+  /** Set while a streamed body is being written: told when the client goes away. */
+  let onGone: (() => void) | undefined;
   res.onAborted(() => {
     aborted = true;
     bodyTimer?.cancel();
+    onGone?.();
     // uWS reports an abort only after this handler has returned, so `exchange` is set by then.
     logger.debug('client went away before its response', { request_id: exchange.requestId, answered });
   });
@@ -138,6 +141,10 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
   const send = (out: OutgoingResponse, close = false): void => {
     if (aborted || answered) return;
     answered = true;
+    if (out.stream !== undefined && incoming.method !== 'HEAD') {
+      onGone = streamBody(res, out, deps, exchange.requestId);
+      return;
+    }
     res.cork(() => writeResponse(res, out, incoming.method, close));
   };
 
@@ -201,6 +208,59 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
       run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     }
   });
+}
+
+/**
+ * Writes the head (uWS sends it with the first chunk), then hands the stream a sink over the connection. uWS buffers what the socket
+ * cannot take yet; a client that lets more than WS_MAX_QUEUE_BYTES pile up is cut, as a slow
+ * WebSocket is. Returns what the adapter calls when the client goes away.
+ */
+function streamBody(res: HttpResponse, out: OutgoingResponse, deps: HttpAdapterDeps, requestId: string): () => void {
+  const maxQueueBytes = deps.config.wsMaxQueueBytes;
+  let over = false;
+  let backlog = 0;
+  const listeners: (() => void)[] = [];
+  const finish = (): void => {
+    if (over) return;
+    over = true;
+    for (const l of listeners.splice(0)) l();
+  };
+  res.cork(() => {
+    res.writeStatus(statusLine(out.status));
+    for (const key in out.headers) res.writeHeader(key, out.headers[key]!);
+  });
+  out.stream!({
+    write(chunk) {
+      if (over) return false;
+      let flushed = true;
+      res.cork(() => {
+        flushed = res.write(chunk);
+      });
+      if (flushed) return true;
+      backlog += Buffer.byteLength(chunk);
+      if (backlog > maxQueueBytes) {
+        deps.logger.warn('closing slow event-stream client', { request_id: requestId, queued_bytes: backlog, max_bytes: maxQueueBytes });
+        finish();
+        res.close();
+        return false;
+      }
+      res.onWritable(() => {
+        backlog = 0;
+        return true;
+      });
+      return true;
+    },
+    end() {
+      if (over) return;
+      finish();
+      res.cork(() => res.end());
+    },
+    onClose(listener) {
+      if (over) listener();
+      else listeners.push(listener);
+    },
+  });
+  return finish;
 }
 
 export interface Listening {

@@ -434,19 +434,19 @@ export const CONFIG_FIELDS = {
     env: 'EVENT_REPLAY_SIZE',
     parse: int(0, 1_000_000),
     fallback: 10_000,
-    doc: 'Events kept per gateway for WebSocket clients that reconnect',
+    doc: 'Events kept per gateway for WebSocket clients that reconnect, and per followed task for Server-Sent Events clients that resume',
   },
   streamLingerMs: {
     env: 'STREAM_LINGER_MS',
     parse: int(0, 86_400_000),
     fallback: 300_000,
-    doc: 'How long a gateway keeps recording events for replay after its last WebSocket client disconnects; with no client it does not listen to events at all',
+    doc: "How long a gateway keeps recording events for replay after its last WebSocket client disconnects (and a task's events after its last Server-Sent Events client leaves); with no client it does not listen to events at all",
   },
   wsMaxQueueBytes: {
     env: 'WS_MAX_QUEUE_BYTES',
     parse: int(1024),
     fallback: 1_048_576,
-    doc: 'Unsent bytes a WebSocket may hold before it is closed as too slow',
+    doc: 'Unsent bytes a WebSocket (or a Server-Sent Events response) may hold before it is closed as too slow',
   },
   shutdownGraceMs: {
     env: 'SHUTDOWN_GRACE_MS',

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   model_not_loaded: { status: 404, retryable: false, expose: true },
   task_not_found: { status: 404, retryable: false, expose: true },
   method_not_allowed: { status: 405, retryable: false, expose: true },
+  // A plain request to the WebSocket stream's path, without the upgrade.
+  upgrade_required: { status: 426, retryable: false, expose: true },
   agent_exists: { status: 409, retryable: false, expose: true },
   agent_failed: { status: 409, retryable: false, expose: true },
   agent_stopped: { status: 409, retryable: false, expose: true },

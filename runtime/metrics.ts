@@ -22,11 +22,23 @@ export const METRIC_NAMES = {
   workflowStepsInFlight: 'aurora_workflow_steps_in_flight',
 } as const;
 
+/** prom-client defaults left out: gauges whose names end in _total, as only counters' may. */
+export const DROPPED_DEFAULT_METRICS: readonly string[] = [
+  'aurora_nodejs_active_handles_total',
+  'aurora_nodejs_active_requests_total',
+  'aurora_nodejs_active_resources_total',
+];
+
 export type Metrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'aurora_' });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: 'aurora_' });
+    // prom-client names these gauges like counters, which `promtool check metrics` rejects; the
+    // same counts by type remain (aurora_nodejs_active_handles etc.): sum() them for the total.
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
   return {
     registry,

@@ -41,6 +41,8 @@ export function createSubjects(namespace: string) {
     event: (kind: string, name: string, agent?: string) =>
       `${ns}.events.${kind}.${agent === undefined ? '_' : nameToken(agent)}.${name}`,
     eventsAll: () => `${ns}.events.>`,
+    /** Every event of one agent, of any type (a task's events are among its agent's). */
+    agentEvents: (agent: string) => `${ns}.events.*.${nameToken(agent)}.>`,
     /** Queue group of a service: its instances on every node share the requests. */
     queue: (service: ServiceName | 'registry') => `${ns}-${service}`,
   } as const;

@@ -229,6 +229,14 @@ export class AgentHost {
     this.announce(reason);
   }
 
+  /**
+   * The agent had spent its restart budget when the previous process stopped (its stored status
+   * says `failed`): it is held without an actor, refusing tasks, until an operator restarts it.
+   */
+  restoreFailed(): void {
+    this.lifecycle = 'failed';
+  }
+
   /** The agent is being deleted or the node is going down: every task still here ends with `reason`. */
   shutdown(reason: AuroraError): void {
     this.lifecycle = 'stopped';

@@ -114,7 +114,17 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
   }
 
   function spawn(definition: AgentRecord): AgentHost {
-    const host = new AgentHost(definition, {
+    const host = new AgentHost(definition, hostDeps(definition));
+    hosts.set(definition.name, host);
+    deps.supervisor.startChild(host.childSpec()).catch((err: unknown) => {
+      // The supervisor already restarts or fails a child whose start throws; this only reports it.
+      deps.logger.error('agent did not start', { agent: definition.name, error: err });
+    });
+    return host;
+  }
+
+  function hostDeps(definition: AgentRecord): ConstructorParameters<typeof AgentHost>[1] {
+    return {
       agentId: definition.agent_id,
       kind: definitions.kind(definition.agent_type),
       defaultSlots: config.agentMaxConcurrency,
@@ -126,13 +136,20 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       logger: deps.logger,
       mailboxSize: config.mailboxSize,
       taskTimeoutMs: config.taskTimeoutMs,
-    });
+    };
+  }
+
+  /** An agent that was `failed` when the previous process stopped: held, not started, until restarted. */
+  function spawnFailed(definition: AgentRecord): void {
+    const host = new AgentHost(definition, hostDeps(definition));
+    host.restoreFailed();
     hosts.set(definition.name, host);
-    deps.supervisor.startChild(host.childSpec()).catch((err: unknown) => {
-      // The supervisor already restarts or fails a child whose start throws; this only reports it.
-      deps.logger.error('agent did not start', { agent: definition.name, error: err });
+    deps.supervisor.addFailedChild(host.childSpec()).catch((err: unknown) => {
+      deps.logger.error('failed agent could not be restored', { agent: definition.name, error: err });
     });
-    return host;
+    deps.logger.warn('agent restored as failed: it had spent its restart budget; POST /api/v1/agents/{name}/restart brings it back', {
+      agent: definition.name,
+    });
   }
 
   async function create(def: AgentDefinition): Promise<AgentRecord> {
@@ -275,8 +292,12 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     restore(): number {
       const stored = store.agents.list();
       for (const record of stored) {
-        if (definitions.has(record.agent_type)) resumeTasks(spawn(record), record);
-        else deps.logger.error('stored agent has an unknown kind; not started', { agent: record.name, kind: record.agent_type });
+        if (!definitions.has(record.agent_type)) {
+          deps.logger.error('stored agent has an unknown kind; not started', { agent: record.name, kind: record.agent_type });
+        } else if (record.status === 'failed') {
+          // A restart of the process is not an operator's decision that the agent is fit again.
+          spawnFailed(record);
+        } else resumeTasks(spawn(record), record);
       }
       return stored.length;
     },

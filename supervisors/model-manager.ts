@@ -8,6 +8,7 @@ import { AuroraError } from '../runtime/errors.js';
 import type { EventPublisher } from '../runtime/events.js';
 import type { Logger } from '../runtime/logger.js';
 import { sameModelName, type LlmProvider } from '../runtime/providers/llm.js';
+import { modelMissingMessage } from '../runtime/providers/remedies.js';
 import { MODEL_NAME_PATTERN, type LoadedModel, type ModelStatus, type ReplyOf, type RequestOf } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
@@ -85,7 +86,7 @@ export function createModelManager(deps: ModelManagerDeps) {
 
   async function load({ name, provider, config }: RequestOf<'models.load'>): Promise<LoadedModel> {
     const llm = providerOf(provider);
-    if (!(await hasModel(provider, name))) throw new AuroraError('model_not_found', `Model ${name} not found`);
+    if (!(await hasModel(provider, name))) throw new AuroraError('model_not_found', modelMissingMessage(name));
     const keepAlive = config.keep_alive;
     await llm.load(name, typeof keepAlive === 'string' || typeof keepAlive === 'number' ? keepAlive : undefined);
     const model: LoadedModel = { name, provider, loaded_at: isoNow(deps.clock) };
@@ -114,7 +115,7 @@ export function createModelManager(deps: ModelManagerDeps) {
     const [inst, live] = await Promise.all([installed(provider), providerOf(provider).listLoaded()]);
     const found = inst.find((m) => sameModelName(m.name, name));
     const running = live.find((m) => sameModelName(m.name, name));
-    if (!found && !running) throw new AuroraError('model_not_found', `Model ${name} not found`);
+    if (!found && !running) throw new AuroraError('model_not_found', modelMissingMessage(name));
     const known = store.models.get(name, provider);
     return {
       name,

@@ -72,6 +72,11 @@ export interface Supervisor {
   start(): Promise<void>;
   /** Adds a dynamic child (e.g. an agent) after the others and starts it if the supervisor runs. */
   startChild(spec: ChildSpec): Promise<void>;
+  /**
+   * Adds a dynamic child as `failed`, not started: one that spent its budget before the process
+   * last stopped. restartChild (the operator) brings it back.
+   */
+  addFailedChild(spec: ChildSpec): Promise<void>;
   /** Stops a child and keeps it as 'stopped' (restartChild brings it back). */
   stopChild(id: string): Promise<void>;
   /** Stops a child if needed and forgets it. */
@@ -246,6 +251,7 @@ export function createSupervisor(spec: SupervisorSpec, deps: SupervisorDeps): Su
     id: supervisorId,
     start: () => jobs.call(startAll),
     startChild: (child) => jobs.call(() => commands.startChild(child)),
+    addFailedChild: (child) => jobs.call(() => commands.addFailedChild(child)),
     stopChild: (id) => jobs.call(() => commands.stopChild(id)),
     removeChild: (id) => jobs.call(() => commands.removeChild(id)),
     restartChild: (id) => jobs.call(() => commands.restartChild(id)),

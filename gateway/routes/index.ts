@@ -8,6 +8,7 @@ import { metricsRoutes } from './metrics.js';
 import { modelRoutes } from './models.js';
 import { pullRoutes } from './pulls.js';
 import { runRoutes } from './runs.js';
+import { streamRoutes } from './stream.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
 import { workflowRoutes } from './workflows.js';
@@ -28,7 +29,8 @@ export const API_ROUTES: readonly Route[] = [
 
 /** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */
 export function servedRoutes(docs: readonly Route[]): readonly Route[] {
-  return [...API_ROUTES, ...docs];
+  // The stream's plain-GET answer (426) is described with the stream, not as an operation.
+  return [...API_ROUTES, ...streamRoutes, ...docs];
 }
 
 /**

@@ -7,10 +7,12 @@ import type { GatewayDeps } from '../deps.js';
 import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { route, type Route } from '../router.js';
 import type { TaskBatchBody, TaskExecuteBody } from '../schemas.js';
-import { answerFromRecord, idempotent } from '../idempotency.js';
+import { answerFromRecord, IDEMPOTENCY_HEADER, idempotent } from '../idempotency.js';
 import { ask, runTask, submitTask } from '../service-client.js';
+import { acceptsEventStream } from '../sse.js';
 import { nextPageHeaders, pageParams } from './paging.js';
 import { pathParam, queryEnum, queryPattern, queryString } from './params.js';
+import { executeAsEventStream, streamTaskEvents } from './task-stream.js';
 
 export interface BatchFailure {
   task_id: string;
@@ -30,7 +32,7 @@ function toRequest(body: TaskExecuteBody, taskId: string = newTaskId()): TaskReq
 const taskBudgetMs = (body: TaskExecuteBody, deps: GatewayDeps): number =>
   (body.parameters.timeout_ms ?? deps.config.taskTimeoutMs) + deps.config.busRequestTimeoutMs;
 
-const execute = idempotent<TaskExecuteBody>(
+const executeJson = idempotent<TaskExecuteBody>(
   {
     operation: 'POST /api/v1/tasks/execute',
     task: {
@@ -45,6 +47,15 @@ const execute = idempotent<TaskExecuteBody>(
   newTaskId,
   async (req, deps, taskId) => ({ status: 200, body: await runTask(deps, toRequest(req.body, taskId)) }),
 );
+
+/** With Accept: text/event-stream the task's events stream as they happen (routes/task-stream.ts). */
+const execute = async (req: HandlerRequest<TaskExecuteBody>, deps: GatewayDeps): Promise<HandlerResponse> => {
+  if (!acceptsEventStream(req.headers.accept)) return executeJson(req, deps);
+  if (req.headers[IDEMPOTENCY_HEADER] !== undefined) {
+    throw new AuroraError('invalid_request', 'Idempotency-Key is not supported with Accept: text/event-stream; a retry can follow GET /api/v1/tasks/{id}/events');
+  }
+  return executeAsEventStream(deps, toRequest(req.body));
+};
 
 /** Accepted into the agent's mailbox; its progress is GET /api/v1/tasks/{id} and the stream. */
 const submit = idempotent<TaskExecuteBody>(
@@ -129,7 +140,8 @@ export const taskRoutes: readonly Route[] = [
     handler: execute,
     body: 'TaskExecuteRequest',
     responses: { 200: 'TaskResult' },
-    summary: 'Run one task and wait for its result',
+    eventStream: true,
+    summary: 'Run one task and wait for its result (Accept: text/event-stream: its events as they happen, then the result)',
   }),
   route({
     method: 'POST',
@@ -164,6 +176,14 @@ export const taskRoutes: readonly Route[] = [
     handler: get,
     responses: { 200: 'TaskRecord' },
     summary: 'Get a task',
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tasks/:id/events',
+    scope: 'tasks:read',
+    handler: streamTaskEvents,
+    responses: { 200: 'EventStream', 204: 'Text' },
+    summary: "A task's events as Server-Sent Events, ending after its final event (Last-Event-ID resumes; 204 when there is nothing left to resume)",
   }),
   route({
     method: 'POST',

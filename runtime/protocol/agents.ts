@@ -2,6 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AgentName, IsoTime, LIMITS, Nullable, OpenObject } from './common.js';
 
+/** The model an agent gets when its definition names none. */
+export const DEFAULT_MODEL_NAME = 'llama2';
+
 export const AGENT_STATUSES = ['idle', 'running', 'restarting', 'failed', 'stopped'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
@@ -81,7 +84,7 @@ export const AgentCreateRequest = Type.Object(
     name: AgentName(),
     agent_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'llm' })),
     provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'ollama' })),
-    model_name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.modelNameMaxLength, default: 'llama2' })),
+    model_name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.modelNameMaxLength, default: DEFAULT_MODEL_NAME })),
     description: Type.Optional(Type.String({ maxLength: LIMITS.descriptionMaxLength, default: '' })),
     config: Type.Optional(Type.Object({}, { default: {}, description: "The kind's configuration" })),
   },

@@ -30,3 +30,14 @@ export const Ready = Type.Object({
 
 /** A body sent as it is (Prometheus exposition, files). */
 export const Text = Type.String();
+
+/**
+ * A body of Server-Sent Events (text/event-stream): one `id:`, `event:` and `data:` (JSON) per
+ * event, a blank line after each.
+ */
+export const EventStream = Type.String({
+  description:
+    'Server-Sent Events: per event `id: <per-task index>`, `event: <type>` (task.queued, task.started, task.token, …, ' +
+    'task.completed | task.failed | task.cancelled; replay.gap; for execute then task.result | task.error) and ' +
+    '`data: <JSON>` (the event as on /api/v1/stream; task.result the TaskResult; task.error {detail, code})',
+});

@@ -122,6 +122,11 @@ export interface LlmPullOptions {
   onProgress?: (progress: PullProgress) => void;
 }
 
+/** Whether the provider answers, and what it has: the start-up line reports it. */
+export type ProviderStatus =
+  | { readonly reachable: true; readonly version: string | null; readonly models: readonly string[] }
+  | { readonly reachable: false; readonly reason: string };
+
 export interface LlmProvider {
   readonly name: string;
   chat(req: LlmChatRequest): Promise<LlmChatResult>;
@@ -139,6 +144,11 @@ export interface LlmProvider {
   pull(model: string, options: LlmPullOptions): Promise<void>;
   /** True when the provider answers; never throws. */
   ping(): Promise<boolean>;
+  /**
+   * Whether the provider answers within timeoutMs, its version and installed models; never
+   * throws. Optional: a provider without it is not described at start-up.
+   */
+  status?(timeoutMs: number): Promise<ProviderStatus>;
 }
 
 /**

@@ -28,6 +28,7 @@ import { AuroraError, describe } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { createCallGate, type Release } from './call-gate.js';
 import { createHttpTransport } from './http-transport.js';
+import { modelMissingMessage, unreachableRemedy } from './remedies.js';
 import type {
   ChatMessage,
   InstalledModel,
@@ -37,6 +38,7 @@ import type {
   LoadedModelInfo,
   ModelInfo,
   ModelOptions,
+  ProviderStatus,
   PullProgress,
   ToolCall,
   ToolSpec,
@@ -358,6 +360,27 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
         session.close();
       }
     },
+
+    async status(timeoutMs): Promise<ProviderStatus> {
+      // One deadline for both requests; neither takes a slot of the gate.
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const ask = async <T>(run: (client: Ollama) => Promise<T>): Promise<T> => {
+        const session = open(false, deadline);
+        try {
+          return await run(session.client);
+        } finally {
+          session.close();
+        }
+      };
+      try {
+        const { version } = await ask((client) => client.version());
+        const models = await ask(async (client) => modelsOf(await client.list()).map((m) => m.name));
+        return { reachable: true, version: typeof version === 'string' && version !== '' ? version : null, models };
+      } catch (err) {
+        if (deadline.aborted) return { reachable: false, reason: `no answer within ${timeoutMs} ms` };
+        return { reachable: false, reason: err instanceof TypeError ? networkReason(err) : describe(err) };
+      }
+    },
   };
 }
 
@@ -556,7 +579,7 @@ function mapFailure(err: unknown, ctx: FailureContext): unknown {
   return mapped;
 }
 
-function classify(err: unknown, { host, model, exchange, idleTimeoutMs }: FailureContext): unknown {
+function classify(err: unknown, { host, model, exchange, idleTimeoutMs, op }: FailureContext): unknown {
   // Checked before anything else: the idle abort surfaces as whatever the aborted read throws.
   if (exchange.idle) return err instanceof AuroraError && err.code === 'llm_timeout' ? err : idleError(host, idleTimeoutMs);
   if (err instanceof AuroraError) return err;
@@ -565,7 +588,11 @@ function classify(err: unknown, { host, model, exchange, idleTimeoutMs }: Failur
   }
   const status = responseStatus(err);
   if (status !== null) {
-    if (status === 404 && model !== undefined) return new AuroraError('model_not_found', `Model ${model} not found`, { cause: err });
+    if (status === 404 && model !== undefined) {
+      // Unloading or pulling a model is not helped by being told to pull it.
+      const message = op === 'unload' || op === 'pull' ? `Model ${model} not found` : modelMissingMessage(model);
+      return new AuroraError('model_not_found', message, { cause: err });
+    }
     return new AuroraError('llm_error', `LLM provider error (HTTP ${status}): ${describe(err)}`, { cause: err });
   }
   if (!(err instanceof Error)) return err;
@@ -574,7 +601,9 @@ function classify(err: unknown, { host, model, exchange, idleTimeoutMs }: Failur
   }
   if (!exchange.responded) {
     if (err instanceof TypeError) {
-      return new AuroraError('llm_unavailable', `LLM provider unreachable at ${host}: ${networkReason(err)}`, { cause: err });
+      return new AuroraError('llm_unavailable', `LLM provider unreachable at ${host}: ${networkReason(err)}; ${unreachableRemedy()}`, {
+        cause: err,
+      });
     }
     return err;
   }

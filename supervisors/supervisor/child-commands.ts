@@ -21,6 +21,7 @@ export interface ChildCommandsDeps {
 
 export interface ChildCommands {
   startChild(child: ChildSpec): Promise<void>;
+  addFailedChild(child: ChildSpec): Promise<void>;
   stopChild(id: string): Promise<void>;
   removeChild(id: string): Promise<void>;
   restartChild(id: string): Promise<void>;
@@ -48,6 +49,15 @@ export function createChildCommands({ supervisorId, logger, table, runner, plann
       });
       throw result.error;
     }
+  }
+
+  function addFailedChild(child: ChildSpec): Promise<void> {
+    const current = state();
+    if (current !== 'idle' && current !== 'running') {
+      throw new AuroraError('unavailable', `supervisor ${supervisorId} is ${current}`);
+    }
+    table.setStatus(table.add(child), 'failed');
+    return Promise.resolve();
   }
 
   async function stopChild(id: string): Promise<void> {
@@ -85,6 +95,7 @@ export function createChildCommands({ supervisorId, logger, table, runner, plann
 
   return {
     startChild,
+    addFailedChild,
     stopChild,
     async removeChild(id) {
       await stopChild(id);

@@ -299,11 +299,11 @@ await describeModes('REST API', (mode) => {
   it('answers 404 for unknown and not-loaded models, 400 for an unknown provider', async () => {
     expect(await api.post('/api/v1/models/load', { name: 'no-such-model' })).toMatchObject({
       status: 404,
-      body: { detail: 'Model no-such-model not found' },
+      body: { detail: 'Model no-such-model not found; pull it with POST /api/v1/models/pull {"name":"no-such-model"} (or `ollama pull no-such-model`)' },
     });
     expect(await api.get('/api/v1/models/no-such-model/status')).toMatchObject({
       status: 404,
-      body: { detail: 'Model no-such-model not found' },
+      body: { detail: 'Model no-such-model not found; pull it with POST /api/v1/models/pull {"name":"no-such-model"} (or `ollama pull no-such-model`)' },
     });
     expect(await api.del('/api/v1/models/tinyllama')).toMatchObject({ status: 404, body: { detail: 'Model tinyllama is not loaded' } });
     expect(await api.del('/api/v1/models/tinyllama?provider=openai')).toMatchObject({

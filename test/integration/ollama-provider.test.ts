@@ -202,10 +202,10 @@ describe('chat', () => {
     expect(c.city).toBe('rain');
   });
 
-  it('rejects an unknown model with model_not_found', async () => {
+  it('rejects an unknown model with model_not_found, saying how to pull it', async () => {
     const err = await failure(provider.chat(chatRequest({ model: 'nope' })));
     expect(err).toBeInstanceOf(AuroraError);
-    expect(err).toMatchObject({ code: 'model_not_found', message: 'Model nope not found' });
+    expect(err).toMatchObject({ code: 'model_not_found', message: 'Model nope not found; pull it with POST /api/v1/models/pull {"name":"nope"} (or `ollama pull nope`)' });
   });
 
   it('rejects with llm_unavailable when the server is not reachable, and works again once it is back', async () => {
@@ -214,6 +214,7 @@ describe('chat', () => {
     expect(err).toBeInstanceOf(AuroraError);
     expect(err).toMatchObject({ code: 'llm_unavailable' });
     expect((err as Error).message).toContain(`LLM provider unreachable at ${fake.url}`);
+    expect((err as Error).message).toContain('start Ollama (`ollama serve`; install it from https://ollama.com/download) or set OLLAMA_HOST');
     expect(await failure(provider.listInstalled())).toMatchObject({ code: 'llm_unavailable' });
 
     await fake.start();
@@ -497,7 +498,7 @@ describe('models', () => {
   });
 
   it('rejects load and unload of an unknown model with model_not_found', async () => {
-    expect(await failure(provider.load('nope'))).toMatchObject({ code: 'model_not_found', message: 'Model nope not found' });
+    expect(await failure(provider.load('nope'))).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('Model nope not found; pull it with POST /api/v1/models/pull') });
     expect(await failure(provider.unload('nope'))).toMatchObject({ code: 'model_not_found', message: 'Model nope not found' });
   });
 
@@ -592,5 +593,17 @@ describe('ping', () => {
     expect(await provider.ping()).toBe(false);
     await fake.start();
     expect(await provider.ping()).toBe(true);
+  });
+});
+
+describe('status', () => {
+  it('says whether Ollama answers, with its version and installed models, and why not when it does not', async () => {
+    fake.setInstalledModels(['llama2', 'tinyllama']);
+    expect(await provider.status!(5_000)).toEqual({ reachable: true, version: '0.12.6', models: ['llama2:latest', 'tinyllama:latest'] });
+    await fake.stop();
+    const down = await provider.status!(5_000);
+    expect(down).toEqual({ reachable: false, reason: expect.stringContaining('ECONNREFUSED') });
+    await fake.start();
+    expect((await provider.status!(5_000)).reachable).toBe(true);
   });
 });

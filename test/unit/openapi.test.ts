@@ -20,6 +20,7 @@ import {
 import type { Route } from '../../gateway/router.js';
 import { docsRoutes as docsRoutesFor } from '../../gateway/routes/docs.js';
 import { API_ROUTES, servedRoutes } from '../../gateway/routes/index.js';
+import { streamRoutes } from '../../gateway/routes/stream.js';
 import { compileCodecs, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type RequestSchemaName, type ResponseSchemaName } from '../../gateway/schemas.js';
 import { requirementOf, SCOPES, type AccessSettings } from '../../gateway/scopes.js';
 import { TEST_KINDS } from '../helpers/kinds.js';
@@ -88,13 +89,14 @@ describe.each(Object.entries(VARIANTS))('OpenAPI document (%s)', (_name, options
 
   it('describes exactly the routes the router serves, docs routes left out', () => {
     const served = new Set(ROUTES);
-    // The router serves the API and the docs routes, and nothing else.
-    expect(ROUTES.length).toBe(API_ROUTES.length + docsRoutes.length);
-    for (const r of [...API_ROUTES, ...docsRoutes]) expect(served.has(r), routeKey(r)).toBe(true);
+    // The router serves the API, the stream's plain-GET answer (426, described in the document's
+    // text with the WebSocket) and the docs routes, and nothing else.
+    expect(ROUTES.length).toBe(API_ROUTES.length + streamRoutes.length + docsRoutes.length);
+    for (const r of [...API_ROUTES, ...streamRoutes, ...docsRoutes]) expect(served.has(r), routeKey(r)).toBe(true);
 
     const expected: string[] = [];
     for (const route of ROUTES) {
-      if (docsRoutes.includes(route)) continue;
+      if (docsRoutes.includes(route) || streamRoutes.includes(route)) continue;
       expected.push(`${route.method} ${openApiPath(route.path)}`);
     }
     expect(documentedOperations(doc)).toEqual(expected.sort());
@@ -130,9 +132,16 @@ describe.each(Object.entries(VARIANTS))('OpenAPI document (%s)', (_name, options
           expect(content, `${routeKey(route)} 204`).toHaveLength(0);
           continue;
         }
-        expect(content).toHaveLength(1);
+        // A route that also streams its answer (Accept: text/event-stream) documents both.
+        if (route.eventStream === true && status === '200') {
+          expect(content).toHaveLength(2);
+          const stream = response!.content!['text/event-stream'];
+          expect(resolve(doc, stream!.schema).name).toBe('EventStream');
+        } else {
+          expect(content).toHaveLength(1);
+        }
         const [mediaType, media] = content[0]!;
-        expect(mediaType).toBe(schemaName === 'Text' ? 'text/plain' : 'application/json');
+        expect(mediaType).toBe(schemaName === 'Text' ? 'text/plain' : schemaName === 'EventStream' ? 'text/event-stream' : 'application/json');
         const { name, schema } = resolve(doc, media.schema);
         expect(name).toBe(schemaName);
         expect(schema, `${routeKey(route)} ${status}`).toEqual(RESPONSE_SCHEMAS[schemaName as ResponseSchemaName]);
