@@ -38,14 +38,22 @@ export function table(head: readonly string[], rows: readonly (readonly Cell[])[
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   for (const row of rows) t.push(row.map(cell));
-  return t.toString();
+  return trimLines(t.toString());
 }
 
 /** One record as "key   value" lines. */
 export function fields(rows: readonly (readonly [string, Cell])[]): string {
   const t = new Table({ chars: NO_BORDERS, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } });
   for (const [k, v] of rows) t.push([`${k}:`, cell(v)]);
-  return t.toString();
+  return trimLines(t.toString());
+}
+
+/** cli-table3 pads the last column; the padding is noise in a terminal and in a pipe. */
+function trimLines(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
 }
 
 function cell(value: Cell): string {

@@ -79,7 +79,7 @@ export interface StreamConnection {
 }
 
 export function streamUrl(baseUrl: string, filters: StreamFilters = {}): string {
-  const url = new URL(STREAM_PATH, baseUrl.replace(/^http/, 'ws'));
+  const url = new URL(`${baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}${STREAM_PATH}`);
   for (const key of ['agents', 'types', 'tasks', 'runs'] as const) {
     const list = filters[key];
     if (list !== undefined) url.searchParams.set(key, list.join(','));
@@ -91,7 +91,8 @@ export function streamUrl(baseUrl: string, filters: StreamFilters = {}): string 
 /**
  * Connects and resolves once the server has confirmed the subscription (its "subscribed" reply),
  * so every event published after that reaches `onMessage`. Rejects with an AuroraApiError when the
- * upgrade is refused (401, 403, 400 for a bad filter) and an AuroraConnectionError when nothing answers.
+ * upgrade is refused (401, 403, 400 for a bad filter) or, unless `eventsRequired` is false, the
+ * token may not read events (403); an AuroraConnectionError when nothing answers.
  */
 export function connectStream(
   socketFactory: SocketFactory,
@@ -99,7 +100,9 @@ export function connectStream(
   token: string | undefined,
   filters: StreamFilters,
   onMessage: (message: ServerMessage) => void,
+  options: { eventsRequired?: boolean } = {},
 ): Promise<StreamConnection> {
+  const eventsRequired = options.eventsRequired ?? true;
   const url = streamUrl(baseUrl, filters);
   return new Promise<StreamConnection>((resolve, reject) => {
     let opened = false;
@@ -122,10 +125,18 @@ export function connectStream(
         } catch {
           return; // the stream speaks JSON; anything else is not for us
         }
-        if (!subscribed && message.type === 'subscribed') {
-          subscribed = true;
-          resolve(connection);
-          return;
+        if (!subscribed) {
+          // A token without events:read gets no "subscribed", but this error, and may still run tasks.
+          if (message.type === 'subscribed' || (message.type === 'error' && !eventsRequired)) {
+            subscribed = true;
+            resolve(connection);
+            return;
+          }
+          if (message.type === 'error' && 'detail' in message) {
+            reject(new AuroraApiError(403, message.detail, 'forbidden'));
+            socket.close();
+            return;
+          }
         }
         onMessage(message);
       },
@@ -169,14 +180,17 @@ export async function executeOverStream(
   const early: StreamEvent[] = [];
   let settle!: { resolve(v: { task_id: string; result: TaskResult }): void; reject(err: Error): void };
   const done = new Promise<{ task_id: string; result: TaskResult }>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {}); // awaited below once the socket is up; an early end must not count as unhandled
 
-  const connection = await connectStream(socketFactory, baseUrl, token, {}, (m) => {
+  // `types=` (an empty list) matches no event: the socket receives its own task's events only.
+  const connection = await connectStream(socketFactory, baseUrl, token, { types: [] }, (m) => {
     if (isStreamEvent(m)) {
       if (taskId === undefined) early.push(m);
       else if (m.task_id === taskId) handlers.onEvent?.(m);
       return;
     }
-    if ('request_id' in m && m.request_id !== requestId) return;
+    // Replies about anything but our request (another request's, a notice) are not ours.
+    if (!('request_id' in m) || m.request_id !== requestId) return;
     switch (m.type) {
       case 'task.submitted':
         taskId = m.task_id;
@@ -195,9 +209,7 @@ export async function executeOverStream(
       default:
         break;
     }
-  });
-  // Only this socket's own task from here on: no other events.
-  connection.send({ op: 'unsubscribe' });
+  }, { eventsRequired: false });
   connection.send({ op: 'execute', ...task, request_id: requestId });
   void connection.closed.then(({ code, reason }) =>
     settle.reject(new AuroraConnectionError(baseUrl, `the stream closed before the task ended (${code}${reason === '' ? '' : ` ${reason}`})`)),
