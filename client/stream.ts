@@ -105,7 +105,6 @@ export function connectStream(
   const eventsRequired = options.eventsRequired ?? true;
   const url = streamUrl(baseUrl, filters);
   return new Promise<StreamConnection>((resolve, reject) => {
-    let opened = false;
     let subscribed = false;
     let resolveClosed!: (value: { code: number; reason: string }) => void;
     const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
@@ -115,9 +114,7 @@ export function connectStream(
       closed,
     };
     const socket = socketFactory(url, token, {
-      open: () => {
-        opened = true;
-      },
+      open: () => {},
       message: (text) => {
         let message: ServerMessage;
         try {
@@ -147,7 +144,7 @@ export function connectStream(
       error: (err) => {
         if (subscribed) return; // the close that follows says the rest
         if (err instanceof AuroraApiError) reject(err);
-        else reject(new AuroraConnectionError(url, `cannot reach ${url}${opened ? '' : `: ${err.message}`}`, { cause: err }));
+        else reject(new AuroraConnectionError(url, `cannot reach Aurora's stream at ${url.split('?')[0]}: ${err.message}`, { cause: err }));
       },
     });
   });

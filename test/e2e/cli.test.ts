@@ -240,7 +240,7 @@ describe('aurora token', () => {
     dir?.remove();
   });
 
-  it('mints a token that a server with AUTH_ENABLED accepts, and the stream too', async () => {
+  it('mints a token that a server with AUTH_ENABLED accepts', async () => {
     const minted = await spawnCli(['token', '--sub', 'alice', '--scope', 'agents:read agents:write', '--scope', 'tasks:execute'], { JWT_SECRET }).done;
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
@@ -255,9 +255,6 @@ describe('aurora token', () => {
     const listed = await spawnCli(['agents', 'list', '--json'], env).done;
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['guarded']);
-    const run = await spawnCli(['run', 'guarded', 'let', 'me', 'in'], env).done;
-    expect(run.code, `${run.stderr}\n${server.tail(30)}`).toBe(0);
-    expect(run.stdout).toBe('let me in\n');
     // A scope the token lacks: 403, an API error.
     const forbidden = await spawnCli(['--token', token, 'models', 'list'], { AURORA_URL: server.url }).done;
     expect(forbidden.code).toBe(1);
