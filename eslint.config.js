@@ -16,17 +16,29 @@ const LIBRARY_HOMES = [
   { names: ['prom-client'], home: 'runtime/metrics' },
   { names: ['uWebSockets.js', 'jose'], home: 'gateway' },
   { names: ['xstate'], home: 'actors, supervisors' },
+  { names: ['ws'], home: 'client' },
+  { names: ['commander', 'cli-table3', 'cli-progress'], home: 'cli' },
 ];
 
 /** Our top-level folders each layer must not import. */
 const LAYERS = {
-  runtime: ['actors', 'supervisors', 'gateway', 'bin'],
-  actors: ['supervisors', 'gateway', 'bin'],
-  supervisors: ['gateway', 'bin'],
-  gateway: ['actors', 'supervisors', 'bin'],
+  runtime: ['actors', 'supervisors', 'gateway', 'bin', 'client', 'cli'],
+  actors: ['supervisors', 'gateway', 'bin', 'client', 'cli'],
+  supervisors: ['gateway', 'bin', 'client', 'cli'],
+  gateway: ['actors', 'supervisors', 'bin', 'client', 'cli'],
+  // The API client speaks to Aurora from outside: it knows the wire shapes and nothing else.
+  client: ['actors', 'supervisors', 'gateway', 'bin', 'cli'],
+  // The command line reaches Aurora only through the client (bin/cli.ts hands it the token minter).
+  cli: ['actors', 'supervisors', 'gateway', 'bin'],
 };
 
-const SOURCE_FOLDERS = ['runtime', 'actors', 'supervisors', 'gateway'];
+const SOURCE_FOLDERS = ['runtime', 'actors', 'supervisors', 'gateway', 'client', 'cli'];
+
+/** Of runtime/, what the outside-facing folders (client/, cli/) may import: the wire shapes and the error table. */
+const OUTSIDE_OF_RUNTIME = {
+  group: ['../runtime/*', '!../runtime/protocol', '!../runtime/errors.js'],
+  message: 'client/ and cli/ may import of runtime/ only runtime/protocol/ and runtime/errors.ts (they speak to Aurora over the wire).',
+};
 
 function folderPatterns(folder, forbidden) {
   // Every relative depth a file of `folder` could use to reach a sibling top-level folder.
@@ -47,10 +59,11 @@ function libraryPatterns(place) {
 }
 
 function restrictedImports(files, layer, place) {
+  const outside = layer === 'client' || layer === 'cli' ? [OUTSIDE_OF_RUNTIME] : [];
   return {
     files,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...folderPatterns(layer, LAYERS[layer] ?? []), ...libraryPatterns(place)] }],
+      'no-restricted-imports': ['error', { patterns: [...folderPatterns(layer, LAYERS[layer] ?? []), ...outside, ...libraryPatterns(place)] }],
     },
   };
 }
