@@ -18,6 +18,12 @@
 //   (sent by the store's group commit, itself an immediate scheduled before ours) then share one
 //   write. Anything that must stay ordered behind queued publishes (subscribe, flush, drain)
 //   hands the queue over first.
+// - A disconnect loses what is in flight: the client discards its outbound buffer at each dial
+//   attempt, and replies sent to us meanwhile are gone with the server. So a request waiting at
+//   the disconnect is rejected at once with `bus_disconnected` (its outcome is unknown; a caller
+//   that knows what it asked for, the gateway for a task, reads the outcome once the bus is back),
+//   and a request made while disconnected fails at once with `unavailable` (nothing was sent),
+//   instead of both waiting out their timeouts for a reply that cannot come.
 // - request() is not the client's: its RequestOne builds an Error (with a stack) per request even
 //   when it succeeds, arms its own timer and writes each request at its own microtask. Ours share
 //   one wildcard inbox subscription and join the same outbound queue. The server reports "no
@@ -47,6 +53,7 @@ import {
   HandlerRunner,
   type Bus,
   type BusHandler,
+  type ConnectionListener,
   type RequestOptions,
   type SubscribeOptions,
   type Subscription,
@@ -106,6 +113,7 @@ class NatsBus implements Bus {
   private readonly waiting = new Map<string, PendingRequest>();
   private readonly timeouts: RequestTimeouts<PendingRequest>;
   private readonly inboxSub: NatsSubscription;
+  private readonly connectionListeners = new Set<ConnectionListener>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -128,7 +136,7 @@ class NatsBus implements Bus {
     nc.closed()
       .then((err) => {
         this.connected = false;
-        this.rejectWaiting();
+        this.rejectWaiting('the bus closed');
         if (err) this.logger.error('NATS connection closed with an error', { err });
       })
       .catch((err: unknown) => this.logger.error('NATS close watcher failed', { err }));
@@ -152,6 +160,13 @@ class NatsBus implements Bus {
       bytes = encode(data);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (!this.connected) {
+      return Promise.reject(
+        new AuroraError('unavailable', `The message bus is disconnected; "${subject}" was not sent. Retry shortly`, {
+          headers: { 'retry-after': String(DISCONNECTED_RETRY_AFTER_S) },
+        }),
+      );
     }
     const token = (this.inboxSeq++).toString(36);
     return new Promise<T>((resolve, reject) => {
@@ -190,12 +205,27 @@ class NatsBus implements Bus {
     req.resolve(value);
   }
 
-  /** The connection is gone: nobody can answer the requests still waiting. */
-  private rejectWaiting(): void {
+  /** The connection dropped or closed: the answers of the requests still waiting may be lost. */
+  private rejectWaiting(why: string): void {
     for (const [token, req] of this.waiting) {
       this.waiting.delete(token);
       this.timeouts.disarm(req);
-      req.reject(new AuroraError('unavailable', `request on "${req.subject}" failed: the bus closed`));
+      req.reject(new AuroraError('bus_disconnected', `request on "${req.subject}" lost its answer: ${why}; its outcome is unknown`));
+    }
+  }
+
+  onConnectionChange(listener: ConnectionListener): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private announce(connected: boolean): void {
+    for (const listener of [...this.connectionListeners]) {
+      try {
+        listener(connected);
+      } catch (err) {
+        this.logger.error('bus connection listener failed', { connected, err });
+      }
     }
   }
 
@@ -294,7 +324,7 @@ class NatsBus implements Bus {
     this.outReplies = [];
     if (this.nc.isClosed()) {
       this.logger.debug('publishes dropped: connection closed', { count: subjects.length });
-      this.rejectWaiting();
+      this.rejectWaiting('the bus closed');
       return;
     }
     for (let i = 0; i < subjects.length; i++) {
@@ -337,7 +367,9 @@ class NatsBus implements Bus {
       switch (s.type) {
         case 'disconnect':
           this.connected = false;
-          this.logger.warn('NATS disconnected; reconnecting', { server: s.server });
+          this.logger.warn('NATS disconnected; reconnecting', { server: s.server, waitingRequests: this.waiting.size });
+          this.rejectWaiting('the bus disconnected');
+          this.announce(false);
           break;
         case 'reconnecting':
           // Each dial attempt discards the client's outbound buffer, so the budget starts over.
@@ -348,6 +380,7 @@ class NatsBus implements Bus {
           this.bufferedWhileDownBytes = 0;
           this.logger.info('NATS reconnected', { server: s.server, droppedWhileDisconnected: this.droppedWhileDown });
           this.droppedWhileDown = 0;
+          this.announce(true);
           break;
         case 'error':
           this.logger.error('NATS error', { err: s.error });
@@ -423,6 +456,9 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, clock: Clo
     timer?.cancel();
   }
 }
+
+/** Retry-After of a request refused while disconnected: a reconnect takes a couple of seconds. */
+const DISCONNECTED_RETRY_AFTER_S = 2;
 
 function closedError(): AuroraError {
   return new AuroraError('unavailable', 'bus is closed');
