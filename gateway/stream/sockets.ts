@@ -85,14 +85,14 @@ export function openSockets(app: TemplatedApp, parts: SocketsDeps): StreamSocket
     // What arrives meanwhile is not recorded: cursors from before must hear of a gap.
     feed.breakHere();
   };
-  // Events published while the bus was disconnected are lost (NATS core keeps nothing), so a blip
+  // Events published while the bus was disconnected may be lost (NATS core keeps nothing), so a blip
   // is a gap like a pause in listening: cursors from before hear of it on replay, and every open
   // socket is told at once with replay.gap instead of missing events silently.
   const stopWatchingBus = bus.onConnectionChange((connected) => {
     if (!connected || subscription === undefined || stopped) return;
     feed.breakHere();
     const oldestSeq = feed.lastSeq + 1;
-    logger.warn('events published while the bus was disconnected are lost; stream clients are told of the gap', {
+    logger.warn('events published while the bus was disconnected may be lost; stream clients are told of the gap', {
       sockets: clients.size,
       oldest_seq: oldestSeq,
     });

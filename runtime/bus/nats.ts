@@ -6,7 +6,10 @@
 // - A callback subscription runs the callback inside the protocol parser: a throw there would
 //   break the connection, so handlers are always wrapped.
 // - Publishes made while disconnected sit in an unbounded outbound buffer that the client
-//   discards at its next dial attempt; we bound what we hand it while disconnected.
+//   discards at its next dial attempt. So we do not hand it any: events and replies sent while
+//   disconnected are held here (up to maxDisconnectedBufferBytes, then dropped and counted) and
+//   handed over once the connection is back, so a reply a node sent during a blip still reaches a
+//   requester whose own connection stayed up.
 // - nc.drain() does not wait for async callbacks; we drain our subscriptions, wait for our
 //   handlers, then drain the connection so their last replies still go out.
 // - The client writes its outbound buffer to the socket one microtask after the first publish,
@@ -69,7 +72,7 @@ export interface NatsBusOptions {
   connectTimeoutMs?: number;
   /** How long drain() waits for running handlers and the final flush before closing anyway. */
   drainTimeoutMs?: number;
-  /** Bytes accepted for publishing while disconnected; beyond, publishes are dropped and counted. */
+  /** Bytes held for publishing while disconnected (sent on reconnect); beyond, publishes are dropped and counted. */
   maxDisconnectedBufferBytes?: number;
   /** Times requests and drain, and schedules the hand-over; default the system clock. */
   clock?: Clock;
@@ -97,6 +100,8 @@ class NatsBus implements Bus {
   private connected = true;
   private bufferedWhileDownBytes = 0;
   private droppedWhileDown = 0;
+  /** Publishes and replies made while disconnected, handed over on reconnect. */
+  private held: { subject: string; bytes: Uint8Array; reply: string | undefined }[] = [];
   private readonly handlers: HandlerRunner;
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
@@ -301,6 +306,8 @@ class NatsBus implements Bus {
         return false;
       }
       this.bufferedWhileDownBytes += bytes.length;
+      this.held.push({ subject, bytes, reply });
+      return true;
     }
     this.outSubjects.push(subject);
     this.outPayloads.push(bytes);
@@ -310,6 +317,38 @@ class NatsBus implements Bus {
       this.clock.setImmediate(this.handOverBound);
     }
     return true;
+  }
+
+  /**
+   * Queued this turn, before the disconnect was noticed. Publishes and replies are held like any
+   * sent while disconnected; our own requests are dropped: they were rejected as bus_disconnected,
+   * and sending them later would run work whose caller already gave up on it.
+   */
+  private holdQueued(subjects: string[], payloads: Uint8Array[], replies: (string | undefined)[]): void {
+    for (let i = 0; i < subjects.length; i++) {
+      const reply = replies[i];
+      if (reply !== undefined && reply.startsWith(this.inbox)) continue;
+      const bytes = payloads[i]!;
+      if (this.bufferedWhileDownBytes + bytes.length > this.maxDisconnectedBufferBytes) {
+        this.droppedWhileDown++;
+        continue;
+      }
+      this.bufferedWhileDownBytes += bytes.length;
+      this.held.push({ subject: subjects[i]!, bytes, reply });
+    }
+  }
+
+  /** Queues what was held while disconnected, oldest first, and hands it over now. */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    this.bufferedWhileDownBytes = 0;
+    for (const m of held) {
+      this.outSubjects.push(m.subject);
+      this.outPayloads.push(m.bytes);
+      this.outReplies.push(m.reply);
+    }
+    this.handOver();
   }
 
   /** Gives the client everything queued, in order; it then writes it to the socket in one go. */
@@ -325,6 +364,10 @@ class NatsBus implements Bus {
     if (this.nc.isClosed()) {
       this.logger.debug('publishes dropped: connection closed', { count: subjects.length });
       this.rejectWaiting('the bus closed');
+      return;
+    }
+    if (!this.connected) {
+      this.holdQueued(subjects, payloads, replies);
       return;
     }
     for (let i = 0; i < subjects.length; i++) {
@@ -371,14 +414,14 @@ class NatsBus implements Bus {
           this.rejectWaiting('the bus disconnected');
           this.announce(false);
           break;
-        case 'reconnecting':
-          // Each dial attempt discards the client's outbound buffer, so the budget starts over.
-          this.bufferedWhileDownBytes = 0;
-          break;
         case 'reconnect':
           this.connected = true;
-          this.bufferedWhileDownBytes = 0;
-          this.logger.info('NATS reconnected', { server: s.server, droppedWhileDisconnected: this.droppedWhileDown });
+          this.logger.info('NATS reconnected', {
+            server: s.server,
+            heldWhileDisconnected: this.held.length,
+            droppedWhileDisconnected: this.droppedWhileDown,
+          });
+          this.releaseHeld();
           this.droppedWhileDown = 0;
           this.announce(true);
           break;

@@ -544,6 +544,47 @@ await describeWithService('NATS', NATS_URL, 'NATS bus', () => {
     }
   });
 
+  it('holds what it publishes while disconnected and sends it once back: a reply sent during a blip still reaches its requester', async () => {
+    const proxy = await startProxy(new URL(NATS_URL));
+    const logger = createLogger('debug', {}, () => undefined);
+    const flaky = await createNatsBus({ url: proxy.url, logger });
+    const steady = await createNatsBus({ url: NATS_URL });
+    const ns = uniqueNamespace('bus');
+    const down = deferred();
+    const up = deferred();
+    const stop = flaky.onConnectionChange((connected) => (connected ? up : down).resolve());
+    try {
+      const arrived = deferred();
+      const release = deferred();
+      // The responder is the one that blips; the requester's connection stays up.
+      serve(flaky, `${ns}.work`, async (x: string) => {
+        arrived.resolve();
+        await release.promise;
+        return `done ${x}`;
+      });
+      const events = new Recorder();
+      steady.subscribe(`${ns}.events`, events.handler);
+      await Promise.all([flaky.flush(), steady.flush()]);
+      const answer = call(steady, `${ns}.work`, 'a', 60_000);
+      await arrived.promise;
+
+      proxy.cut();
+      await down.promise;
+      flaky.publish(`${ns}.events`, 'during the blip');
+      release.resolve();
+
+      proxy.restore();
+      await up.promise;
+      await expect(answer).resolves.toBe('done a');
+      await events.waitFor(1, 10_000);
+      expect(events.data).toEqual(['during the blip']);
+    } finally {
+      stop();
+      await Promise.all([flaky.drain(), steady.drain()]);
+      await proxy.close();
+    }
+  });
+
   it('is what createBus returns with a NATS URL', async () => {
     const bus = await createBus(loadConfig({ env: { NATS_URL } }), captureLogger().logger);
     expect(bus.kind).toBe('nats');
