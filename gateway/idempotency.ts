@@ -9,7 +9,7 @@
 // retry joins the task and reads its real outcome.
 import { createHash } from 'node:crypto';
 import { AuroraError, isErrorCode } from '../runtime/errors.js';
-import { IDEMPOTENCY_KEY_PATTERN, type StoredResponse, type TaskRecord, type TaskResult } from '../runtime/protocol/index.js';
+import { IDEMPOTENCY_KEY_PATTERN, type StoredResponse } from '../runtime/protocol/index.js';
 import type { GatewayDeps } from './deps.js';
 import type { HandlerRequest, HandlerResponse } from './http.js';
 import { ask } from './service-client.js';
@@ -20,7 +20,12 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
 
 /** Failures after which nobody knows whether the work was done: the key is not answered with them. */
-const UNKNOWN_OUTCOME = new Set(['no_responders', 'bus_timeout', 'unavailable', 'internal']);
+const UNKNOWN_OUTCOME = new Set(['no_responders', 'bus_timeout', 'unavailable', 'bus_disconnected', 'internal']);
+/**
+ * Among those, the ones that say the request reached nobody (refused while the bus was down, no
+ * node listening, a task not found once the bus was back): a retry must run it, not join it.
+ */
+const NOT_DONE = new Set(['no_responders', 'unavailable']);
 
 export interface IdempotentOptions<B> {
   /** Names the operation in the key and the fingerprint, e.g. 'POST /api/v1/tasks/execute'. */
@@ -79,8 +84,8 @@ export function idempotent<B>(
     } catch (err) {
       if (err instanceof AuroraError && !UNKNOWN_OUTCOME.has(err.code)) {
         await settle(deps, key, fingerprint, { status: err.status, body: JSON.stringify({ code: err.code, detail: err.message }), headers: {} });
-      } else if (taskId === undefined) {
-        // Nothing will tell a retry what happened: let it try again.
+      } else if (taskId === undefined || (err instanceof AuroraError && NOT_DONE.has(err.code))) {
+        // Nothing will tell a retry what happened, or nothing happened: let it try again.
         await ask(deps, 'idempotency.release', { key }).catch(() => undefined);
       }
       throw err;
@@ -126,41 +131,4 @@ function canonical(value: unknown): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-/**
- * A task's answer rebuilt from its record, for a retry that joined it: the result when it
- * completed, its error when it failed or was cancelled.
- */
-export function answerFromRecord(record: TaskRecord): TaskResult {
-  if (record.status === 'completed') {
-    const usage = (record.details.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
-    return {
-      task_id: record.task_id,
-      agent: record.agent,
-      result: record.result ?? '',
-      status: 'completed',
-      model: record.model ?? '',
-      provider: record.provider ?? '',
-      tokens_used: record.tokens_used ?? 0,
-      prompt_tokens: usage.prompt_tokens ?? 0,
-      completion_tokens: usage.completion_tokens ?? 0,
-      completed_at: record.completed_at ?? record.created_at,
-      duration_ms: record.duration_ms ?? 0,
-      timings: record.timings ?? {
-        queued_ms: 0,
-        total_duration_ms: null,
-        load_duration_ms: null,
-        prompt_eval_duration_ms: null,
-        eval_duration_ms: null,
-      },
-      ...(record.thread_id !== null && { thread_id: record.thread_id }),
-      ...(record.output !== undefined && { output: record.output }),
-    };
-  }
-  if (record.status === 'failed' || record.status === 'cancelled') {
-    const code = record.error_code ?? 'internal';
-    throw new AuroraError(isErrorCode(code) ? code : 'internal', record.error ?? `Task ${record.task_id} ${record.status}`);
-  }
-  throw new AuroraError('bus_timeout', `Task ${record.task_id} is still ${record.status}; read it later at /api/v1/tasks/${record.task_id}`);
 }

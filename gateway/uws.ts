@@ -114,6 +114,8 @@ export function writeResponse(res: HttpResponse, out: OutgoingResponse, method: 
     res.writeHeader('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
     res.endWithoutBody();
   } else {
+    // uWS closes without saying so; the header tells the client not to send another request.
+    if (close) res.writeHeader('connection', 'close');
     res.end(body, close);
   }
 }
@@ -165,44 +167,77 @@ function serveHttp(res: HttpResponse, req: HttpRequest, dispatcher: Dispatcher, 
     return;
   }
   const declared = declaredLength(incoming.headers);
-  if (declared !== null && declared > limit) {
-    // Honour Content-Length: refuse before a byte of the body is read.
-    send(exchange.tooLarge(), true);
-    return;
-  }
   const chunked = incoming.headers['transfer-encoding'] !== undefined;
-  if (!chunked && (declared === null || declared === 0)) {
+  const tooLarge = declared !== null && declared > limit;
+  if (!tooLarge && !chunked && (declared === null || declared === 0)) {
     run(new Uint8Array(0));
     return;
   }
 
   const chunks: Buffer[] = [];
   let received = 0;
-  let stopped = false;
-  // A client that declares more than it sends, or drips its body, would hold the request open
-  // (uWS itself only drops such a connection silently, once its own ~10 s idle timeout passes).
-  bodyTimer = clock.setTimeout(() => {
-    bodyTimer = undefined;
-    if (stopped || aborted) return;
-    stopped = true;
+  let state: 'reading' | 'discarding' | 'stopped' = 'reading';
+  const discardLimit = Math.max(DISCARD_MIN_BYTES, 2 * limit);
+
+  // A body over the cap is answered 413 and the connection closed. Closing while the client still
+  // sends makes the client's kernel reset the connection, and many clients (Node's http among
+  // them) then report EPIPE or ECONNRESET instead of the 413 they were sent. So the rest of the
+  // body is read and thrown away first, within DISCARD_MS and discardLimit, and the 413 goes out
+  // once it is all in (or a bound is reached). Answering first and discarding after is not
+  // possible here: this uWS build lets nothing close a connection once its response has ended,
+  // and a response begun with write() (chunked) breaks when ended with a close.
+  const refuseTooLarge = (): void => {
+    state = 'stopped';
     chunks.length = 0;
-    send(exchange.bodyTimedOut(), true);
-  }, dispatcher.bodyReadTimeoutMs);
-  res.onData((chunk, isLast) => {
-    if (stopped || aborted) return;
-    received += chunk.byteLength;
-    if (received > limit) {
-      stopped = true;
-      bodyTimer?.cancel();
+    bodyTimer?.cancel();
+    bodyTimer = undefined;
+    send(exchange.tooLarge(), true);
+  };
+  const discardRest = (): void => {
+    state = 'discarding';
+    chunks.length = 0;
+    bodyTimer?.cancel();
+    bodyTimer = clock.setTimeout(() => {
       bodyTimer = undefined;
+      if (state === 'discarding') refuseTooLarge();
+    }, DISCARD_MS);
+  };
+
+  if (tooLarge && declared > discardLimit) {
+    // More than will ever be read: refuse before a byte of the body is read.
+    send(exchange.tooLarge(), true);
+    return;
+  }
+  if (tooLarge) {
+    // Honour Content-Length: nothing of the body is kept.
+    discardRest();
+  } else {
+    // A client that declares more than it sends, or drips its body, would hold the request open
+    // (uWS itself only drops such a connection silently, once its own ~10 s idle timeout passes).
+    bodyTimer = clock.setTimeout(() => {
+      bodyTimer = undefined;
+      if (state !== 'reading' || aborted) return;
+      state = 'stopped';
       chunks.length = 0;
-      send(exchange.tooLarge(), true);
+      send(exchange.bodyTimedOut(), true);
+    }, dispatcher.bodyReadTimeoutMs);
+  }
+  res.onData((chunk, isLast) => {
+    if (aborted || state === 'stopped') return;
+    received += chunk.byteLength;
+    if (state === 'discarding') {
+      if (isLast || received > discardLimit) refuseTooLarge();
+      return;
+    }
+    if (received > limit) {
+      if (isLast) refuseTooLarge();
+      else discardRest();
       return;
     }
     // The chunk's memory is reused by uWS once this callback returns: copy it.
     chunks.push(Buffer.from(new Uint8Array(chunk)));
     if (isLast) {
-      stopped = true;
+      state = 'stopped';
       bodyTimer?.cancel();
       bodyTimer = undefined;
       run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
@@ -262,6 +297,11 @@ function streamBody(res: HttpResponse, out: OutgoingResponse, deps: HttpAdapterD
   });
   return finish;
 }
+
+/** Longest the rest of a refused body is read and thrown away before its 413 goes out anyway. */
+const DISCARD_MS = 2_000;
+/** Least a refused body may send in all before its 413 goes out anyway (else twice the cap). */
+const DISCARD_MIN_BYTES = 4 * 1024 * 1024;
 
 export interface Listening {
   readonly port: number;

@@ -51,6 +51,7 @@ export interface Config {
   readonly idempotencyMaxKeys: number;
   readonly taskTimeoutMs: number;
   readonly busRequestTimeoutMs: number;
+  readonly busBlipGraceMs: number;
   readonly modelCacheTtlMs: number;
   /** Model pulls running at once on a node; one more is refused (429 queue_full). */
   readonly modelPullMaxConcurrent: number;
@@ -375,6 +376,12 @@ export const CONFIG_FIELDS = {
     fallback: 5_000,
     doc: 'Timeout of control requests on the bus (not tasks)',
   },
+  busBlipGraceMs: {
+    env: 'BUS_BLIP_GRACE_MS',
+    parse: int(0, 600_000),
+    fallback: 5_000,
+    doc: 'How long a task request caught by a bus disconnect waits for the bus to come back and read the task\'s outcome; after that it is answered 503 bus_disconnected',
+  },
   modelCacheTtlMs: {
     env: 'MODEL_CACHE_TTL_MS',
     parse: int(0),
@@ -602,6 +609,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     idempotencyMaxKeys: f.idempotencyMaxKeys,
     taskTimeoutMs: f.taskTimeoutMs,
     busRequestTimeoutMs: f.busRequestTimeoutMs,
+    busBlipGraceMs: f.busBlipGraceMs,
     modelCacheTtlMs: f.modelCacheTtlMs,
     modelPullMaxConcurrent: f.modelPullMaxConcurrent,
     faultInjection: f.faultInjection,

@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   llm_unavailable: { status: 503, retryable: true, expose: true },
   no_responders: { status: 503, retryable: true, expose: true },
   unavailable: { status: 503, retryable: true, expose: true },
+  // The bus connection dropped while the request waited for its answer: whether it was done is
+  // unknown (a task's outcome can be read later by its id).
+  bus_disconnected: { status: 503, retryable: true, expose: true },
   fault_injection_disabled: { status: 403, retryable: false, expose: true },
   timeout: { status: 504, retryable: true, expose: true },
   bus_timeout: { status: 504, retryable: true, expose: true },

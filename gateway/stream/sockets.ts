@@ -85,6 +85,25 @@ export function openSockets(app: TemplatedApp, parts: SocketsDeps): StreamSocket
     // What arrives meanwhile is not recorded: cursors from before must hear of a gap.
     feed.breakHere();
   };
+  // Events published while the bus was disconnected may be lost (NATS core keeps nothing), so a blip
+  // is a gap like a pause in listening: cursors from before hear of it on replay, and every open
+  // socket is told at once with replay.gap instead of missing events silently.
+  const stopWatchingBus = bus.onConnectionChange((connected) => {
+    if (!connected || subscription === undefined || stopped) return;
+    feed.breakHere();
+    const oldestSeq = feed.lastSeq + 1;
+    logger.warn('events published while the bus was disconnected may be lost; stream clients are told of the gap', {
+      sockets: clients.size,
+      oldest_seq: oldestSeq,
+    });
+    for (const c of [...clients]) {
+      if (c.closed) continue;
+      // Whatever it had left to replay is gone with the window; it goes on from the first new event.
+      c.cursor = feed.lastSeq;
+      c.replaying = false;
+      delivery.control(c, serverMessage.gap(oldestSeq));
+    }
+  });
   const lingerAfterLastSocket = (): void => {
     if (clients.size > 0 || subscription === undefined || lingerTimer !== undefined) return;
     lingerTimer = clock.setTimeout(() => {
@@ -205,6 +224,7 @@ export function openSockets(app: TemplatedApp, parts: SocketsDeps): StreamSocket
     close() {
       if (stopped) return;
       stopped = true;
+      stopWatchingBus();
       stopListening();
       for (const c of [...clients]) {
         if (!c.closed) c.ws.end(CLOSE_CODES.goingAway, 'server shutting down');

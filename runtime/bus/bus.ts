@@ -108,7 +108,14 @@ export interface Bus {
   drain(): Promise<void>;
   /** True while the connection can carry messages. */
   isConnected(): boolean;
+  /**
+   * Calls `listener(false)` when the connection drops and `listener(true)` when it is back (the
+   * in-process bus never drops). Returns the function that stops the calls.
+   */
+  onConnectionChange(listener: ConnectionListener): () => void;
 }
+
+export type ConnectionListener = (connected: boolean) => void;
 
 export function encode(data: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(data ?? null));

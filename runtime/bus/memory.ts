@@ -158,6 +158,11 @@ class MemoryBus implements Bus {
     return this.state !== 'closed';
   }
 
+  onConnectionChange(): () => void {
+    // One process has no connection to lose.
+    return () => undefined;
+  }
+
   removeSubscription(sub: MemorySubscription): void {
     this.index.remove(sub.subject, sub);
   }

@@ -6,7 +6,10 @@
 // - A callback subscription runs the callback inside the protocol parser: a throw there would
 //   break the connection, so handlers are always wrapped.
 // - Publishes made while disconnected sit in an unbounded outbound buffer that the client
-//   discards at its next dial attempt; we bound what we hand it while disconnected.
+//   discards at its next dial attempt. So we do not hand it any: events and replies sent while
+//   disconnected are held here (up to maxDisconnectedBufferBytes, then dropped and counted) and
+//   handed over once the connection is back, so a reply a node sent during a blip still reaches a
+//   requester whose own connection stayed up.
 // - nc.drain() does not wait for async callbacks; we drain our subscriptions, wait for our
 //   handlers, then drain the connection so their last replies still go out.
 // - The client writes its outbound buffer to the socket one microtask after the first publish,
@@ -18,6 +21,12 @@
 //   (sent by the store's group commit, itself an immediate scheduled before ours) then share one
 //   write. Anything that must stay ordered behind queued publishes (subscribe, flush, drain)
 //   hands the queue over first.
+// - A disconnect loses what is in flight: the client discards its outbound buffer at each dial
+//   attempt, and replies sent to us meanwhile are gone with the server. So a request waiting at
+//   the disconnect is rejected at once with `bus_disconnected` (its outcome is unknown; a caller
+//   that knows what it asked for, the gateway for a task, reads the outcome once the bus is back),
+//   and a request made while disconnected fails at once with `unavailable` (nothing was sent),
+//   instead of both waiting out their timeouts for a reply that cannot come.
 // - request() is not the client's: its RequestOne builds an Error (with a stack) per request even
 //   when it succeeds, arms its own timer and writes each request at its own microtask. Ours share
 //   one wildcard inbox subscription and join the same outbound queue. The server reports "no
@@ -47,6 +56,7 @@ import {
   HandlerRunner,
   type Bus,
   type BusHandler,
+  type ConnectionListener,
   type RequestOptions,
   type SubscribeOptions,
   type Subscription,
@@ -62,7 +72,7 @@ export interface NatsBusOptions {
   connectTimeoutMs?: number;
   /** How long drain() waits for running handlers and the final flush before closing anyway. */
   drainTimeoutMs?: number;
-  /** Bytes accepted for publishing while disconnected; beyond, publishes are dropped and counted. */
+  /** Bytes held for publishing while disconnected (sent on reconnect); beyond, publishes are dropped and counted. */
   maxDisconnectedBufferBytes?: number;
   /** Times requests and drain, and schedules the hand-over; default the system clock. */
   clock?: Clock;
@@ -90,6 +100,8 @@ class NatsBus implements Bus {
   private connected = true;
   private bufferedWhileDownBytes = 0;
   private droppedWhileDown = 0;
+  /** Publishes and replies made while disconnected, handed over on reconnect. */
+  private held: { subject: string; bytes: Uint8Array; reply: string | undefined }[] = [];
   private readonly handlers: HandlerRunner;
   private idleWaiter: (() => void) | undefined;
   private drainPromise: Promise<void> | undefined;
@@ -106,6 +118,7 @@ class NatsBus implements Bus {
   private readonly waiting = new Map<string, PendingRequest>();
   private readonly timeouts: RequestTimeouts<PendingRequest>;
   private readonly inboxSub: NatsSubscription;
+  private readonly connectionListeners = new Set<ConnectionListener>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -128,7 +141,7 @@ class NatsBus implements Bus {
     nc.closed()
       .then((err) => {
         this.connected = false;
-        this.rejectWaiting();
+        this.rejectWaiting('the bus closed');
         if (err) this.logger.error('NATS connection closed with an error', { err });
       })
       .catch((err: unknown) => this.logger.error('NATS close watcher failed', { err }));
@@ -152,6 +165,13 @@ class NatsBus implements Bus {
       bytes = encode(data);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (!this.connected) {
+      return Promise.reject(
+        new AuroraError('unavailable', `The message bus is disconnected; "${subject}" was not sent. Retry shortly`, {
+          headers: { 'retry-after': String(DISCONNECTED_RETRY_AFTER_S) },
+        }),
+      );
     }
     const token = (this.inboxSeq++).toString(36);
     return new Promise<T>((resolve, reject) => {
@@ -190,12 +210,27 @@ class NatsBus implements Bus {
     req.resolve(value);
   }
 
-  /** The connection is gone: nobody can answer the requests still waiting. */
-  private rejectWaiting(): void {
+  /** The connection dropped or closed: the answers of the requests still waiting may be lost. */
+  private rejectWaiting(why: string): void {
     for (const [token, req] of this.waiting) {
       this.waiting.delete(token);
       this.timeouts.disarm(req);
-      req.reject(new AuroraError('unavailable', `request on "${req.subject}" failed: the bus closed`));
+      req.reject(new AuroraError('bus_disconnected', `request on "${req.subject}" lost its answer: ${why}; its outcome is unknown`));
+    }
+  }
+
+  onConnectionChange(listener: ConnectionListener): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private announce(connected: boolean): void {
+    for (const listener of [...this.connectionListeners]) {
+      try {
+        listener(connected);
+      } catch (err) {
+        this.logger.error('bus connection listener failed', { connected, err });
+      }
     }
   }
 
@@ -271,6 +306,8 @@ class NatsBus implements Bus {
         return false;
       }
       this.bufferedWhileDownBytes += bytes.length;
+      this.held.push({ subject, bytes, reply });
+      return true;
     }
     this.outSubjects.push(subject);
     this.outPayloads.push(bytes);
@@ -280,6 +317,38 @@ class NatsBus implements Bus {
       this.clock.setImmediate(this.handOverBound);
     }
     return true;
+  }
+
+  /**
+   * Queued this turn, before the disconnect was noticed. Publishes and replies are held like any
+   * sent while disconnected; our own requests are dropped: they were rejected as bus_disconnected,
+   * and sending them later would run work whose caller already gave up on it.
+   */
+  private holdQueued(subjects: string[], payloads: Uint8Array[], replies: (string | undefined)[]): void {
+    for (let i = 0; i < subjects.length; i++) {
+      const reply = replies[i];
+      if (reply !== undefined && reply.startsWith(this.inbox)) continue;
+      const bytes = payloads[i]!;
+      if (this.bufferedWhileDownBytes + bytes.length > this.maxDisconnectedBufferBytes) {
+        this.droppedWhileDown++;
+        continue;
+      }
+      this.bufferedWhileDownBytes += bytes.length;
+      this.held.push({ subject: subjects[i]!, bytes, reply });
+    }
+  }
+
+  /** Queues what was held while disconnected, oldest first, and hands it over now. */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    this.bufferedWhileDownBytes = 0;
+    for (const m of held) {
+      this.outSubjects.push(m.subject);
+      this.outPayloads.push(m.bytes);
+      this.outReplies.push(m.reply);
+    }
+    this.handOver();
   }
 
   /** Gives the client everything queued, in order; it then writes it to the socket in one go. */
@@ -294,7 +363,11 @@ class NatsBus implements Bus {
     this.outReplies = [];
     if (this.nc.isClosed()) {
       this.logger.debug('publishes dropped: connection closed', { count: subjects.length });
-      this.rejectWaiting();
+      this.rejectWaiting('the bus closed');
+      return;
+    }
+    if (!this.connected) {
+      this.holdQueued(subjects, payloads, replies);
       return;
     }
     for (let i = 0; i < subjects.length; i++) {
@@ -337,17 +410,20 @@ class NatsBus implements Bus {
       switch (s.type) {
         case 'disconnect':
           this.connected = false;
-          this.logger.warn('NATS disconnected; reconnecting', { server: s.server });
-          break;
-        case 'reconnecting':
-          // Each dial attempt discards the client's outbound buffer, so the budget starts over.
-          this.bufferedWhileDownBytes = 0;
+          this.logger.warn('NATS disconnected; reconnecting', { server: s.server, waitingRequests: this.waiting.size });
+          this.rejectWaiting('the bus disconnected');
+          this.announce(false);
           break;
         case 'reconnect':
           this.connected = true;
-          this.bufferedWhileDownBytes = 0;
-          this.logger.info('NATS reconnected', { server: s.server, droppedWhileDisconnected: this.droppedWhileDown });
+          this.logger.info('NATS reconnected', {
+            server: s.server,
+            heldWhileDisconnected: this.held.length,
+            droppedWhileDisconnected: this.droppedWhileDown,
+          });
+          this.releaseHeld();
           this.droppedWhileDown = 0;
+          this.announce(true);
           break;
         case 'error':
           this.logger.error('NATS error', { err: s.error });
@@ -423,6 +499,9 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, clock: Clo
     timer?.cancel();
   }
 }
+
+/** Retry-After of a request refused while disconnected: a reconnect takes a couple of seconds. */
+const DISCONNECTED_RETRY_AFTER_S = 2;
 
 function closedError(): AuroraError {
   return new AuroraError('unavailable', 'bus is closed');

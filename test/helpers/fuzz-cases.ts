@@ -859,6 +859,12 @@ function uwsCases(): HttpCase[] {
     drop('LF-only line ends', ['GET /health/live HTTP/1.1\nHost: x\n\n']),
     drop('more than 50 headers', [requestHead('GET', '/health/live', Array.from({ length: 60 }, (_, i) => [`X-H${i}`, 'v'] as const))]),
     drop('TLS ClientHello on the plain port', [Buffer.from('16030100a5010000a10303', 'hex')]),
+    // Issue 18: what this uWS build (20.30) cuts before Aurora sees it, as the README says.
+    close('160 KB of headers', [requestHead('GET', '/health/live', [['X-Big', 'a'.repeat(160 * 1024)]])]),
+    drop('120 headers', [requestHead('GET', '/health/live', Array.from({ length: 119 }, (_, i) => [`X-H${i}`, 'v'] as const))]),
+    drop('exactly 50 headers', [requestHead('GET', '/health/live', Array.from({ length: 49 }, (_, i) => [`X-H${i}`, 'v'] as const))]),
+    drop('NUL in the target', ['GET /health/\u0000live HTTP/1.1\r\nHost: x\r\n\r\n']),
+    drop('HTTP/1.0 with Host', ['GET /health/live HTTP/1.0\r\nHost: x\r\n\r\n']),
   ];
 }
 

@@ -498,6 +498,93 @@ await describeWithService('NATS', NATS_URL, 'NATS bus', () => {
     }
   });
 
+  it('fails requests fast across a dropped connection: a waiting one with bus_disconnected, a new one with unavailable, and says when it is back', async () => {
+    const proxy = await startProxy(new URL(NATS_URL));
+    const flaky = await createNatsBus({ url: proxy.url });
+    const steady = await createNatsBus({ url: NATS_URL });
+    const ns = uniqueNamespace('bus');
+    const changes: boolean[] = [];
+    const down = deferred();
+    const up = deferred();
+    const stop = flaky.onConnectionChange((connected) => {
+      changes.push(connected);
+      (connected ? up : down).resolve();
+    });
+    try {
+      // Answers only after the cut: the request is in flight when the connection drops.
+      const held = deferred();
+      serve(steady, `${ns}.slow`, async () => {
+        await held.promise;
+        return 'late';
+      });
+      serve(steady, `${ns}.echo`, (x: string) => x);
+      await steady.flush();
+      const waiting = call(flaky, `${ns}.slow`, null, 60_000);
+      await flaky.flush();
+
+      proxy.cut();
+      await down.promise;
+      const lost = await rejection(waiting);
+      expect(lost.code).toBe('bus_disconnected');
+      expect(lost.message).toContain('outcome is unknown');
+
+      const refused = await rejection(call(flaky, `${ns}.echo`, 'x', 60_000));
+      expect(refused.code).toBe('unavailable');
+      expect(refused.headers['retry-after']).toBe('2');
+      held.resolve();
+
+      proxy.restore();
+      await up.promise;
+      expect(changes).toEqual([false, true]);
+      await expect(call(flaky, `${ns}.echo`, 'back', WAIT_MS)).resolves.toBe('back');
+    } finally {
+      stop();
+      await Promise.all([flaky.drain(), steady.drain()]);
+      await proxy.close();
+    }
+  });
+
+  it('holds what it publishes while disconnected and sends it once back: a reply sent during a blip still reaches its requester', async () => {
+    const proxy = await startProxy(new URL(NATS_URL));
+    const logger = createLogger('debug', {}, () => undefined);
+    const flaky = await createNatsBus({ url: proxy.url, logger });
+    const steady = await createNatsBus({ url: NATS_URL });
+    const ns = uniqueNamespace('bus');
+    const down = deferred();
+    const up = deferred();
+    const stop = flaky.onConnectionChange((connected) => (connected ? up : down).resolve());
+    try {
+      const arrived = deferred();
+      const release = deferred();
+      // The responder is the one that blips; the requester's connection stays up.
+      serve(flaky, `${ns}.work`, async (x: string) => {
+        arrived.resolve();
+        await release.promise;
+        return `done ${x}`;
+      });
+      const events = new Recorder();
+      steady.subscribe(`${ns}.events`, events.handler);
+      await Promise.all([flaky.flush(), steady.flush()]);
+      const answer = call(steady, `${ns}.work`, 'a', 60_000);
+      await arrived.promise;
+
+      proxy.cut();
+      await down.promise;
+      flaky.publish(`${ns}.events`, 'during the blip');
+      release.resolve();
+
+      proxy.restore();
+      await up.promise;
+      await expect(answer).resolves.toBe('done a');
+      await events.waitFor(1, 10_000);
+      expect(events.data).toEqual(['during the blip']);
+    } finally {
+      stop();
+      await Promise.all([flaky.drain(), steady.drain()]);
+      await proxy.close();
+    }
+  });
+
   it('is what createBus returns with a NATS URL', async () => {
     const bus = await createBus(loadConfig({ env: { NATS_URL } }), captureLogger().logger);
     expect(bus.kind).toBe('nats');
