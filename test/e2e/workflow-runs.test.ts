@@ -221,14 +221,13 @@ await describeModes('workflow runs', (mode) => {
         { type: 'agent', id: 'second', agent: 'critic', input: 'second-step {{ steps.first.output }}', retry: { attempts: 2 } },
       ],
     });
-    // Every chat takes 2 s: the first step completes, the second is in flight when the process dies.
-    fake.setLatency(2000);
+    // The first step completes; the second's first chat never answers, so it is in flight when the process goes.
+    fake.script({ match: (c) => c.messages.some((m) => m.content.startsWith(`second-step first-step ${signal}`)), reply: { stall: true } });
     const before = chatsWith(`first-step ${signal}`).length;
     const secondBefore = chatsWith('second-step').length;
     const started = await run(name, { k: signal }, 'background');
     await expect.poll(() => chatsWith('second-step').length, { timeout: 30_000 }).toBeGreaterThan(secondBefore);
     await server.kill(signal);
-    fake.setLatency(0);
     server = await startAurora(env());
     await expect.poll(async () => (await api.get<Run>(`/api/v1/runs/${started.body.run_id}`)).body.status, { timeout: 30_000 }).toBe('completed');
     expect(chatsWith(`first-step ${signal}`).length).toBe(before + 1);
