@@ -10,7 +10,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import type { AgentKindDescriptor } from '../runtime/protocol/index.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import type { Subjects } from '../runtime/subjects.js';
-import type { TaskEvents } from './task-events.js';
+import type { TaskEvents } from './task-feed.js';
 
 export interface GatewayDeps {
   readonly bus: Bus;

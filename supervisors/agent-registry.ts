@@ -11,7 +11,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import { canonicalModelName } from '../runtime/providers/llm.js';
 import type { AgentDefinition, AgentRecord, AgentRequestOf, ReplyOf, RequestOf, TaskRequest } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
-import type { Store } from '../runtime/store/index.js';
+import { durable, type Store } from '../runtime/store/index.js';
 import { tokenToName, type Subjects } from '../runtime/subjects.js';
 import { AgentHost } from './actor-host.js';
 import { createDefinitions } from './definitions.js';
@@ -58,14 +58,6 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     if (!host) throw new AuroraError('agent_not_found', `Agent ${name} not found`);
     return host;
   };
-
-  /** Resolves with `value` once the writes behind it are committed: no client hears of a write a crash could undo. */
-  const durable = <T>(value: T): Promise<T> =>
-    new Promise((resolve, reject) =>
-      store.afterCommit((committed) =>
-        committed ? resolve(value) : reject(new AuroraError('internal', 'the change could not be stored')),
-      ),
-    );
 
   /**
    * The stored record with what only the running host knows: status, slots busy, mailbox. One
@@ -160,7 +152,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       agent: def.name,
       payload: { agent_id: record.agent_id, agent_type: def.agent_type, model_name: def.model_name },
     });
-    return durable(live(record, installed));
+    return durable(store, live(record, installed));
   }
 
   async function update(command: RequestOf<'registry.update'>): Promise<AgentRecord> {
@@ -182,7 +174,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     hosts.get(name)?.update(next);
     const changed = (['description', 'model_name', 'config'] as const).filter((k) => command[k] !== undefined);
     events.publish('agent.updated', { agent: name, payload: { changed } });
-    return durable(live(record, installed));
+    return durable(store, live(record, installed));
   }
 
   /**
@@ -207,7 +199,7 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
       agent: name,
       payload: { agent_id, purged: purge, ...(purge && { tasks_deleted, threads_deleted }) },
     });
-    return durable({ name, agent_id, tasks_deleted, threads_deleted });
+    return durable(store, { name, agent_id, tasks_deleted, threads_deleted });
   }
 
   /** A page of agents; the status filter is the live one, which only the hosts know. */

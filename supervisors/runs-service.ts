@@ -10,7 +10,7 @@ import { newTaskId } from '../runtime/ids.js';
 import type { Logger } from '../runtime/logger.js';
 import type { RunRecord, RunSummary, TaskRecord, TaskRequest } from '../runtime/protocol/index.js';
 import { call, serveOperation } from '../runtime/rpc.js';
-import type { Store } from '../runtime/store/index.js';
+import { committed, type Store } from '../runtime/store/index.js';
 import type { RunRow } from '../runtime/store/runs.js';
 import type { Subjects } from '../runtime/subjects.js';
 import { checkInput, ensureWorkflowAgent, getWorkflow, prepareRun, workflowAgentName } from './workflow-runs.js';
@@ -37,7 +37,6 @@ export function createRunsService(deps: RunsServiceDeps) {
   const subscriptions: Subscription[] = [];
   // Runs live beside their agents in each node's store, so the registry's queue group serves them.
   const opts = { queue: subjects.queue('registry'), logger: deps.logger };
-  const committed = (): Promise<boolean> => new Promise((resolve) => store.afterCommit(resolve));
 
   async function start({ run_id, workflow: name, input, timeout_ms }: { run_id?: string; workflow: string; input: unknown; timeout_ms?: number }) {
     const workflow = getWorkflow(store, name);
@@ -45,7 +44,7 @@ export function createRunsService(deps: RunsServiceDeps) {
     const agent = await ensureWorkflowAgent(deps, name);
     const runId = run_id ?? newTaskId(clock);
     prepareRun(store, clock, runId, workflow, input);
-    if (!(await committed())) throw new AuroraError('internal', 'the run could not be stored');
+    if (!(await committed(store))) throw new AuroraError('internal', 'the run could not be stored');
     const text = JSON.stringify(input ?? null);
     const request: TaskRequest = {
       task_id: runId,
@@ -109,7 +108,7 @@ export function createRunsService(deps: RunsServiceDeps) {
           if (run.status === 'queued' || run.status === 'running') {
             // Cancelling the run's task stops its machine, which stops every step down to the LLM calls.
             await call(bus, subjects.agent(workflowAgentName(run.workflow), 'cancel'), { task_id: run_id }, config.busRequestTimeoutMs);
-            await committed();
+            await committed(store);
           }
           return get(run_id);
         }, opts),

@@ -6,7 +6,7 @@ import { AuroraError } from '../runtime/errors.js';
 import { newId } from '../runtime/ids.js';
 import type { Logger } from '../runtime/logger.js';
 import { serveOperation } from '../runtime/rpc.js';
-import type { Store } from '../runtime/store/index.js';
+import { durable, type Store } from '../runtime/store/index.js';
 import type { Subjects } from '../runtime/subjects.js';
 
 export interface ThreadsServiceDeps {
@@ -23,11 +23,6 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
   // Threads live beside their agents in each node's store, so the registry's queue group serves them.
   const opts = { queue: subjects.queue('registry'), logger: deps.logger };
 
-  const durable = <T>(value: T): Promise<T> =>
-    new Promise((resolve, reject) =>
-      store.afterCommit((committed) => (committed ? resolve(value) : reject(new AuroraError('internal', 'the change could not be stored')))),
-    );
-
   const mustGet = (threadId: string) => {
     const thread = store.threads.get(threadId);
     if (!thread) throw new AuroraError('thread_not_found', `Thread ${threadId} not found`);
@@ -39,7 +34,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
       subscriptions.push(
         serveOperation(bus, subjects, 'threads.create', ({ agent, title }) => {
           if (!store.agents.get(agent)) throw new AuroraError('agent_not_found', `Agent ${agent} not found`);
-          return durable(store.threads.create({ thread_id: newId(), agent, title }, isoNow(deps.clock)));
+          return durable(store, store.threads.create({ thread_id: newId(), agent, title }, isoNow(deps.clock)));
         }, opts),
         serveOperation(bus, subjects, 'threads.get', ({ thread_id, limit }) => {
           const thread = mustGet(thread_id);
@@ -47,7 +42,7 @@ export function createThreadsService(deps: ThreadsServiceDeps) {
         }, opts),
         serveOperation(bus, subjects, 'threads.delete', ({ thread_id }) => {
           if (!store.threads.delete(thread_id)) throw new AuroraError('thread_not_found', `Thread ${thread_id} not found`);
-          return durable({ thread_id });
+          return durable(store, { thread_id });
         }, opts),
         // The agent's own threads: those of an earlier agent of the same name stay readable by id only.
         serveOperation(bus, subjects, 'threads.list', ({ agent, limit, cursor }) => {

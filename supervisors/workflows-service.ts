@@ -9,7 +9,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { WorkflowDefinition, WorkflowNode } from '../runtime/protocol/index.js';
 import { serveOperation } from '../runtime/rpc.js';
 import { WORKFLOW_AGENT_PREFIX, workflowAgentName, workflowOfAgent } from './workflow-runs.js';
-import type { Store } from '../runtime/store/index.js';
+import { durable, type Store } from '../runtime/store/index.js';
 import type { Subjects } from '../runtime/subjects.js';
 
 export interface WorkflowsServiceDeps {
@@ -33,11 +33,6 @@ export function createWorkflowsService(deps: WorkflowsServiceDeps) {
   // Definitions name agents, which live in each node's store: the registry's queue group serves
   // them, as it does threads, so the agent check reads the same store the agents are in.
   const opts = { queue: subjects.queue('registry'), logger: deps.logger };
-
-  const durable = <T>(value: T): Promise<T> =>
-    new Promise((resolve, reject) =>
-      store.afterCommit((committed) => (committed ? resolve(value) : reject(new AuroraError('internal', 'the change could not be stored')))),
-    );
 
   /** The definition as stored, once it passes every check. */
   const checked = (fields: DefinitionFields): WorkflowDefinition => {
@@ -66,11 +61,11 @@ export function createWorkflowsService(deps: WorkflowsServiceDeps) {
           if (store.workflows.get(req.name) !== undefined) {
             throw new AuroraError('workflow_exists', `Workflow ${req.name} already exists; PUT /api/v1/workflows/${req.name} adds a version`);
           }
-          return durable(store.workflows.create(checked(req), isoNow(deps.clock)));
+          return durable(store, store.workflows.create(checked(req), isoNow(deps.clock)));
         }, opts),
         serveOperation(bus, subjects, 'workflows.update', (req) => {
           if (store.workflows.get(req.name) === undefined) throw notFound(req.name);
-          return durable(store.workflows.update(checked(req), isoNow(deps.clock)));
+          return durable(store, store.workflows.update(checked(req), isoNow(deps.clock)));
         }, opts),
         serveOperation(bus, subjects, 'workflows.get', ({ name, version }) => {
           const record = store.workflows.get(name, version);
@@ -83,7 +78,7 @@ export function createWorkflowsService(deps: WorkflowsServiceDeps) {
         serveOperation(bus, subjects, 'workflows.delete', ({ name }) => {
           const versions = store.workflows.delete(name);
           if (versions === 0) throw notFound(name);
-          return durable({ name, versions_deleted: versions });
+          return durable(store, { name, versions_deleted: versions });
         }, opts),
       );
     },

@@ -1,4 +1,5 @@
 export { openStore, type Store, type StoreOptions } from './store.js';
+export { committed, durable } from './durable.js';
 export { AGENT_SCAN_MAX, type AgentPage, type AgentPageQuery, type AgentRepository } from './agents.js';
 export type { ModelRepository } from './models.js';
 export { MAX_KEPT_PULLS, type PullRepository } from './pulls.js';

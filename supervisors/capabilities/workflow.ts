@@ -30,7 +30,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { AgentReplyOf, RunTrace, TaskRequest } from '../../runtime/protocol/index.js';
 import { call } from '../../runtime/rpc.js';
-import type { Store } from '../../runtime/store/index.js';
+import { committed, type Store } from '../../runtime/store/index.js';
 import type { RunRow } from '../../runtime/store/runs.js';
 import type { Subjects } from '../../runtime/subjects.js';
 import { ensureWorkflowAgent, startNestedRun, WORKFLOW_AGENT_PREFIX, workflowOfAgent } from '../workflow-runs.js';
@@ -51,7 +51,6 @@ export interface WorkflowCapabilityDeps {
 
 export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTable {
   const { store, bus, subjects, config, clock, events, metrics } = deps;
-  const committed = (): Promise<boolean> => new Promise((resolve) => store.afterCommit(resolve));
 
   /** The run's own place: its trace, or one level below the trace of the step that started it. */
   function traceOf(run: RunRow, ctx: EffectContext): RunTrace {
@@ -80,7 +79,7 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
         interrupted.push({ path: step.path, attempts: step.attempts });
       }
     }
-    await committed();
+    await committed(store);
     return { graph: run.graph, input: run.input, checkpoints: store.runs.checkpoints(runId), interrupted, trace: traceOf(run, ctx) };
   }
 
@@ -152,7 +151,7 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
       const reply = await call<AgentReplyOf<'task'>>(bus, subjects.agent(input.agent, 'task'), request, timeoutMs + config.busRequestTimeoutMs);
       const output = reply.output !== undefined ? reply.output : reply.result;
       end('completed', { output, tokens: reply.tokens_used });
-      if (!(await committed())) throw new AuroraError('internal', `step ${input.path.join('/')} could not be recorded`);
+      if (!(await committed(store))) throw new AuroraError('internal', `step ${input.path.join('/')} could not be recorded`);
       return { output, tokens: reply.tokens_used };
     } catch (err) {
       if (ctx.signal.aborted) throw new AuroraError('task_cancelled', 'the step was stopped');
@@ -194,7 +193,7 @@ export function workflowCapabilities(deps: WorkflowCapabilityDeps): CapabilityTa
       at: isoNow(clock),
     });
     metrics.workflowRuns.inc({ workflow: workflow ?? 'unknown', outcome: input.status });
-    await committed();
+    await committed(store);
     return null;
   }
 

@@ -12,6 +12,7 @@ import { describe } from 'vitest';
 import { CONFIG_FIELDS } from '../../runtime/config.js';
 import type { TaskResultBody } from './http-bodies.js';
 import { describeWithService, freePort, NATS_URL, reachable, REDIS_URL } from './services.js';
+import { privateProcess } from './private-process.js';
 
 export { freePort } from './services.js';
 
@@ -435,48 +436,12 @@ export interface RedisProcess {
  */
 export async function privateRedis(binary = 'redis-server'): Promise<RedisProcess> {
   const port = await freePort();
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  const start = async () => {
-    if (child) return;
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    live.add(proc);
-    exited = new Promise((resolve) =>
-      proc.once('exit', () => {
-        live.delete(proc);
-        resolve();
-      }),
-    );
-    const output: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output.join('\n')}`)), START_TIMEOUT_MS);
-      proc.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited at start:\n${output.join('\n')}`));
-      });
-      createInterface({ input: proc.stdout! }).on('line', (line) => {
-        output.push(line);
-        if (line.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  };
-  const kill = async () => {
-    const proc = child;
-    if (!proc) return;
-    child = null;
-    proc.kill('SIGKILL');
-    await exited;
-  };
+  const { start, kill } = privateProcess({
+    binary,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    readyOn: 'stdout',
+    readyLine: 'Ready to accept connections',
+  });
   await start();
   return { port, url: `redis://127.0.0.1:${port}`, start, kill, close: kill };
 }
