@@ -255,6 +255,10 @@ describe('aurora token', () => {
     const listed = await spawnCli(['agents', 'list', '--json'], env).done;
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['guarded']);
+    // Without events:read the stream still carries the tasks this token starts.
+    const ran = await spawnCli(['run', 'guarded', 'hello there'], env).done;
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout.trim()).not.toBe('');
     // A scope the token lacks: 403, an API error.
     const forbidden = await spawnCli(['--token', token, 'models', 'list'], { AURORA_URL: server.url }).done;
     expect(forbidden.code).toBe(1);
