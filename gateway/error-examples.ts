@@ -52,7 +52,7 @@ export const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   fault_injection_disabled: 'Fault injection is disabled (set FAULT_INJECTION_ENABLED=true)',
   timeout: `Task ${taskId} timed out after 120000 ms`,
   bus_timeout: 'no reply on "aurora.registry.get" within 5000ms',
-  llm_timeout: `the LLM provider at ${ollama} sent nothing for 60000 ms; the request was closed`,
+  llm_timeout: `the LLM provider at ${ollama} sent nothing for 300000 ms; the request was closed`,
   thread_not_found: `Thread ${threadId} not found for agent ${agent}`,
   max_turns_exceeded: 'The model still asked for tools after 8 turns (max_turns 8); the task was stopped',
   output_invalid: 'The answer does not match output_schema: /title must be string',
@@ -84,6 +84,10 @@ export const INVALID_BODY_EXAMPLES: Readonly<Record<RequestSchemaName, string>> 
 /** A 400 of a route without a body: a bad query value, or a parameter given twice. */
 export const INVALID_QUERY_EXAMPLE = ERROR_EXAMPLES.invalid_request;
 export const DUPLICATE_QUERY_EXAMPLE = 'Query parameter "limit" is given more than once';
+
+/** A pull refused because the node runs as many as it may (models routes; agents' mailboxes say their own). */
+export const PULL_QUEUE_FULL_EXAMPLE =
+  '2 model pulls are running, the most this node runs at once (MODEL_PULL_MAX_CONCURRENT); try again when one ends';
 
 /** With auth off, a write from a browser page whose origin is not listed (gateway/origin-guard.ts). */
 export const CROSS_ORIGIN_EXAMPLE =

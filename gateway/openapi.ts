@@ -18,7 +18,14 @@ import {
   TASK_STATUSES,
   type AgentKindDescriptor,
 } from '../runtime/protocol/index.js';
-import { CROSS_ORIGIN_EXAMPLE, DUPLICATE_QUERY_EXAMPLE, ERROR_EXAMPLES, INVALID_BODY_EXAMPLES, INVALID_QUERY_EXAMPLE } from './error-examples.js';
+import {
+  CROSS_ORIGIN_EXAMPLE,
+  DUPLICATE_QUERY_EXAMPLE,
+  ERROR_EXAMPLES,
+  INVALID_BODY_EXAMPLES,
+  INVALID_QUERY_EXAMPLE,
+  PULL_QUEUE_FULL_EXAMPLE,
+} from './error-examples.js';
 import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
@@ -557,6 +564,7 @@ function errorDetail(route: Route, code: ErrorCode, options: Pick<OpenApiOptions
     if (needs.kind === 'token' && needs.anyOf.length > 0) return `Missing scope: ${needs.anyOf.join(' or ')}`;
     return CROSS_ORIGIN_EXAMPLE;
   }
+  if (code === 'queue_full' && route.path.startsWith('/api/v1/models')) return PULL_QUEUE_FULL_EXAMPLE;
   return ERROR_EXAMPLES[code];
 }
 

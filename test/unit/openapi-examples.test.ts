@@ -4,7 +4,13 @@
 // the last block breaks a copy of it in each way to show the walk notices.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { ERROR_EXAMPLES, INVALID_BODY_EXAMPLES, CROSS_ORIGIN_EXAMPLE, DUPLICATE_QUERY_EXAMPLE } from '../../gateway/error-examples.js';
+import {
+  CROSS_ORIGIN_EXAMPLE,
+  DUPLICATE_QUERY_EXAMPLE,
+  ERROR_EXAMPLES,
+  INVALID_BODY_EXAMPLES,
+  PULL_QUEUE_FULL_EXAMPLE,
+} from '../../gateway/error-examples.js';
 import { buildOpenApiDocument, type OpenApiOptions } from '../../gateway/openapi.js';
 import { API_ROUTES } from '../../gateway/routes/index.js';
 import type { AccessSettings } from '../../gateway/scopes.js';
@@ -205,7 +211,7 @@ describe('the examples tell one story', () => {
   });
 
   it('quotes error details as the code words them', () => {
-    const details = [...Object.values(ERROR_EXAMPLES), ...Object.values(INVALID_BODY_EXAMPLES), CROSS_ORIGIN_EXAMPLE, DUPLICATE_QUERY_EXAMPLE];
+    const details = [...Object.values(ERROR_EXAMPLES), ...Object.values(INVALID_BODY_EXAMPLES), CROSS_ORIGIN_EXAMPLE, DUPLICATE_QUERY_EXAMPLE, PULL_QUEUE_FULL_EXAMPLE];
     for (const detail of details) expect(messageFor(detail), detail).toBeDefined();
     expect(ERROR_EXAMPLES.agent_not_found).toBe(`Agent ${EXAMPLE.agent} not found`);
   });
