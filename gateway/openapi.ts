@@ -5,6 +5,12 @@
 // reads, and the error codes the runtime behind a route can answer. test/unit/openapi.test.ts
 // checks both against the route table, so a new route cannot go undocumented silently.
 //
+// Examples: a body's and an answer's come from the `examples` declared with its schema in
+// runtime/protocol (repeated on the media type, where Swagger UI looks); an error answer lists one
+// `{"detail"}` per error code, worded as in gateway/error-examples.ts; path parameters take the
+// names those examples create (PATH_PARAMETERS). test/unit/openapi-examples.test.ts walks the
+// result, and test/integration/try-it-out.test.ts sends the examples, in order, to a fresh server.
+//
 // Why 3.1 and not 3.0: a 3.1 Schema Object is JSON Schema 2020-12, so the running schemas go in
 // as they are (`type: ['string', 'null']`, `const`). 3.0 would need them rewritten (`nullable`),
 // and the document would then describe schemas that are not the ones that run.

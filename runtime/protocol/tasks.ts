@@ -130,7 +130,18 @@ const taskRecordExample = {
   duration_ms: 4213,
   timings: timingsExample,
   thread_id: null,
-  details: { model: EXAMPLE.model, options: { temperature: 0.7 } },
+  details: {
+    settings: {
+      model: EXAMPLE.model,
+      provider: EXAMPLE.provider,
+      system: EXAMPLE.system,
+      options: { temperature: 0.7 },
+      keep_alive: null,
+      tools: [],
+      max_turns: 10,
+    },
+    turns: 1,
+  },
 };
 
 export const TaskRecord = Type.Object({

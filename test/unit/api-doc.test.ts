@@ -142,16 +142,23 @@ describe(PAGE, () => {
     }
   });
 
-  it('shows JSON examples that the schema of their request or answer accepts', () => {
+  it("shows JSON examples that the schema of their request or answer accepts, and that are the document's own", () => {
     let checked = 0;
     for (const section of documented) {
       const op = operation(withAuth, section.key);
       if (op === undefined) continue;
       let ref: string | undefined;
+      let example: unknown;
       section.lines.forEach((line, i) => {
-        if (line.startsWith('Request body (`')) ref = op.requestBody?.content['application/json']?.schema.$ref as string;
+        if (line.startsWith('Request body (`')) {
+          const media = op.requestBody?.content['application/json'];
+          [ref, example] = [media?.schema.$ref as string, media?.example];
+        }
         const status = /^Response: `(\d{3}) /.exec(line)?.[1];
-        if (status !== undefined) ref = op.responses[status]?.content?.['application/json']?.schema.$ref as string | undefined;
+        if (status !== undefined) {
+          const media = op.responses[status]?.content?.['application/json'];
+          [ref, example] = [media?.schema.$ref as string | undefined, media?.example];
+        }
         if (line !== '```json') return;
         const end = section.lines.indexOf('```', i + 1);
         const where = `${PAGE}:${section.line + i + 1} (${section.key})`;
@@ -159,6 +166,8 @@ describe(PAGE, () => {
         const validate = validatorFor(ref!);
         const value: unknown = JSON.parse(section.lines.slice(i + 1, end).join('\n'));
         expect(validate(value), `${where}: ${JSON.stringify(validate.errors)}`).toBe(true);
+        // What Swagger UI shows for the same operation: the page cannot drift from the schemas' examples.
+        expect(value, `${where}: the example of /openapi.json`).toEqual(example);
         checked++;
       });
     }
