@@ -5,12 +5,33 @@
 // reads, and the error codes the runtime behind a route can answer. test/unit/openapi.test.ts
 // checks both against the route table, so a new route cannot go undocumented silently.
 //
+// Examples: a body's and an answer's come from the `examples` declared with its schema in
+// runtime/protocol (repeated on the media type, where Swagger UI looks); an error answer lists one
+// `{"detail"}` per error code, worded as in gateway/error-examples.ts; path parameters take the
+// names those examples create (PATH_PARAMETERS). test/unit/openapi-examples.test.ts walks the
+// result, and test/integration/try-it-out.test.ts sends the examples, in order, to a fresh server.
+//
 // Why 3.1 and not 3.0: a 3.1 Schema Object is JSON Schema 2020-12, so the running schemas go in
 // as they are (`type: ['string', 'null']`, `const`). 3.0 would need them rewritten (`nullable`),
 // and the document would then describe schemas that are not the ones that run.
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../runtime/errors.js';
-import { AGENT_NAME_PATTERN, AGENT_STATUSES, IDEMPOTENCY_KEY_PATTERN, TASK_STATUSES, type AgentKindDescriptor } from '../runtime/protocol/index.js';
+import {
+  AGENT_NAME_PATTERN,
+  AGENT_STATUSES,
+  EXAMPLE,
+  IDEMPOTENCY_KEY_PATTERN,
+  TASK_STATUSES,
+  type AgentKindDescriptor,
+} from '../runtime/protocol/index.js';
+import {
+  CROSS_ORIGIN_EXAMPLE,
+  DUPLICATE_QUERY_EXAMPLE,
+  ERROR_EXAMPLES,
+  INVALID_BODY_EXAMPLES,
+  INVALID_QUERY_EXAMPLE,
+  PULL_QUEUE_FULL_EXAMPLE,
+} from './error-examples.js';
 import { RETRY_AFTER_SECONDS } from './error-response.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { Route } from './router.js';
@@ -18,7 +39,7 @@ import { eventTypes, providerNames } from './kinds.js';
 import { EVENT_TYPE_FILTER_PATTERN } from './routes/events.js';
 import { NEXT_CURSOR_HEADER } from './routes/paging.js';
 import { THREAD_MESSAGES_MAX } from './routes/threads.js';
-import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type ResponseSchemaName } from './schemas.js';
+import { LIMITS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type RequestSchemaName, type ResponseSchemaName } from './schemas.js';
 import { requirementOf, SCOPE_DOCS, SCOPES, type AccessSettings, type Requirement } from './scopes.js';
 import { CLOSE_CODES, MAX_TASKS_PER_SOCKET, STREAM_PATH } from './stream-protocol.js';
 
@@ -30,11 +51,25 @@ const TEXT_TYPE = 'text/plain';
 /** Media type of Server-Sent Events. */
 const EVENT_STREAM_TYPE = 'text/event-stream';
 
+/**
+ * The first of a schema's own `examples` (declared with it in runtime/protocol), repeated on the media
+ * type: that is where Swagger UI takes the body it fills in for "Try it out" and the answer it shows.
+ */
+function exampleOf(schema: JsonSchema): { example?: unknown } {
+  const examples = schema.examples;
+  return Array.isArray(examples) && examples.length > 0 ? { example: structuredClone(examples[0]) as unknown } : {};
+}
+
+function mediaType(name: ResponseSchemaName | RequestSchemaName): MediaType {
+  const schema: JsonSchema = name in RESPONSE_SCHEMAS ? RESPONSE_SCHEMAS[name as ResponseSchemaName] : REQUEST_SCHEMAS[name as RequestSchemaName];
+  return { schema: schemaRef(name), ...exampleOf(schema) };
+}
+
 /** A success answer's media types: its schema's, and an event stream where the route offers one. */
 function contentOf(route: Route, status: string, schema: ResponseSchemaName): Record<string, MediaType> {
   const type = schema === 'Text' ? TEXT_TYPE : schema === 'EventStream' ? EVENT_STREAM_TYPE : JSON_TYPE;
-  const content: Record<string, MediaType> = { [type]: { schema: schemaRef(schema) } };
-  if (route.eventStream === true && status === '200') content[EVENT_STREAM_TYPE] = { schema: schemaRef('EventStream') };
+  const content: Record<string, MediaType> = { [type]: mediaType(schema) };
+  if (route.eventStream === true && status === '200') content[EVENT_STREAM_TYPE] = mediaType('EventStream');
   return content;
 }
 
@@ -46,10 +81,20 @@ export interface Parameter {
   readonly required: boolean;
   readonly description: string;
   readonly schema: JsonSchema;
+  /** What Swagger UI fills in for "Try it out" (see PATH_PARAMETERS). */
+  readonly example?: unknown;
+}
+
+export interface ExampleObject {
+  readonly summary: string;
+  readonly value: unknown;
 }
 
 export interface MediaType {
   readonly schema: JsonSchema;
+  readonly example?: unknown;
+  /** Named examples: an error status lists one per error code behind it. */
+  readonly examples?: Readonly<Record<string, ExampleObject>>;
 }
 
 export interface ResponseObject {
@@ -130,6 +175,7 @@ const providerParam: Omit<Parameter, 'in'> = {
   description: 'LLM provider of the model',
   // The enum is the providers of the kinds served, filled in per document (see operation()).
   schema: { type: 'string', default: 'ollama' },
+  example: EXAMPLE.provider,
 };
 
 const limitParam = (what: string): Omit<Parameter, 'in'> => ({
@@ -137,11 +183,15 @@ const limitParam = (what: string): Omit<Parameter, 'in'> => ({
   required: false,
   description: `Most ${what} returned`,
   schema: { type: 'integer', minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault },
+  example: 20,
 });
+// No `example`: Swagger UI sends a parameter's example with "Try it out", and no cursor is valid on
+// every server, so an example cursor would turn the first try into a 400.
 const cursorParam: Omit<Parameter, 'in'> = {
   name: 'cursor',
   required: false,
-  description: 'The next page: next_cursor (or X-Next-Cursor) of the previous one. Opaque; a cursor not of this list is 400',
+  description:
+    'The next page: copy next_cursor (or X-Next-Cursor) of the previous answer. Opaque; a cursor not of this list is 400',
   schema: { type: 'string', minLength: 1, maxLength: LIMITS.cursorMaxLength },
 };
 
@@ -160,13 +210,21 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
       required: false,
       description: 'Only agents in this live status (a page may then hold fewer than limit; follow next_cursor until null)',
       schema: { type: 'string', enum: AGENT_STATUSES },
+      example: 'idle',
     },
-    { name: 'kind', required: false, description: 'Only agents of this agent_type', schema: { type: 'string', minLength: 1, maxLength: 64 } },
+    {
+      name: 'kind',
+      required: false,
+      description: 'Only agents of this agent_type',
+      schema: { type: 'string', minLength: 1, maxLength: 64 },
+      example: EXAMPLE.agentType,
+    },
     {
       name: 'model',
       required: false,
       description: 'Only agents on this model_name (exactly as given at creation)',
       schema: { type: 'string', minLength: 1, maxLength: LIMITS.modelNameMaxLength },
+      example: EXAMPLE.model,
     },
   ],
   'DELETE /api/v1/agents/:name': [
@@ -175,6 +233,7 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
       required: false,
       description: "true: delete the agent's tasks and threads with it (the answer counts them); otherwise they stay readable",
       schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
+      example: 'false',
     },
   ],
   'GET /api/v1/tasks/': [
@@ -183,20 +242,40 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
       required: false,
       description: 'Only tasks of agents of this name, deleted ones included',
       schema: { type: 'string', pattern: AGENT_NAME_PATTERN },
+      example: EXAMPLE.agent,
     },
+    // No `example`: it would be sent with "Try it out", and no id names an agent on every server.
     {
       name: 'agent_id',
       required: false,
-      description: 'Only tasks of this one agent (AgentRecord.agent_id), not of others of the same name',
+      description: `Only tasks of this one agent (AgentRecord.agent_id, e.g. \`${EXAMPLE.agentId}\`), not of others of the same name`,
       schema: { type: 'string', minLength: 1, maxLength: 64 },
     },
-    { name: 'status', required: false, description: 'Only tasks in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+    {
+      name: 'status',
+      required: false,
+      description: 'Only tasks in this status',
+      schema: { type: 'string', enum: TASK_STATUSES },
+      example: 'completed',
+    },
     limitParam('tasks'),
     cursorParam,
   ],
   'GET /api/v1/runs': [
-    { name: 'workflow', required: false, description: 'Only runs of this workflow', schema: { type: 'string', minLength: 1, maxLength: 64 } },
-    { name: 'status', required: false, description: 'Only runs in this status', schema: { type: 'string', enum: TASK_STATUSES } },
+    {
+      name: 'workflow',
+      required: false,
+      description: 'Only runs of this workflow',
+      schema: { type: 'string', minLength: 1, maxLength: 64 },
+      example: EXAMPLE.workflow,
+    },
+    {
+      name: 'status',
+      required: false,
+      description: 'Only runs in this status',
+      schema: { type: 'string', enum: TASK_STATUSES },
+      example: 'completed',
+    },
     limitParam('runs'),
     cursorParam,
   ],
@@ -206,13 +285,21 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
       required: false,
       description: 'Only this event type (supervisor.crash), or every type under a prefix (supervisor.*)',
       schema: { type: 'string', pattern: EVENT_TYPE_FILTER_PATTERN },
+      example: 'agent.*',
     },
-    { name: 'agent', required: false, description: 'Only events of this agent', schema: { type: 'string', pattern: AGENT_NAME_PATTERN } },
+    {
+      name: 'agent',
+      required: false,
+      description: 'Only events of this agent',
+      schema: { type: 'string', pattern: AGENT_NAME_PATTERN },
+      example: EXAMPLE.agent,
+    },
     {
       name: 'since',
       required: false,
       description: 'Only events at or after this ISO-8601 time (with a zone)',
       schema: { type: 'string', format: 'date-time' },
+      example: '2025-01-31T00:00:00Z',
     },
     limitParam('events'),
     cursorParam,
@@ -225,12 +312,19 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly Omit<Parameter, 
       required: false,
       description: 'Most messages returned (the newest)',
       schema: { type: 'integer', minimum: 1, maximum: THREAD_MESSAGES_MAX, default: THREAD_MESSAGES_MAX },
+      example: 20,
     },
   ],
   'GET /api/v1/models/:name/status': [providerParam],
   'GET /api/v1/workflows': [limitParam('workflows'), cursorParam],
   'GET /api/v1/workflows/:name': [
-    { name: 'version', required: false, description: 'This version instead of the current one', schema: { type: 'integer', minimum: 1 } },
+    {
+      name: 'version',
+      required: false,
+      description: 'This version instead of the current one',
+      schema: { type: 'integer', minimum: 1 },
+      example: 1,
+    },
   ],
 };
 
@@ -364,10 +458,26 @@ export const PAGED_ROUTES: ReadonlySet<string> = new Set([
 
 // ---------------------------------------------------------------- derived pieces
 
-const PARAM_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  name: 'Name, percent-encoded in the URL',
-  id: 'Task, thread, pull or run id',
+/**
+ * Path parameters by the collection they name a member of (`/agents/:name` → agents). Their examples
+ * are the names the request examples create, so "Try it out" in order finds what it made; ids are
+ * handed out by the server, so theirs say where the real one comes from.
+ */
+export const PATH_PARAMETERS: Readonly<Record<string, { readonly description: string; readonly example: string }>> = {
+  agents: { description: 'Agent name (percent-encoded), as created with POST /api/v1/agents/', example: EXAMPLE.agent },
+  models: { description: 'Model name (percent-encoded), as the provider names it', example: EXAMPLE.model },
+  workflows: { description: 'Workflow name, as created with POST /api/v1/workflows', example: EXAMPLE.workflow },
+  tasks: { description: 'Task id: task_id of the execute, submit or list answer', example: EXAMPLE.taskId },
+  threads: { description: 'Thread id: thread_id of the answer that started the thread', example: EXAMPLE.threadId },
+  pulls: { description: 'Pull id: pull_id of the pull answer', example: EXAMPLE.pullId },
+  runs: { description: 'Run id: run_id of the run answer', example: EXAMPLE.runId },
 };
+
+/** The collection segment before each `:param` of a template: '/api/v1/agents/:name/threads' → ['agents']. */
+export function pathParamCollections(template: string): string[] {
+  const segments = template.split('/');
+  return segments.flatMap((s, i) => (s.startsWith(':') ? [segments[i - 1] ?? ''] : []));
+}
 
 /** The first meaningful segment names the group: '/api/v1/agents/...' → 'agents'. */
 function tagOf(template: string): string {
@@ -449,29 +559,48 @@ export function errorStatuses(route: Route, options: Pick<OpenApiOptions, 'acces
 
 const requestIdHeader = { $ref: '#/components/headers/RequestId' };
 
-function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseObject {
+/** The detail this route answers `code` with, worded as the runtime words it (gateway/error-examples.ts). */
+function errorDetail(route: Route, code: ErrorCode, options: Pick<OpenApiOptions, 'access'>): string {
+  if (code === 'invalid_request') {
+    if (route.body !== undefined) return INVALID_BODY_EXAMPLES[route.body];
+    return QUERY_PARAMETERS[routeKey(route)] !== undefined ? INVALID_QUERY_EXAMPLE : DUPLICATE_QUERY_EXAMPLE;
+  }
+  if (code === 'forbidden') {
+    const needs = requirement(route, options);
+    if (needs.kind === 'token' && needs.anyOf.length > 0) return `Missing scope: ${needs.anyOf.join(' or ')}`;
+    return CROSS_ORIGIN_EXAMPLE;
+  }
+  if (code === 'queue_full' && route.path.startsWith('/api/v1/models')) return PULL_QUEUE_FULL_EXAMPLE;
+  return ERROR_EXAMPLES[code];
+}
+
+function errorResponse(route: Route, status: number, codes: readonly ErrorCode[], options: Pick<OpenApiOptions, 'access'>): ResponseObject {
   const headers: Record<string, JsonSchema> = { [REQUEST_ID_HEADER]: requestIdHeader };
   if (RETRY_AFTER_SECONDS[status] !== undefined) headers['retry-after'] = { $ref: '#/components/headers/RetryAfter' };
   if (status === ERROR_CODES.unauthorized.status) headers['www-authenticate'] = { $ref: '#/components/headers/WwwAuthenticate' };
+  const examples = Object.fromEntries(codes.map((code) => [code, { summary: code, value: { detail: errorDetail(route, code, options) } }]));
   return {
     description: `${reason(status)} (error codes: ${codes.join(', ')})`,
     headers,
-    content: { [JSON_TYPE]: { schema: schemaRef('Error') } },
+    content: { [JSON_TYPE]: { schema: schemaRef('Error'), examples } },
   };
 }
 
 function operation(route: Route, options: OpenApiOptions): Operation {
   const key = routeKey(route);
+  const collections = pathParamCollections(route.path);
   const parameters: Parameter[] = [
-    ...pathParamNames(route.path).map(
-      (name): Parameter => ({
+    ...pathParamNames(route.path).map((name, i): Parameter => {
+      const known = PATH_PARAMETERS[collections[i]!];
+      return {
         name,
         in: 'path',
         required: true,
-        description: PARAM_DESCRIPTIONS[name] ?? name,
+        description: known?.description ?? name,
         schema: { type: 'string', minLength: 1 },
-      }),
-    ),
+        ...(known && { example: known.example }),
+      };
+    }),
     ...(QUERY_PARAMETERS[key] ?? []).map(
       (p): Parameter => ({
         ...p,
@@ -496,7 +625,7 @@ function operation(route: Route, options: OpenApiOptions): Operation {
       ...(status !== '204' && { content: contentOf(route, status, schema) }),
     };
   }
-  for (const [status, codes] of errorStatuses(route, options)) responses[String(status)] = errorResponse(status, codes);
+  for (const [status, codes] of errorStatuses(route, options)) responses[String(status)] = errorResponse(route, status, codes, options);
 
   const needs = requirement(route, options);
   return {
@@ -505,7 +634,7 @@ function operation(route: Route, options: OpenApiOptions): Operation {
     tags: [tagOf(route.path)],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body !== undefined
-      ? { requestBody: { required: true as const, content: { [JSON_TYPE]: { schema: schemaRef(route.body) } } } }
+      ? { requestBody: { required: true as const, content: { [JSON_TYPE]: mediaType(route.body) } } }
       : {}),
     responses,
     // Explicitly empty on open routes: no token is looked at there.

@@ -133,7 +133,7 @@ export const healthRoutes: readonly Route[] = [
     method: 'GET',
     path: '/health/live',
     answer: { status: 200, body: { status: 'alive' } },
-    responses: { 200: 'Status' },
+    responses: { 200: 'Alive' },
     summary: 'Liveness probe',
   }),
   // The gateway answers only once it listens, so any answer at all means startup is done.
@@ -141,14 +141,14 @@ export const healthRoutes: readonly Route[] = [
     method: 'GET',
     path: '/health/startup',
     answer: { status: 200, body: { status: 'started' } },
-    responses: { 200: 'Status' },
+    responses: { 200: 'Started' },
     summary: 'Startup probe',
   }),
   route({
     method: 'GET',
     path: '/health/ready',
     handler: ready,
-    responses: { 200: 'Ready', [NOT_READY]: 'Ready' },
+    responses: { 200: 'Ready', [NOT_READY]: 'NotReady' },
     summary: 'Readiness probe with dependency checks',
   }),
 ];

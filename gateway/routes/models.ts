@@ -85,7 +85,7 @@ export const modelRoutes: readonly Route[] = [
     path: '/api/v1/models/:name',
     scope: 'models:write',
     handler: unload,
-    responses: { 200: 'Message' },
+    responses: { 200: 'ModelUnloaded' },
     summary: 'Unload a model (?provider=, default ollama)',
   }),
   route({

@@ -64,7 +64,7 @@ export const threadRoutes: readonly Route[] = [
     path: '/api/v1/threads/:id',
     scope: 'tasks:execute',
     handler: remove,
-    responses: { 200: 'Message' },
+    responses: { 200: 'ThreadDeleted' },
     summary: 'Delete a thread and its messages',
   }),
 ];

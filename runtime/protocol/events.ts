@@ -2,6 +2,7 @@
 // are listed here; each agent kind adds its own (actors/<kind>/), namespaced by their first word.
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoTime, Nullable } from './common.js';
+import { EXAMPLE } from './examples.js';
 
 export const CORE_EVENT_TYPES = [
   'agent.created',
@@ -52,11 +53,11 @@ export type EventType = CoreEventType | (string & Record<never, never>);
 /** An event read back from the node's event log (GET /api/v1/events). */
 export const StoredEvent = Type.Object({
   id: Type.Integer({ description: 'Position in the event log; grows with every stored event' }),
-  type: Type.String(),
-  time: IsoTime(),
-  agent: Type.Optional(Type.String()),
-  task_id: Type.Optional(Type.String()),
-  payload: Type.Record(Type.String(), Type.Unknown()),
+  type: Type.String({ description: 'Event type: supervisor.*, agent.created, agent.updated, agent.deleted or model.*' }),
+  time: IsoTime({ description: 'When it happened' }),
+  agent: Type.Optional(Type.String({ description: 'The agent it concerns, when it concerns one' })),
+  task_id: Type.Optional(Type.String({ description: 'The task it concerns, when it concerns one' })),
+  payload: Type.Record(Type.String(), Type.Unknown(), { description: 'What the event type carries (restart count, reason, model, …)' }),
 });
 export type StoredEvent = Static<typeof StoredEvent>;
 
@@ -73,8 +74,26 @@ export const EventListQuery = Type.Object({
 export type EventListQuery = Static<typeof EventListQuery>;
 
 /** Newest first; `next_cursor` is null on the last page. */
-export const EventPage = Type.Object({
-  events: Type.Array(StoredEvent),
-  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
-});
+export const EventPage = Type.Object(
+  {
+    events: Type.Array(StoredEvent, { description: 'Events of this page, newest first' }),
+    next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+  },
+  {
+    examples: [
+      {
+        events: [
+          {
+            id: 42,
+            type: 'agent.created',
+            time: EXAMPLE.time,
+            agent: EXAMPLE.agent,
+            payload: { agent_type: EXAMPLE.agentType, model_name: EXAMPLE.model, provider: EXAMPLE.provider },
+          },
+        ],
+        next_cursor: null,
+      },
+    ],
+  },
+);
 export type EventPage = Static<typeof EventPage>;

@@ -1,6 +1,7 @@
 // Idempotency-Key: a client's retry of a request returns the first request's answer instead of
 // doing the work again. The gateway claims the key before the work and records the answer after.
 import { Type, type Static } from '@sinclair/typebox';
+import { EXAMPLE } from './examples.js';
 
 /** Keys clients may send: visible ASCII, no spaces, 1–255 characters. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
@@ -39,8 +40,11 @@ export const IdempotencySettle = Type.Object({
 export const IdempotencyRelease = Type.Object({ key: Type.String() });
 
 /** POST /api/v1/tasks: accepted into the agent's mailbox; the outcome comes later. */
-export const TaskSubmitted = Type.Object({
-  task_id: Type.String(),
-  status: Type.Literal('queued'),
-});
+export const TaskSubmitted = Type.Object(
+  {
+    task_id: Type.String({ description: 'Id of the task: GET /api/v1/tasks/{id} reads its outcome' }),
+    status: Type.Literal('queued', { description: 'Always `queued`: the task is in the agent\'s mailbox' }),
+  },
+  { examples: [{ task_id: EXAMPLE.taskId, status: 'queued' }] },
+);
 export type TaskSubmitted = Static<typeof TaskSubmitted>;

@@ -6,16 +6,16 @@ import { IsoTime, Nullable } from './common.js';
 /** Ollama's model options that Aurora lets agents and tasks set (closed: a typo is refused by name). */
 export const modelOptionFields = {
   temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Sampling temperature' })),
-  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-  min_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Nucleus sampling: keep the tokens of this much probability' })),
+  top_k: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Sample among this many most likely tokens' })),
+  min_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Drop tokens less likely than this share of the most likely one' })),
   num_ctx: Type.Optional(Type.Integer({ minimum: 256, maximum: 1_048_576, description: 'Context window in tokens' })),
   num_predict: Type.Optional(Type.Integer({ minimum: -2, maximum: 1_000_000, description: 'Most tokens generated (-1: no limit)' })),
   stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 16, description: 'Stop sequences' })),
-  seed: Type.Optional(Type.Integer()),
-  repeat_penalty: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
-  presence_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
-  frequency_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+  seed: Type.Optional(Type.Integer({ description: 'Random seed: the same seed and prompt give the same answer' })),
+  repeat_penalty: Type.Optional(Type.Number({ minimum: 0, maximum: 10, description: 'How strongly to penalise repetitions' })),
+  presence_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2, description: 'Penalty on tokens already present' })),
+  frequency_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2, description: 'Penalty growing with how often a token appeared' })),
 };
 export const ModelOptions = Type.Object(modelOptionFields, { additionalProperties: false });
 export type ModelOptions = Static<typeof ModelOptions>;
@@ -33,8 +33,8 @@ export const KeepAlive = Type.Union([
 ]);
 
 export const ToolCall = Type.Object({
-  name: Type.String(),
-  arguments: Type.Record(Type.String(), Type.Unknown()),
+  name: Type.String({ description: 'The tool the model called' }),
+  arguments: Type.Record(Type.String(), Type.Unknown(), { description: 'The arguments it called it with' }),
 });
 export type ToolCall = Static<typeof ToolCall>;
 
@@ -44,12 +44,12 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 /** One message of a thread, as stored and answered. */
 export const ThreadMessage = Type.Object({
   seq: Type.Integer({ description: 'Position in the thread, from 1' }),
-  role: Type.Unsafe<MessageRole>({ type: 'string', enum: MESSAGE_ROLES }),
-  content: Type.String(),
-  tool_calls: Type.Optional(Type.Array(ToolCall)),
+  role: Type.Unsafe<MessageRole>({ type: 'string', enum: MESSAGE_ROLES, description: 'Who said it' }),
+  content: Type.String({ description: 'The text of the message' }),
+  tool_calls: Type.Optional(Type.Array(ToolCall, { description: 'For role assistant: the tools the model called' })),
   tool_name: Type.Optional(Type.String({ description: 'For role tool: the tool that answered' })),
   tokens: Nullable('integer', { description: 'Tokens of this message when known (the model counted them), else null' }),
   task_id: Nullable('string', { description: 'The task that added it' }),
-  created_at: IsoTime(),
+  created_at: IsoTime({ description: 'When it was added' }),
 });
 export type ThreadMessage = Static<typeof ThreadMessage>;

@@ -2,6 +2,7 @@
 // (provider, model) at a time.
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoTime, LIMITS, Nullable } from './common.js';
+import { EXAMPLE } from './examples.js';
 
 /**
  * Model names a pull accepts: `llama3.1`, `library/llama3.1:8b`, `hf.co/user/repo:Q4_K_M`.
@@ -26,9 +27,9 @@ const ModelName = () =>
 export const PullRequest = Type.Object(
   {
     name: ModelName(),
-    provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'ollama' })),
+    provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'ollama', description: 'LLM provider to pull into' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: EXAMPLE.model }] },
 );
 export interface PullBody {
   name: string;
@@ -36,9 +37,9 @@ export interface PullBody {
 }
 
 export const PullRecord = Type.Object({
-  pull_id: Type.String(),
-  name: Type.String(),
-  provider: Type.String(),
+  pull_id: Type.String({ description: 'Id of the pull: GET /api/v1/models/pulls/{id}' }),
+  name: Type.String({ description: 'Model being pulled' }),
+  provider: Type.String({ description: 'LLM provider pulling it' }),
   status: PullStatusField,
   completed_bytes: Type.Integer({ minimum: 0, description: 'Bytes downloaded so far, over every layer announced' }),
   total_bytes: Type.Integer({ minimum: 0, description: 'Bytes of every layer announced so far (0 until the first)' }),
@@ -48,10 +49,27 @@ export const PullRecord = Type.Object({
     description: 'Whole percent done; never goes back when the provider announces another layer; 100 only once completed',
   }),
   detail: Nullable('string', { description: "The provider's last status line (`pulling manifest`, `verifying sha256 digest`, …)" }),
-  error: Nullable('string'),
+  error: Nullable('string', { description: 'Why the pull failed or was cancelled' }),
   error_code: Nullable('string', { description: 'Error code of a failed or cancelled pull (`interrupted`: the process holding it stopped)' }),
-  started_at: IsoTime(),
-  finished_at: Nullable('string'),
+  started_at: IsoTime({ description: 'When the pull started' }),
+  finished_at: Nullable('string', { description: 'When it completed, failed or was cancelled; null while running' }),
+}, {
+  examples: [
+    {
+      pull_id: EXAMPLE.pullId,
+      name: EXAMPLE.model,
+      provider: EXAMPLE.provider,
+      status: 'running',
+      completed_bytes: 1207959552,
+      total_bytes: 3826793677,
+      percent: 31,
+      detail: 'pulling 8934d96d3f08',
+      error: null,
+      error_code: null,
+      started_at: EXAMPLE.time,
+      finished_at: null,
+    },
+  ],
 });
 export type PullRecord = Static<typeof PullRecord>;
 

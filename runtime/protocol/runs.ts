@@ -3,7 +3,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TASK_STATUSES, type TaskStatus } from './tasks.js';
 import { Nullable } from './common.js';
-import { RunRecord } from './workflows.js';
+import { EXAMPLE } from './examples.js';
+import { RUN_SUMMARY_EXAMPLE, RunRecord } from './workflows.js';
 
 export const RunStartCommand = Type.Object({
   /** Chosen by the gateway, so that a retry with the same Idempotency-Key can join the run. */
@@ -14,18 +15,21 @@ export const RunStartCommand = Type.Object({
 });
 export type RunStartCommand = Static<typeof RunStartCommand>;
 
-export const RunStarted = Type.Object({
-  run_id: Type.String(),
-  workflow: Type.String(),
-  version: Type.Integer(),
-  agent: Type.String({ description: 'The workflow agent that runs it' }),
-  status: Type.Literal('queued'),
-});
+export const RunStarted = Type.Object(
+  {
+    run_id: Type.String({ description: 'Id of the run: GET /api/v1/runs/{id}' }),
+    workflow: Type.String({ description: 'Workflow it runs' }),
+    version: Type.Integer({ description: 'The version of the workflow it started with' }),
+    agent: Type.String({ description: 'The workflow agent that runs it' }),
+    status: Type.Literal('queued', { description: 'Always `queued`: the run is accepted' }),
+  },
+  { examples: [{ run_id: EXAMPLE.runId, workflow: EXAMPLE.workflow, version: 1, agent: `wf.${EXAMPLE.workflow}`, status: 'queued' }] },
+);
 export type RunStarted = Static<typeof RunStarted>;
 
 export const RunRef = Type.Object({ run_id: Type.String() });
 
-export const RunSummary = Type.Omit(RunRecord, ['steps', 'input', 'output']);
+export const RunSummary = Type.Omit(RunRecord, ['steps', 'input', 'output'], { examples: [RUN_SUMMARY_EXAMPLE] });
 export type RunSummary = Static<typeof RunSummary>;
 
 export const RunListQuery = Type.Object({
@@ -36,8 +40,11 @@ export const RunListQuery = Type.Object({
 });
 export type RunListQuery = Static<typeof RunListQuery>;
 
-export const RunPage = Type.Object({
-  runs: Type.Array(RunSummary),
-  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
-});
+export const RunPage = Type.Object(
+  {
+    runs: Type.Array(RunSummary, { description: 'Runs of this page, newest first' }),
+    next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+  },
+  { examples: [{ runs: [RUN_SUMMARY_EXAMPLE], next_cursor: null }] },
+);
 export type RunPage = Static<typeof RunPage>;

@@ -2,6 +2,7 @@
 // trees. A definition is versioned; a run keeps the version it started with.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentName, IsoTime, Nullable, OpenObject } from './common.js';
+import { EXAMPLE } from './examples.js';
 import { OutputSchema } from './llm.js';
 
 export const WORKFLOW_LIMITS = {
@@ -47,19 +48,21 @@ export type Retry = Static<typeof Retry>;
 const common = {
   id: NodeId,
   timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'Bound on this node (and within its parent\'s)' })),
-  retry: Type.Optional(Retry),
+  retry: Type.Optional({ ...Retry, description: 'Run the node again when it fails, before its parent hears of it' }),
 };
+
+const nodeType = <T extends string>(type: T, what: string) => Type.Literal(type, { description: `\`${type}\`: ${what}` });
 
 /** A condition on a value, without code: a path in the run's data compared to a constant. */
 export const Condition = Type.Object(
   {
     path: Type.String({ maxLength: 512, description: 'e.g. output.approved, or steps.review.output.score' }),
-    equals: Type.Optional(Type.Unknown()),
-    not_equals: Type.Optional(Type.Unknown()),
-    contains: Type.Optional(Type.String()),
-    exists: Type.Optional(Type.Boolean()),
-    gte: Type.Optional(Type.Number()),
-    lte: Type.Optional(Type.Number()),
+    equals: Type.Optional(Type.Unknown({ description: 'Holds when the value equals this (deep equality)' })),
+    not_equals: Type.Optional(Type.Unknown({ description: 'Holds when the value differs from this' })),
+    contains: Type.Optional(Type.String({ description: 'Holds when the value (a string or a list) contains this' })),
+    exists: Type.Optional(Type.Boolean({ description: 'true: holds when the path has a value; false: when it has none' })),
+    gte: Type.Optional(Type.Number({ description: 'Holds when the value is a number at least this' })),
+    lte: Type.Optional(Type.Number({ description: 'Holds when the value is a number at most this' })),
   },
   { additionalProperties: false },
 );
@@ -141,64 +144,81 @@ const nodeSchema = ($id: string): TSchema =>
         oneOf: [
           Type.Object(
             {
-              type: Type.Literal('agent'),
+              type: nodeType('agent', 'one task of an agent'),
               ...common,
-              agent: AgentName(),
-              input: Template,
-              thread: Type.Optional(Template),
+              agent: AgentName({ description: 'The agent that runs the step (or `wf.<other>`: a nested run of another workflow)' }),
+              input: { ...Template, description: `The step's prompt: ${Template.description}` },
+              thread: Type.Optional({ ...Template, description: 'A thread id (template) the step continues' }),
               output_schema: Type.Optional(OutputSchema),
             },
             { additionalProperties: false },
           ),
           Type.Object(
-            { type: Type.Literal('sequence'), ...common, steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes }) },
-            { additionalProperties: false },
-          ),
-          Type.Object(
             {
-              type: Type.Literal('parallel'),
+              type: nodeType('sequence', 'its steps one after the other'),
               ...common,
-              branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches }),
-              join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
-              on_error: Type.Optional(Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')])),
-              max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+              steps: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxNodes, description: 'Run in order; a later step reads earlier ones' }),
             },
             { additionalProperties: false },
           ),
           Type.Object(
             {
-              type: Type.Literal('map'),
+              type: nodeType('parallel', 'its branches at the same time'),
+              ...common,
+              branches: Type.Array(Node, { minItems: 1, maxItems: WORKFLOW_LIMITS.maxBranches, description: 'Run concurrently' }),
+              join: Type.Optional(Type.String({ pattern: '^(all|any|quorum:[1-9][0-9]*)$', description: 'all, any, or quorum:N' })),
+              on_error: Type.Optional(
+                Type.Union([Type.Literal('fail_fast'), Type.Literal('settle')], {
+                  description: 'fail_fast: the first failed branch stops the others; settle: every branch runs to its end',
+                }),
+              ),
+              max_concurrency: Type.Optional(
+                Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency, description: 'Most branches running at once' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              type: nodeType('map', 'its node once per item of a list'),
               ...common,
               items: Type.String({ maxLength: 512, description: 'Path to a list: input.topics, or steps.<id>.output.items' }),
-              node: Node,
-              max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency })),
+              node: { ...Node, description: 'Run per item; reads {{ item }} and {{ index }}' },
+              max_concurrency: Type.Optional(
+                Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxConcurrency, description: 'Most items running at once' }),
+              ),
             },
             { additionalProperties: false },
           ),
           Type.Object(
             {
-              type: Type.Literal('router'),
+              type: nodeType('router', 'an agent picks the route to run next'),
               ...common,
-              agent: AgentName(),
-              input: Template,
-              routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, { minProperties: 1 }),
-              max_handoffs: Type.Optional(Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs })),
+              agent: AgentName({ description: 'The agent that picks a route (or `finish`)' }),
+              input: { ...Template, description: `What the router agent is asked: ${Template.description}` },
+              routes: Type.Record(Type.String({ pattern: NODE_ID_PATTERN }), Node, {
+                minProperties: 1,
+                description: 'The routes by name; the router hands off to one of them, or finishes',
+              }),
+              max_handoffs: Type.Optional(
+                Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxHandoffs, description: 'Most routes run before the run fails max_handoffs_exceeded' }),
+              ),
             },
             { additionalProperties: false },
           ),
           Type.Object(
             {
-              type: Type.Literal('loop'),
+              type: nodeType('loop', 'its node again until a condition holds'),
               ...common,
-              node: Node,
-              until: Type.Optional(Condition),
-              max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations }),
+              node: { ...Node, description: 'Run each round; reads {{ iteration }}' },
+              until: Type.Optional({ ...Condition, description: "Stop once this holds on the node's output (`output.…`)" }),
+              max_iterations: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIMITS.maxIterations, description: 'Most rounds' }),
             },
             { additionalProperties: false },
           ),
         ],
       }),
-    { $id },
+    { $id, description: 'The root node of the graph: agent, sequence, parallel, map, router or loop, by its `type`' },
   ) as unknown as TSchema;
 
 /**
@@ -207,24 +227,67 @@ const nodeSchema = ($id: string): TSchema =>
  */
 export const WorkflowNodeSchema = nodeSchema('WorkflowNode');
 
+/** `writer` drafts a blurb for the run's product, then tightens its own draft. */
+const graphExample = {
+  type: 'sequence',
+  id: 'main',
+  steps: [
+    {
+      type: 'agent',
+      id: 'draft',
+      agent: EXAMPLE.agent,
+      input: 'Write a two-sentence description of a {{ input.product }} for an online shop.',
+    },
+    {
+      type: 'agent',
+      id: 'tighten',
+      agent: EXAMPLE.agent,
+      input: 'Tighten this product description to one sentence of at most 25 words: {{ steps.draft.output }}',
+      retry: { attempts: 2, backoff_ms: 500 },
+    },
+  ],
+};
+const inputSchemaExample = {
+  type: 'object',
+  properties: { product: { type: 'string' } },
+  required: ['product'],
+};
+
+const descriptionField = () =>
+  Type.Optional(Type.String({ maxLength: 4096, default: '', description: 'What the workflow does, for people' }));
+const inputSchemaField = () =>
+  Type.Optional({ ...OutputSchema, description: 'JSON Schema every run input must match (checked before the run starts)' });
+
 export const WorkflowCreateRequest = Type.Object(
   {
     name: Type.String({ pattern: WORKFLOW_NAME_PATTERN, description: 'Workflow name; its runs are tasks of the agent wf.<name>' }),
-    description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
-    input_schema: Type.Optional(OutputSchema),
+    description: descriptionField(),
+    input_schema: inputSchemaField(),
     graph: nodeSchema('WorkflowCreateNode'),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: EXAMPLE.workflow, description: EXAMPLE.workflowDescription, input_schema: inputSchemaExample, graph: graphExample }],
+  },
 );
 
 /** PUT replaces the definition whole (a new version): what it leaves out is empty, not carried over. */
 export const WorkflowUpdateRequest = Type.Object(
   {
-    description: Type.Optional(Type.String({ maxLength: 4096, default: '' })),
-    input_schema: Type.Optional(OutputSchema),
+    description: descriptionField(),
+    input_schema: inputSchemaField(),
     graph: nodeSchema('WorkflowUpdateNode'),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        description: 'Drafts a product blurb with writer, then tightens it (two attempts per step)',
+        input_schema: inputSchemaExample,
+        graph: { ...graphExample, steps: graphExample.steps.map((s) => ({ ...s, retry: { attempts: 2, backoff_ms: 500 } })) },
+      },
+    ],
+  },
 );
 
 export interface WorkflowDefinition {
@@ -237,26 +300,39 @@ export interface WorkflowDefinition {
 export type WorkflowCreateBody = Static<typeof WorkflowCreateRequest> & { description: string; graph: WorkflowNode };
 export type WorkflowUpdateBody = Static<typeof WorkflowUpdateRequest> & { description: string; graph: WorkflowNode };
 
+const workflowRecordExample = {
+  name: EXAMPLE.workflow,
+  version: 1,
+  description: EXAMPLE.workflowDescription,
+  input_schema: inputSchemaExample,
+  graph: graphExample,
+  created_at: EXAMPLE.time,
+  updated_at: EXAMPLE.time,
+};
+
 export const WorkflowRecord = Type.Object({
-  name: Type.String(),
+  name: Type.String({ description: 'Workflow name' }),
   version: Type.Integer({ description: 'Starts at 1; each PUT adds one. The highest is the current version' }),
-  description: Type.String(),
-  input_schema: Type.Union([OpenObject(), Type.Null()]),
+  description: Type.String({ description: 'What the workflow does, for people' }),
+  input_schema: Type.Union([OpenObject(), Type.Null()], { description: 'JSON Schema of the run input; null when any input goes' }),
   // Typed as the node tree it holds; described (and serialised) as an open object, since the
   // recursive node schema is for validating requests, not for every response.
   graph: Type.Unsafe<WorkflowNode>(OpenObject({ description: 'The graph as defined' })),
   created_at: IsoTime({ description: 'When version 1 was created' }),
   updated_at: IsoTime({ description: 'When this version was created' }),
-});
+}, { examples: [workflowRecordExample] });
 export type WorkflowRecord = Static<typeof WorkflowRecord>;
 
 export const WorkflowList = Type.Array(WorkflowRecord);
 
 /** One page of workflows (their current versions) by name; `next_cursor` is null on the last page. */
-export const WorkflowPage = Type.Object({
-  workflows: WorkflowList,
-  next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
-});
+export const WorkflowPage = Type.Object(
+  {
+    workflows: Type.Array(WorkflowRecord, { description: 'Workflows of this page (their current versions), by name' }),
+    next_cursor: Nullable('string', { description: 'Pass as ?cursor= for the next page' }),
+  },
+  { examples: [{ workflows: [workflowRecordExample], next_cursor: null }] },
+);
 export type WorkflowPage = Static<typeof WorkflowPage>;
 
 // ---------------------------------------------------------------- service operations (workflows.*)
@@ -276,10 +352,17 @@ export const RUN_MODES = ['wait', 'background'] as const;
 export const RunRequest = Type.Object(
   {
     input: Type.Optional(Type.Unknown({ description: 'The run input; checked against the input_schema', default: {} })),
-    mode: Type.Optional(Type.Union([Type.Literal('wait'), Type.Literal('background')], { default: 'wait' })),
-    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('wait'), Type.Literal('background')], {
+        default: 'wait',
+        description: 'wait: answer the finished run (200); background: answer at once with its id (202)',
+      }),
+    ),
+    timeout_ms: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'Longest the whole run may take (default TASK_TIMEOUT_MS)' }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ input: { product: EXAMPLE.product }, mode: 'wait' }] },
 );
 export interface RunBody {
   input: unknown;
@@ -292,37 +375,95 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const StepRecord = Type.Object({
   path: Type.Array(Type.String(), { description: 'e.g. ["research", "map[2]", "summarise"]' }),
-  node_id: Type.String(),
-  type: Type.String(),
-  status: Type.Unsafe<StepStatus>({ type: 'string', enum: STEP_STATUSES }),
-  attempts: Type.Integer(),
-  input: Type.Optional(Type.Unknown()),
-  output: Type.Optional(Type.Unknown()),
-  error: Nullable('string'),
-  error_code: Nullable('string'),
+  node_id: Type.String({ description: 'The id of the node the step ran' }),
+  type: Type.String({ description: 'The node type: agent, sequence, parallel, map, router or loop' }),
+  status: Type.Unsafe<StepStatus>({ type: 'string', enum: STEP_STATUSES, description: 'Step status' }),
+  attempts: Type.Integer({ description: 'Times it ran (retries included)' }),
+  input: Type.Optional(Type.Unknown({ description: 'The rendered input it was given' })),
+  output: Type.Optional(Type.Unknown({ description: 'What it produced, once completed' })),
+  error: Nullable('string', { description: 'Why it failed, else null' }),
+  error_code: Nullable('string', { description: 'Error code of a failed step, else null' }),
   task_id: Nullable('string', { description: 'The agent task that ran this step' }),
-  agent: Nullable('string'),
-  tokens: Type.Integer(),
-  started_at: Nullable('string'),
-  finished_at: Nullable('string'),
+  agent: Nullable('string', { description: 'The agent that ran it; null for nodes that only structure' }),
+  tokens: Type.Integer({ description: 'Tokens its tasks used' }),
+  started_at: Nullable('string', { description: 'When it started; null while pending' }),
+  finished_at: Nullable('string', { description: 'When it ended; null until then' }),
 });
 export type StepRecord = Static<typeof StepRecord>;
 
-export const RunRecord = Type.Object({
-  run_id: Type.String(),
-  workflow: Type.String(),
-  version: Type.Integer(),
-  status: Type.String(),
-  input: Type.Unknown(),
-  output: Type.Optional(Type.Unknown()),
-  error: Nullable('string'),
-  error_code: Nullable('string'),
-  parent_run_id: Nullable('string'),
-  created_at: IsoTime(),
-  started_at: Nullable('string'),
-  completed_at: Nullable('string'),
-  duration_ms: Nullable('number'),
-  tokens: Type.Integer(),
-  steps: Type.Array(StepRecord),
+const runFields = {
+  run_id: Type.String({ description: "Id of the run (its workflow agent's task id)" }),
+  workflow: Type.String({ description: 'Workflow it runs' }),
+  version: Type.Integer({ description: 'The version of the workflow it started with' }),
+  status: Type.String({ description: 'queued, running, completed, failed or cancelled' }),
+  input: Type.Unknown({ description: 'The run input' }),
+  output: Type.Optional(Type.Unknown({ description: 'The output of the root node, once completed' })),
+  error: Nullable('string', { description: 'Why it failed or was cancelled, else null' }),
+  error_code: Nullable('string', { description: 'Error code of a failed run, else null' }),
+  parent_run_id: Nullable('string', { description: 'The run that started this one as a step, else null' }),
+  created_at: IsoTime({ description: 'When it was accepted' }),
+  started_at: Nullable('string', { description: 'When it started; null while queued' }),
+  completed_at: Nullable('string', { description: 'When it ended; null until then' }),
+  duration_ms: Nullable('number', { description: 'From accepted to ended; null until it ends' }),
+  tokens: Type.Integer({ description: 'Tokens of every step' }),
+};
+
+const tightened = 'Solar-charged by day, glowing up to ten hours by night: the cable-free desk lamp with three brightness levels.';
+const agentStep = (id: string, input: string, output: string, taskId: string, tokens: number) => ({
+  path: ['main', id],
+  node_id: id,
+  type: 'agent',
+  status: 'completed',
+  attempts: 1,
+  input,
+  output,
+  error: null,
+  error_code: null,
+  task_id: taskId,
+  agent: EXAMPLE.agent,
+  tokens,
+  started_at: EXAMPLE.time,
+  finished_at: EXAMPLE.later,
 });
+/** A run as lists show it (runs.ts: RunSummary). */
+export const RUN_SUMMARY_EXAMPLE = {
+  run_id: EXAMPLE.runId,
+  workflow: EXAMPLE.workflow,
+  version: 1,
+  status: 'completed',
+  error: null,
+  error_code: null,
+  parent_run_id: null,
+  created_at: EXAMPLE.time,
+  started_at: EXAMPLE.time,
+  completed_at: '2025-01-31T12:00:07.902Z',
+  duration_ms: 7902,
+  tokens: 171,
+};
+
+export const RunRecord = Type.Object(
+  {
+    ...runFields,
+    steps: Type.Array(StepRecord, { description: 'Every step it ran, in start order; their paths spell the tree' }),
+  },
+  {
+    examples: [
+      {
+        ...RUN_SUMMARY_EXAMPLE,
+        input: { product: EXAMPLE.product },
+        output: tightened,
+        steps: [
+          agentStep('draft', `Write a two-sentence description of a ${EXAMPLE.product} for an online shop.`, EXAMPLE.answer, EXAMPLE.stepTaskId, 93),
+          agentStep(
+            'tighten',
+            `Tighten this product description to one sentence of at most 25 words: ${EXAMPLE.answer}`,
+            tightened,
+            '01936f50-2a00-7b1c-8d2e-3f4a5b6c7d8e',
+            78,
+          ),
+        ],
+      },
+    ],
+  },
+);
 export type RunRecord = Static<typeof RunRecord>;

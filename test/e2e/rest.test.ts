@@ -1,6 +1,6 @@
 // The REST API end to end: Aurora runs as its own process (one per mode), the fake Ollama server
 // runs here, and every request goes over a real socket. Each endpoint and each error path of the
-// gateway issue, with the paths, fields and messages of aurora-api.md.
+// gateway issue, with the paths, fields and messages of docs/api.md.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
 import {

@@ -1,4 +1,4 @@
-// The JSON bodies of Aurora's HTTP API (aurora-api.md; the gateway's response schemas), declared
+// The JSON bodies of Aurora's HTTP API (docs/api.md; the gateway's response schemas), declared
 // from the outside: a test that reads a body names the answer it expects, so a misspelt field or a
 // wrong type fails to compile instead of passing as `undefined`. Kept apart from the server's own
 // types on purpose: these tests check the contract, not the code that implements it.

@@ -61,7 +61,7 @@ describe('the gateway on a manual clock', () => {
         clock.advance(1500);
         return { status: 200, body: { status: 'done' } };
       },
-      responses: { 200: 'Status' },
+      responses: { 200: 'Alive' },
     });
     const dispatcher = createDispatcher({ ...deps, metrics }, { routes: [slow] });
     const out = await dispatcher.begin({ method: 'GET', url: '/slow', query: '', headers: {} }).run(null);

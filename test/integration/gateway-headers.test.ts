@@ -321,7 +321,7 @@ describe('request ids in logs', () => {
         route({
           method: 'GET',
           path: '/chatty',
-          responses: { 200: 'Status' },
+          responses: { 200: 'Alive' },
           handler: async (_req, handlerDeps) => {
             handlerDeps.logger.info('handler at work', { step: 1 });
             handlerDeps.logger.child({ component: 'deeper' }).debug('still at work');
@@ -357,11 +357,11 @@ describe('headers through the dispatcher', () => {
     };
     return createDispatcher(deps, {
       routes: [
-        route({ method: 'GET', path: '/plain', responses: { 200: 'Status' }, handler: async () => ({ status: 200, body: { status: 'ok' } }) }),
+        route({ method: 'GET', path: '/plain', responses: { 200: 'Alive' }, handler: async () => ({ status: 200, body: { status: 'ok' } }) }),
         route({
           method: 'GET',
           path: '/page',
-          responses: { 200: 'Status' },
+          responses: { 200: 'Alive' },
           handler: async () => ({ status: 200, body: { status: 'ok' }, headers: { 'content-security-policy': "default-src 'self'" } }),
         }),
       ],

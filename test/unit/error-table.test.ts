@@ -106,7 +106,7 @@ describe('an AuroraError thrown by a handler', () => {
       handler: async () => {
         throw new AuroraError(code, `${code} happened`, headers === undefined ? undefined : { headers });
       },
-      responses: { 200: 'Status' },
+      responses: { 200: 'Alive' },
     });
   const dispatcher = createDispatcher(deps, {
     routes: [throwing('queue_full', { 'retry-after': '7', 'x-queue-depth': '12' }), throwing('queue_full'), throwing('agent_not_found')].map(

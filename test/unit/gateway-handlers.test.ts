@@ -271,8 +271,8 @@ describe('constant answers', () => {
   it('leaves a constant route that needs a token to the pipeline', () => {
     config = loadConfig({ env: {}, overrides: { authEnabled: true, jwtSecret: 'x'.repeat(32) } });
     const routes = [
-      constantRoute({ method: 'GET', path: '/open', answer: { status: 200, body: { status: 'a' } }, responses: { 200: 'Status' } }),
-      constantRoute({ method: 'GET', path: '/scoped', scope: 'agents:read', answer: { status: 200, body: { status: 'b' } }, responses: { 200: 'Status' } }),
+      constantRoute({ method: 'GET', path: '/open', answer: { status: 200, body: { status: 'a' } }, responses: { 200: 'Alive' } }),
+      constantRoute({ method: 'GET', path: '/scoped', scope: 'agents:read', answer: { status: 200, body: { status: 'b' } }, responses: { 200: 'Alive' } }),
     ];
     expect(createDispatcher(makeDeps(), { routes }).constantAnswers.map((c) => c.path)).toEqual(['/open']);
   });
