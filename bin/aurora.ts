@@ -22,6 +22,7 @@ import { createRateLimiter } from '../runtime/rate-limit/index.js';
 import { openStore } from '../runtime/store/index.js';
 import { createSubjects } from '../runtime/subjects.js';
 import { startRuntime } from '../supervisors/tree.js';
+import { startupSummary } from './startup-summary.js';
 
 /** package.json's version, found from dist/bin/ (the build) or bin/ (tests importing the source). */
 function readVersion(): string {
@@ -133,14 +134,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       surface: runsApi ? 'api' : 'ops',
     });
     started.gateway = gateway;
-    logger.info('aurora started', {
-      role: config.role,
-      url: `http://${config.host}:${gateway.port}`,
-      bus: bus.kind,
-      cache: cache.kind,
-      rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
-      ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
-    });
+    logger.info('aurora started', startupSummary(config, { port: gateway.port, rateLimiting: rateLimiter !== undefined, runsStore: store !== undefined }));
     describeProviders?.();
     return {
       config,
@@ -190,7 +184,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }
-  const logger = createLogger(config.logLevel, { service: 'aurora' });
+  const logger = createLogger(config.logLevel, { service: 'aurora' }, { format: config.logFormat });
   let aurora: Aurora;
   try {
     aurora = await startAurora(config, logger);
