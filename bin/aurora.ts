@@ -10,6 +10,7 @@ import { createBus } from '../runtime/bus/index.js';
 import { createCache } from '../runtime/cache/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { connectWithRetry } from '../runtime/connect-retry.js';
 import { describe } from '../runtime/errors.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -64,7 +65,8 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     // Every role listens on PORT (a node for its probes and /metrics). Checked before the store
     // opens, so a second process started by mistake touches nothing of the first's.
     await assertPortFree(config.host, config.port);
-    const bus = await createBus(config, logger, clock);
+    const retry = { attempts: config.connectAttempts, baseMs: config.connectRetryBaseMs, maxMs: config.connectRetryMaxMs };
+    const bus = await connectWithRetry('NATS', () => createBus(config, logger, clock), retry, logger, clock);
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
@@ -72,9 +74,9 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       ? openStore({ path: config.databasePath, clock, maxEvents: config.eventsMax, maxIdempotencyKeys: config.idempotencyMaxKeys })
       : undefined;
     if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
-    const cache = await createCache(config, logger);
+    const cache = await connectWithRetry('Redis', () => createCache(config, logger), retry, logger, clock);
     lifecycle.onShutdown('cache', () => cache.close());
-    const rateLimiter = runsApi ? await createRateLimiter(config, logger, clock) : undefined;
+    const rateLimiter = runsApi ? await connectWithRetry('Redis', () => createRateLimiter(config, logger, clock), retry, logger, clock) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close. The gateway starts last.
