@@ -692,6 +692,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       `SUPERVISOR_BACKOFF_MAX_MS (${config.supervision.backoffMaxMs}) must be at least SUPERVISOR_BACKOFF_BASE_MS (${config.supervision.backoffBaseMs})`,
     );
   }
+  if (config.connectRetryMaxMs < config.connectRetryBaseMs) {
+    problems.push(`CONNECT_RETRY_MAX_MS (${config.connectRetryMaxMs}) must be at least CONNECT_RETRY_BASE_MS (${config.connectRetryBaseMs})`);
+  }
   // A key that was given but failed to parse is already listed; naming it again as missing would mislead.
   const keyGiven = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].some((name) => (env[name] ?? '') !== '');
   if (config.authEnabled && !keyGiven && [config.jwtSecret, config.jwtPublicKey, config.jwtJwksUrl].every((k) => k === undefined)) {
