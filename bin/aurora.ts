@@ -10,6 +10,7 @@ import { createBus } from '../runtime/bus/index.js';
 import { createCache } from '../runtime/cache/index.js';
 import { systemClock } from '../runtime/clock.js';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { connectWithRetry } from '../runtime/connect-retry.js';
 import { describe } from '../runtime/errors.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -22,6 +23,7 @@ import { createRateLimiter } from '../runtime/rate-limit/index.js';
 import { openStore } from '../runtime/store/index.js';
 import { createSubjects } from '../runtime/subjects.js';
 import { startRuntime } from '../supervisors/tree.js';
+import { startupSummary } from './startup-summary.js';
 
 /** package.json's version, found from dist/bin/ (the build) or bin/ (tests importing the source). */
 function readVersion(): string {
@@ -63,7 +65,8 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     // Every role listens on PORT (a node for its probes and /metrics). Checked before the store
     // opens, so a second process started by mistake touches nothing of the first's.
     await assertPortFree(config.host, config.port);
-    const bus = await createBus(config, logger, clock);
+    const retry = { attempts: config.connectAttempts, baseMs: config.connectRetryBaseMs, maxMs: config.connectRetryMaxMs };
+    const bus = await connectWithRetry('NATS', () => createBus(config, logger, clock), retry, logger, clock);
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
@@ -71,9 +74,9 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       ? openStore({ path: config.databasePath, clock, maxEvents: config.eventsMax, maxIdempotencyKeys: config.idempotencyMaxKeys })
       : undefined;
     if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
-    const cache = await createCache(config, logger);
+    const cache = await connectWithRetry('Redis', () => createCache(config, logger), retry, logger, clock);
     lifecycle.onShutdown('cache', () => cache.close());
-    const rateLimiter = runsApi ? await createRateLimiter(config, logger, clock) : undefined;
+    const rateLimiter = runsApi ? await connectWithRetry('Redis', () => createRateLimiter(config, logger, clock), retry, logger, clock) : undefined;
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close. The gateway starts last.
@@ -133,14 +136,7 @@ export async function startAurora(config: Config, logger: Logger, options: Start
       surface: runsApi ? 'api' : 'ops',
     });
     started.gateway = gateway;
-    logger.info('aurora started', {
-      role: config.role,
-      url: `http://${config.host}:${gateway.port}`,
-      bus: bus.kind,
-      cache: cache.kind,
-      rate_limit: rateLimiter === undefined ? 'off' : `${config.rateLimitPerMinute}/min (${rateLimiter.kind})`,
-      ...(runsActors && { database: config.databasePath, ollama: config.ollamaHost }),
-    });
+    logger.info('aurora started', startupSummary(config, { port: gateway.port, rateLimiting: rateLimiter !== undefined, runsStore: store !== undefined }));
     describeProviders?.();
     return {
       config,
@@ -190,7 +186,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }
-  const logger = createLogger(config.logLevel, { service: 'aurora' });
+  const logger = createLogger(config.logLevel, { service: 'aurora' }, { format: config.logFormat });
   let aurora: Aurora;
   try {
     aurora = await startAurora(config, logger);

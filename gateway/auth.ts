@@ -294,7 +294,7 @@ export function createAuthenticator(settings: AuthSettings, options: Authenticat
     }
     logger.warn('cannot verify tokens: the JWKS endpoint could not be read; answering 503', {
       url: settings.jwtJwksUrl,
-      failuresSinceLastWarning: unwarnedJwksFailures,
+      failures_since_last_warning: unwarnedJwksFailures,
       err: cause,
     });
     lastJwksWarnAtMs = at;

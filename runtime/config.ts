@@ -5,6 +5,10 @@ import { DEFAULT_MAX_EVENTS } from './store/events.js';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `json`: one object per line for log shippers; `pretty`: coloured lines for a developer's terminal. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /**
  * What this process runs: `all` the gateway and an actor node together (the default), `gateway`
  * only the HTTP/WS front, `node` only the supervisor tree, agents and store (serving just the
@@ -37,6 +41,12 @@ export interface Config {
   readonly ollamaMaxConcurrency: number;
   readonly databasePath: string;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Attempts at the first NATS and Redis connection before start-up gives up (1: no retry). */
+  readonly connectAttempts: number;
+  /** Wait before the second attempt; doubles per attempt up to connectRetryMaxMs. */
+  readonly connectRetryBaseMs: number;
+  readonly connectRetryMaxMs: number;
   /** Prefix of every bus subject; lets several Aurora deployments (or test files) share one NATS. */
   readonly namespace: string;
   readonly supervision: SupervisionConfig;
@@ -304,6 +314,30 @@ export const CONFIG_FIELDS = {
     doc: 'SQLite file (its folder is created)',
   },
   logLevel: { env: 'LOG_LEVEL', parse: oneOf(LOG_LEVELS), fallback: 'info', doc: 'debug, info, warn, error or silent' },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    parse: oneOf(LOG_FORMATS),
+    fallback: 'json',
+    doc: 'json (one object per line on stderr) or pretty (human-readable; needs the pino-pretty dev dependency, `npm run dev` sets it)',
+  },
+  connectAttempts: {
+    env: 'CONNECT_ATTEMPTS',
+    parse: int(1, 1_000),
+    fallback: 10,
+    doc: 'Attempts at the first connection to NATS and Redis before start-up fails (services started alongside Aurora may not be up yet)',
+  },
+  connectRetryBaseMs: {
+    env: 'CONNECT_RETRY_BASE_MS',
+    parse: int(1, 600_000),
+    fallback: 500,
+    doc: 'Wait before the second connection attempt; doubles per attempt',
+  },
+  connectRetryMaxMs: {
+    env: 'CONNECT_RETRY_MAX_MS',
+    parse: int(1, 600_000),
+    fallback: 5_000,
+    doc: 'Longest wait between two connection attempts',
+  },
   namespace: {
     env: 'AURORA_NAMESPACE',
     parse: subjectToken,
@@ -601,6 +635,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ollamaMaxConcurrency: f.ollamaMaxConcurrency,
     databasePath: f.databasePath,
     logLevel: f.logLevel,
+    logFormat: f.logFormat,
+    connectAttempts: f.connectAttempts,
+    connectRetryBaseMs: f.connectRetryBaseMs,
+    connectRetryMaxMs: f.connectRetryMaxMs,
     namespace: f.namespace,
     mailboxSize: f.mailboxSize,
     agentMaxConcurrency: f.agentMaxConcurrency,
@@ -653,6 +691,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     problems.push(
       `SUPERVISOR_BACKOFF_MAX_MS (${config.supervision.backoffMaxMs}) must be at least SUPERVISOR_BACKOFF_BASE_MS (${config.supervision.backoffBaseMs})`,
     );
+  }
+  if (config.connectRetryMaxMs < config.connectRetryBaseMs) {
+    problems.push(`CONNECT_RETRY_MAX_MS (${config.connectRetryMaxMs}) must be at least CONNECT_RETRY_BASE_MS (${config.connectRetryBaseMs})`);
   }
   // A key that was given but failed to parse is already listed; naming it again as missing would mislead.
   const keyGiven = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].some((name) => (env[name] ?? '') !== '');

@@ -34,7 +34,7 @@ export function createLifecycle(logger: Logger, clock: Clock = systemClock): Lif
           });
           try {
             const outcome = await Promise.race([Promise.resolve().then(step.close), timeout]);
-            if (outcome === 'timeout') logger.warn('shutdown step timed out', { step: step.name, timeoutMs: step.timeoutMs });
+            if (outcome === 'timeout') logger.warn('shutdown step timed out', { step: step.name, timeout_ms: step.timeoutMs });
           } catch (err) {
             logger.error('shutdown step failed', { step: step.name, error: describe(err) });
           } finally {

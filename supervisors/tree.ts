@@ -198,7 +198,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
       for (const host of hosts) host.closeMailbox();
       const settled = await Promise.all(hosts.map((h) => h.settle(graceMs)));
       const late = settled.filter((ok) => !ok).length;
-      if (late > 0) logger.warn('grace period over; cancelling what is left', { agents: late, graceMs });
+      if (late > 0) logger.warn('grace period over; cancelling what is left', { agents: late, grace_ms: graceMs });
       const cancelled = new AuroraError('task_cancelled', 'Task cancelled: Aurora shut down before it finished');
       for (const host of hosts) host.shutdown(cancelled);
       await root.stop();

@@ -69,11 +69,11 @@ export function createDelivery({ feed, topics, metrics, logger, maxQueueBytes }:
     metrics.wsDropped.inc();
     logger.warn('closing slow WebSocket consumer', {
       reason,
-      bufferedBytes: c.ws.getBufferedAmount(),
-      maxQueueBytes,
+      buffered_bytes: c.ws.getBufferedAmount(),
+      max_queue_bytes: maxQueueBytes,
       cursor: c.cursor,
-      lastSeq: feed.lastSeq,
-      pendingControl: c.pending.length,
+      last_seq: feed.lastSeq,
+      pending_control: c.pending.length,
     });
     c.ws.end(CLOSE_CODES.slowConsumer, SLOW_CONSUMER_REASON);
   };

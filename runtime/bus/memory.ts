@@ -241,7 +241,7 @@ class MemoryBus implements Bus {
     if (this.dropped > 0 && this.queue.length === 0) {
       this.logger.warn('in-process bus dropped deliveries: more than maxPending were waiting', {
         dropped: this.dropped,
-        maxPending: this.maxPending,
+        max_pending: this.maxPending,
       });
       this.dropped = 0;
     }
@@ -287,9 +287,9 @@ class MemoryBus implements Bus {
     this.idleWaiter = undefined;
     if (!finished) {
       this.logger.warn('bus drain timed out; closing with handlers still running', {
-        inFlight: this.handlers.inFlight,
+        in_flight: this.handlers.inFlight,
         queued: this.queue.length,
-        drainTimeoutMs: this.drainTimeoutMs,
+        drain_timeout_ms: this.drainTimeoutMs,
       });
     }
     this.state = 'closed';

@@ -410,7 +410,7 @@ class NatsBus implements Bus {
       switch (s.type) {
         case 'disconnect':
           this.connected = false;
-          this.logger.warn('NATS disconnected; reconnecting', { server: s.server, waitingRequests: this.waiting.size });
+          this.logger.warn('NATS disconnected; reconnecting', { server: s.server, waiting_requests: this.waiting.size });
           this.rejectWaiting('the bus disconnected');
           this.announce(false);
           break;
@@ -418,8 +418,8 @@ class NatsBus implements Bus {
           this.connected = true;
           this.logger.info('NATS reconnected', {
             server: s.server,
-            heldWhileDisconnected: this.held.length,
-            droppedWhileDisconnected: this.droppedWhileDown,
+            held_while_disconnected: this.held.length,
+            dropped_while_disconnected: this.droppedWhileDown,
           });
           this.releaseHeld();
           this.droppedWhileDown = 0;
@@ -462,8 +462,8 @@ class NatsBus implements Bus {
     this.idleWaiter = undefined;
     if (idle !== true) {
       this.logger.warn('bus drain timed out; closing with handlers still running', {
-        inFlight: this.handlers.inFlight,
-        drainTimeoutMs: this.drainTimeoutMs,
+        in_flight: this.handlers.inFlight,
+        drain_timeout_ms: this.drainTimeoutMs,
       });
     }
     // 3. Flush what they sent and close.

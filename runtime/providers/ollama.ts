@@ -256,11 +256,11 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     };
     logger.debug('chat finished', {
       model: req.model,
-      doneReason: result.doneReason,
-      toolCalls: toolCalls.length,
-      promptTokens: result.promptTokens,
-      completionTokens: result.completionTokens,
-      totalDurationMs: result.totalDurationMs,
+      done_reason: result.doneReason,
+      tool_calls: toolCalls.length,
+      prompt_tokens: result.promptTokens,
+      completion_tokens: result.completionTokens,
+      total_duration_ms: result.totalDurationMs,
     });
     return result;
   };
@@ -305,7 +305,7 @@ export function createOllamaProvider(options: OllamaProviderOptions): LlmProvide
     load: (model, keepAlive = defaultKeepAlive) =>
       modelCall('load', model, async (client) => {
         await client.generate({ model, prompt: '', keep_alive: keepAlive, stream: false });
-        logger.debug('model loaded', { model, keepAlive });
+        logger.debug('model loaded', { model, keep_alive: keepAlive });
       }),
 
     unload: (model) =>

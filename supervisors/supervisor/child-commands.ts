@@ -82,7 +82,7 @@ export function createChildCommands({ supervisorId, logger, table, runner, plann
       child: id,
       kind: entry.spec.kind,
       reason: 'operator',
-      delayMs: 0,
+      delay_ms: 0,
       attempt: 0,
     });
     const result = await runner.start(entry);

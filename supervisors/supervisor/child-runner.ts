@@ -175,7 +175,7 @@ export function createChildRunner(deps: ChildRunnerDeps): ChildRunner {
           child: entry.spec.id,
           kind: entry.spec.kind,
           reason: 'stop_timeout',
-          stopTimeoutMs,
+          stop_timeout_ms: stopTimeoutMs,
         });
         resolve();
       }, stopTimeoutMs);

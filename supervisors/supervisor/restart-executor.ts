@@ -105,7 +105,7 @@ export function createRestartExecutor(deps: RestartExecutorDeps): RestartExecuto
       child: id,
       kind,
       reason: 'start_failed',
-      delayMs: entry.delayMs,
+      delay_ms: entry.delayMs,
       attempt: entry.attempt,
       error,
     });

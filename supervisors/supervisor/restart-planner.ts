@@ -167,7 +167,7 @@ export function createRestartPlanner(deps: RestartPlannerDeps): RestartPlanner {
       child: id,
       kind,
       reason: entry.pendingReason,
-      delayMs,
+      delay_ms: delayMs,
       attempt,
       strategy: policy.strategy,
       affected: ids.length > 1 ? ids : undefined,

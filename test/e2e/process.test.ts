@@ -126,7 +126,7 @@ await describeModes('Server process', (mode) => {
       redis = await privateRedis();
       const server = await start(envFor('redis.db', uniqueNamespace('e2e_proc'), { REDIS_URL: redis.url }));
       const api = client(server.url);
-      expect((await server.waitForLog((l) => l.msg === 'aurora started')).cache).toBe('redis');
+      expect((await server.waitForLog((l) => l.msg === 'aurora started')).cache).toBe(redis.url);
       const ready = await api.get('/health/ready');
       expect(ready.status, ready.text).toBe(200);
 

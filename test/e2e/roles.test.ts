@@ -47,7 +47,7 @@ await describeWithService('NATS', NATS_URL, 'Split roles: a gateway process and 
     }
     const started = await gateway.waitForLog((l) => l.msg === 'aurora started');
     expect(started).toMatchObject({ role: 'gateway' });
-    expect(started.database).toBeUndefined();
+    expect(started.store).toBe('none');
     expect(existsSync(dir.file('gateway-must-not-exist'))).toBe(false);
   });
 

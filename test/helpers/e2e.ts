@@ -117,11 +117,16 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
+export interface StartAuroraOptions {
+  /** Sees every log line as it arrives, from the first: for tests that act on what start-up says. */
+  onLog?: (line: LogLine) => void;
+}
+
 /**
  * Starts `node dist/bin/aurora.js` with PORT=0 and resolves once it logs "gateway listening"
  * (the port is read from that line). Rejects, with the log tail, if it exits first.
  */
-export async function startAurora(env: Readonly<Record<string, string>>): Promise<AuroraProcess> {
+export async function startAurora(env: Readonly<Record<string, string>>, options: StartAuroraOptions = {}): Promise<AuroraProcess> {
   const child = spawn(process.execPath, [AURORA_BIN], {
     env: { ...baseEnv(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -163,6 +168,7 @@ export async function startAurora(env: Readonly<Record<string, string>>): Promis
       }
       logs.push(parsed);
       if (logs.length > MAX_LOG_LINES) logs.shift();
+      options.onLog?.(parsed);
       for (const w of [...logWaiters]) w(parsed);
       if (parsed.msg === 'gateway listening' && typeof parsed.port === 'number') {
         clearTimeout(timer);
@@ -432,9 +438,10 @@ export interface RedisProcess {
 
 /**
  * A redis-server of its own on a free port (no persistence), for tests that take Redis away; the
- * shared server stays untouched. start() after kill() listens on the same port again.
+ * shared server stays untouched. start() after kill() listens on the same port again; `startNow:
+ * false` leaves the port closed until start().
  */
-export async function privateRedis(binary = 'redis-server'): Promise<RedisProcess> {
+export async function privateRedis(binary = 'redis-server', { startNow = true } = {}): Promise<RedisProcess> {
   const port = await freePort();
   const { start, kill } = privateProcess({
     binary,
@@ -442,6 +449,6 @@ export async function privateRedis(binary = 'redis-server'): Promise<RedisProces
     readyOn: 'stdout',
     readyLine: 'Ready to accept connections',
   });
-  await start();
+  if (startNow) await start();
   return { port, url: `redis://127.0.0.1:${port}`, start, kill, close: kill };
 }

@@ -16,7 +16,8 @@ export interface NatsProcess {
   close(): Promise<void>;
 }
 
-export async function privateNats(binary = 'nats-server'): Promise<NatsProcess> {
+/** `startNow: false` reserves the port and leaves it closed until start(): a service that comes up late. */
+export async function privateNats(binary = 'nats-server', { startNow = true } = {}): Promise<NatsProcess> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'aurora-nats-'));
   const { start, kill } = privateProcess({
@@ -25,7 +26,7 @@ export async function privateNats(binary = 'nats-server'): Promise<NatsProcess> 
     readyOn: 'stderr',
     readyLine: 'Server is ready',
   });
-  await start();
+  if (startNow) await start();
   return {
     url: `nats://127.0.0.1:${port}`,
     start,

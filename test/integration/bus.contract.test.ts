@@ -412,7 +412,7 @@ describe('in-process bus', () => {
     for (let i = 0; i < 8; i++) bus.publish('m.x', i);
     await bus.flush();
     expect(rec.data).toEqual([0, 1, 2, 3, 4]);
-    expect(lines.find((l) => l.level === 'warn')).toMatchObject({ dropped: 3, maxPending: 5 });
+    expect(lines.find((l) => l.level === 'warn')).toMatchObject({ dropped: 3, max_pending: 5 });
     bus.publish('m.x', 'later');
     await rec.waitFor(6);
     await bus.drain();

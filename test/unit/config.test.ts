@@ -90,6 +90,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('logs JSON unless told pretty, and retries the first connections a bounded number of times', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ logFormat: 'json', connectAttempts: 10, connectRetryBaseMs: 500, connectRetryMaxMs: 5_000 });
+    expect(loadConfig({ env: { LOG_FORMAT: 'pretty', CONNECT_ATTEMPTS: '1' } })).toMatchObject({ logFormat: 'pretty', connectAttempts: 1 });
+    expect(() => loadConfig({ env: { LOG_FORMAT: 'xml' } })).toThrow(/LOG_FORMAT must be one of/);
+    expect(() => loadConfig({ env: { CONNECT_ATTEMPTS: '0' } })).toThrow(/CONNECT_ATTEMPTS must be between 1/);
+    expect(() => loadConfig({ env: { CONNECT_RETRY_BASE_MS: '2000', CONNECT_RETRY_MAX_MS: '1000' } })).toThrow(/CONNECT_RETRY_MAX_MS \(1000\) must be at least/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ env: { NATS_URL: '', PORT: '' } })).toMatchObject({ natsUrl: undefined, port: 8000 });
   });

@@ -835,7 +835,7 @@ describe('supervisor: events, metrics and logs', () => {
       child: 'a',
       kind: 'llm',
       reason: 'crash',
-      delayMs: 0,
+      delay_ms: 0,
       attempt: 1,
     });
 
