@@ -9,6 +9,7 @@ import { modelRoutes } from './models.js';
 import { pullRoutes } from './pulls.js';
 import { runRoutes } from './runs.js';
 import { streamRoutes } from './stream.js';
+import { supervisionRoutes } from './supervision.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
 import { workflowRoutes } from './workflows.js';
@@ -17,6 +18,7 @@ import { workflowRoutes } from './workflows.js';
 export const API_ROUTES: readonly Route[] = [
   ...healthRoutes,
   ...agentRoutes,
+  ...supervisionRoutes,
   ...threadRoutes,
   ...modelRoutes,
   ...pullRoutes,
