@@ -12,6 +12,7 @@ import { streamRoutes } from './stream.js';
 import { supervisionRoutes } from './supervision.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
+import { uiRoutes } from './ui.js';
 import { workflowRoutes } from './workflows.js';
 
 /** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
@@ -29,10 +30,13 @@ export const API_ROUTES: readonly Route[] = [
   ...metricsRoutes,
 ];
 
-/** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */
-export function servedRoutes(docs: readonly Route[]): readonly Route[] {
+/**
+ * Everything the router serves: the API, the documentation of it (`docs`) and the dashboard
+ * (`ui`), which the document leaves out.
+ */
+export function servedRoutes(docs: readonly Route[], ui: readonly Route[] = uiRoutes(undefined)): readonly Route[] {
   // The stream's plain-GET answer (426) is described with the stream, not as an operation.
-  return [...API_ROUTES, ...streamRoutes, ...docs];
+  return [...API_ROUTES, ...streamRoutes, ...docs, ...ui];
 }
 
 /**
