@@ -73,11 +73,14 @@ function connect(): void {
     return;
   }
   streamState.value = 'connecting';
+  const asked = filters;
   currentClient()
-    .stream.connect(filters, onMessage)
+    .stream.connect(asked, onMessage)
     .then((c) => {
       if (mine !== epoch) return c.close();
       connection = c;
+      // A view mounted while the socket was opening asked for other filters.
+      if (filters !== asked) c.send({ op: 'subscribe', ...filters });
       retryMs = RETRY_MIN_MS;
       streamState.value = 'open';
       generation.value++;
