@@ -120,6 +120,31 @@ describe('dashboard, auth off', () => {
     await p.page.click('g[data-child="crashy"]');
     await p.page.waitForSelector('[data-testid="detail-restarts"]');
     await p.screenshot('tree');
+
+    // The operator's restart asks first, then shows as one more restart.
+    await p.page.click('[data-testid="restart-button"]');
+    await p.page.waitForSelector('dialog.confirm[open]');
+    await p.page.click('dialog.confirm button.danger');
+    await p.page.waitForSelector('g[data-child="crashy"][data-restarts="2"]');
+    expect(p.errors).toEqual([]);
+    expect(p.failures).toEqual([]);
+  });
+
+  it('runs a task and shows its tokens as they arrive', async () => {
+    expect((await api.post('/api/v1/agents/', { name: 'runner', model_name: 'llama2' })).status).toBe(201);
+    const p = await open(`${server.url}/ui/#/run`);
+    await p.page.waitForSelector('.stream-open');
+    await p.page.waitForSelector('select option ::-p-text(runner)');
+    await p.page.select('select', 'runner');
+    fake.script({ reply: { content: 'tokens from the fake model' } });
+    await p.page.type('textarea', 'say something');
+    await p.page.click('.run-form button[type="submit"]');
+    await p.page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document
+        .querySelector('[data-testid="run-output"]')
+        ?.textContent.includes('tokens from the fake model'),
+    );
+    await p.screenshot('run');
     expect(p.errors).toEqual([]);
     expect(p.failures).toEqual([]);
   });

@@ -149,7 +149,7 @@ function ChildDetail({ child, supervisor, onRestart }: { child: SupervisionChild
       </dl>
       {isAgent &&
         (allows('admin') ? (
-          <button type="button" onClick={onRestart}>
+          <button type="button" onClick={onRestart} data-testid="restart-button">
             Restart {child.id}…
           </button>
         ) : (
