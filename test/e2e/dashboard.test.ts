@@ -3,6 +3,7 @@
 // bounded under a thousand events, and asks for a token when Aurora requires one. Every wait is
 // for the DOM to say so; none is timed.
 import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
@@ -14,6 +15,7 @@ const CLI_BIN = new URL('../../dist/bin/cli.js', import.meta.url).pathname;
 const JWT_SECRET = 'a-test-secret-of-at-least-32-bytes-0123456789';
 /** The events view keeps this many rows (dashboard/src/views/events.tsx MAX_ROWS). */
 const EVENT_ROWS_MAX = 200;
+const FIRST_LOAD_BUDGET_BYTES = 250 * 1024;
 
 let browser: Browser;
 let fake: FakeOllama;
@@ -77,11 +79,20 @@ describe('dashboard, auth off', () => {
     const asset = /src="(\/ui\/assets\/main-[A-Z0-9]+\.js)"/.exec(text)![1]!;
     const js = await fetch(server.url + asset);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const style = /href="(\/ui\/assets\/main-[A-Z0-9]+\.css)"/.exec(text)![1]!;
+
+    // The first load's budget: the page, its script and its style, gzipped.
+    const bodies = [Buffer.from(text), Buffer.from(await js.arrayBuffer()), Buffer.from(await (await fetch(server.url + style)).arrayBuffer())];
+    const gzipped = bodies.reduce((sum, b) => sum + gzipSync(b, { level: 9 }).length, 0);
+    expect(gzipped).toBeLessThanOrEqual(FIRST_LOAD_BUDGET_BYTES);
   });
 
   it('loads the overview with no console error and no failed request', async () => {
     const p = await open(`${server.url}/`);
     await p.page.waitForSelector('[data-testid="readiness"] li');
+    // Time to first meaningful render (the readiness checks on screen), from navigation start: reported, not asserted.
+    const renderedMs = await p.page.evaluate(() => (globalThis as unknown as { performance: { now(): number } }).performance.now());
+    console.info(`dashboard: first meaningful render ${renderedMs.toFixed(0)} ms after navigation start`);
     await p.page.waitForSelector('.stream-open');
     expect(p.page.url()).toBe(`${server.url}/ui/`);
     await p.screenshot('overview');
