@@ -12,7 +12,6 @@ import { streamRoutes } from './stream.js';
 import { supervisionRoutes } from './supervision.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
-import { uiRoutes } from './ui.js';
 import { workflowRoutes } from './workflows.js';
 
 /** The API: every route here is described by the OpenAPI document (gateway/openapi.ts). */
@@ -32,9 +31,9 @@ export const API_ROUTES: readonly Route[] = [
 
 /**
  * Everything the router serves: the API, the documentation of it (`docs`) and the dashboard
- * (`ui`), which the document leaves out.
+ * (`ui`, gateway/routes/ui.ts: open by design, its files hold no data), which the document leaves out.
  */
-export function servedRoutes(docs: readonly Route[], ui: readonly Route[] = uiRoutes(undefined)): readonly Route[] {
+export function servedRoutes(docs: readonly Route[], ui: readonly Route[] = []): readonly Route[] {
   // The stream's plain-GET answer (426) is described with the stream, not as an operation.
   return [...API_ROUTES, ...streamRoutes, ...docs, ...ui];
 }
