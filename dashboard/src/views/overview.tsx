@@ -1,6 +1,6 @@
 // Overview: each dependency's readiness, agents by status, and rates computed from the stream
-// (tasks/s and failures/s over the last minute, restarts in the last minute), with the recent
-// escalations.
+// (tasks/s and failures/s over the last minute, restarts in the last minute, the mean duration of
+// completed tasks), with the recent escalations.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { StreamEvent } from '../../../client/index.js';
 import type { AgentRecord, StoredEvent } from '../../../runtime/protocol/index.js';
@@ -28,6 +28,8 @@ const toEscalation = (e: StreamEvent | StoredEvent): Escalation => ({
   reason: String((e.payload as { reason?: unknown }).reason ?? ''),
 });
 
+const meanLatency = (totalMs: number, n: number): string => (n === 0 ? '—' : `${Math.round(totalMs / n)} ms`);
+
 export function Overview() {
   const ready = useSnapshot((c) => c.readiness());
   const agents = useSnapshot((c) => c.agents.list({ limit: 1000 }));
@@ -36,7 +38,14 @@ export function Overview() {
     mayReadEvents ? (await Promise.all(ESCALATION_TYPES.map((type) => c.events.list({ type, limit: MAX_ESCALATIONS })))).flatMap((p) => p.events) : [],
   );
   const windows = useMemo(
-    () => ({ tasks: createRateWindow(MINUTE_MS), failures: createRateWindow(MINUTE_MS), restarts: createRateWindow(MINUTE_MS) }),
+    () => ({
+      tasks: createRateWindow(MINUTE_MS),
+      failures: createRateWindow(MINUTE_MS),
+      restarts: createRateWindow(MINUTE_MS),
+      // Sum of completed tasks' durations: with `completed` it gives the mean over the window.
+      durationMs: createRateWindow(MINUTE_MS),
+      completed: createRateWindow(MINUTE_MS),
+    }),
     [],
   );
   const [now, setNow] = useState(Date.now());
@@ -63,7 +72,14 @@ export function Overview() {
     const changes: [string, string | undefined][] = [];
     for (const e of events) {
       const at = Date.parse(e.time);
-      if (e.type === 'task.completed') windows.tasks.record(at);
+      if (e.type === 'task.completed') {
+        windows.tasks.record(at);
+        const ms = (e.payload as { duration_ms?: unknown }).duration_ms;
+        if (typeof ms === 'number') {
+          windows.durationMs.record(at, ms);
+          windows.completed.record(at);
+        }
+      }
       else if (e.type === 'task.failed') {
         windows.tasks.record(at);
         windows.failures.record(at);
@@ -135,8 +151,10 @@ export function Overview() {
             <dd data-testid="rate-failures">{windows.failures.rate(now, 1000).toFixed(2)}</dd>
             <dt>Restarts/min</dt>
             <dd data-testid="rate-restarts">{windows.restarts.rate(now, MINUTE_MS).toFixed(0)}</dd>
+            <dt>Task latency</dt>
+            <dd data-testid="task-latency">{meanLatency(windows.durationMs.count(now), windows.completed.count(now))}</dd>
           </dl>
-          <p class="muted">Counted from the live stream since this page opened.</p>
+          <p class="muted">Counted from the live stream since this page opened; latency is the mean duration of completed tasks (mostly the LLM's time for llm agents).</p>
         </div>
       </div>
       <h2>Recent escalations</h2>
