@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isRateLimitExempt } from '../../gateway/rate-limit.js';
 import { uiRoutes } from '../../gateway/routes/ui.js';
 import { loadUiSite, UI_CSP } from '../../gateway/ui-site.js';
 import { isAuroraError } from '../../runtime/errors.js';
@@ -42,6 +43,9 @@ describe('dashboard site', () => {
       expect(r.scope, r.path).toBeUndefined();
       expect(r.guard, r.path).toBeUndefined();
       expect(r.path.startsWith('/ui/')).toBe(true);
+      // Loading the page does not spend the client's rate-limit budget; its API calls do.
+      expect(isRateLimitExempt(r.path), r.path).toBe(true);
     }
+    expect(isRateLimitExempt('/api/v1/supervision')).toBe(false);
   });
 });

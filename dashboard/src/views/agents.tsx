@@ -1,6 +1,6 @@
 // Agents: the table (status, kind, model, tasks running and queued, last run), a create form
 // checked by the API itself (its 400 names the field), delete with confirmation, and a detail
-// panel with the agent's recent tasks. The table is refetched (at most once a second) when the
+// panel with the agent's recent tasks. The table is refetched (at most every REFRESH_MS) when the
 // stream says an agent or its tasks changed.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AgentRecord } from '../../../runtime/protocol/index.js';
@@ -13,7 +13,8 @@ import { useSnapshot } from '../use-snapshot.js';
 
 /** Rows the table shows at most; more agents are counted, not rendered. */
 const MAX_ROWS = 500;
-const REFRESH_MS = 1000;
+/** At most one refetch per this while events flow: under RATE_LIMIT_ENABLED the page shares the budget. */
+const REFRESH_MS = 2000;
 
 export function Agents() {
   const list = useSnapshot((c) => c.agents.list({ limit: MAX_ROWS }));
