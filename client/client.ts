@@ -126,9 +126,12 @@ export function createAuroraClient(options: ClientOptions = {}) {
   };
 
   const stream = {
-    /** Subscribes with `filters`; resolves once the server confirmed it. Messages go to `onMessage`. */
-    connect: (filters: StreamFilters, onMessage: (message: ServerMessage) => void): Promise<StreamConnection> =>
-      connectStream(socket(), base, token, filters, onMessage),
+    /**
+     * Subscribes with `filters`; resolves once the server confirmed it. Messages go to `onMessage`.
+     * `eventsRequired: false` resolves for a token without events:read too (it may still run tasks).
+     */
+    connect: (filters: StreamFilters, onMessage: (message: ServerMessage) => void, options?: { eventsRequired?: boolean }): Promise<StreamConnection> =>
+      connectStream(socket(), base, token, filters, onMessage, options),
     /** Runs a task over the stream: its events as they happen (tokens included), then its result. */
     execute: (task: Static<typeof TaskExecuteRequest>, handlers?: ExecuteHandlers) =>
       executeOverStream(socket(), base, token, task, handlers),

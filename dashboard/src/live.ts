@@ -17,9 +17,10 @@ import type { TaskExecuteRequest, TaskResult } from '../../runtime/protocol/inde
 import type { Static } from '@sinclair/typebox';
 import { currentClient } from './api.js';
 import { createFrameBatch } from './frame-batch.js';
-import { authRequired, token } from './session.js';
+import { allows, authRequired, token } from './session.js';
 
-export type StreamState = 'connecting' | 'open' | 'closed' | 'forbidden';
+/** `tasks-only`: the token may not read events, but tasks it runs over the socket still report. */
+export type StreamState = 'connecting' | 'open' | 'closed' | 'forbidden' | 'tasks-only';
 export const streamState = signal<StreamState>('connecting');
 /** Bumped on every confirmed subscription: views refetch their snapshot when it moves. */
 export const generation = signal(0);
@@ -74,15 +75,17 @@ function connect(): void {
   }
   streamState.value = 'connecting';
   const asked = filters;
+  // Without events:read the server sends no "subscribed", only an error; the socket still runs tasks.
+  const readsEvents = allows('events:read');
   currentClient()
-    .stream.connect(asked, onMessage)
+    .stream.connect(asked, onMessage, { eventsRequired: readsEvents })
     .then((c) => {
       if (mine !== epoch) return c.close();
       connection = c;
       // A view mounted while the socket was opening asked for other filters.
-      if (filters !== asked) c.send({ op: 'subscribe', ...filters });
+      if (readsEvents && filters !== asked) c.send({ op: 'subscribe', ...filters });
       retryMs = RETRY_MIN_MS;
-      streamState.value = 'open';
+      streamState.value = readsEvents ? 'open' : 'tasks-only';
       generation.value++;
       void c.closed.then(() => {
         if (mine !== epoch) return;
@@ -112,7 +115,7 @@ function retryLater(mine: number): void {
 
 function setFilters(next: StreamFilters): void {
   filters = next;
-  if (connection !== undefined) connection.send({ op: 'subscribe', ...next });
+  if (connection !== undefined && streamState.value === 'open') connection.send({ op: 'subscribe', ...next });
 }
 
 let started = false;

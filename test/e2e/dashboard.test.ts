@@ -224,4 +224,28 @@ describe('dashboard, auth on', () => {
     await p.page.waitForSelector('[data-testid="agents-table"]');
     await p.page.waitForSelector('.stream-open');
   });
+
+  it('runs a task over the stream with a token that may execute tasks but not read events', async () => {
+    const admin = mint('admin');
+    const created = await fetch(`${server.url}/api/v1/agents/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'authed-runner', model_name: 'llama2' }),
+    });
+    expect(created.status).toBe(201);
+    const p = await open(`${server.url}/ui/#/run`);
+    await p.page.waitForSelector('.token-form.prominent');
+    await p.page.type('#token-input', mint('agents:read tasks:execute'));
+    await p.page.click('.token-form button[type="submit"]');
+    await p.page.waitForSelector('.stream-tasks-only');
+    await p.page.waitForSelector('select option ::-p-text(authed-runner)');
+    fake.script({ reply: { content: 'an answer under auth' } });
+    await p.page.type('textarea', 'hello');
+    await p.page.click('.run-form button[type="submit"]');
+    await p.page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document
+        .querySelector('[data-testid="run-output"]')
+        ?.textContent.includes('an answer under auth'),
+    );
+  });
 });

@@ -33,7 +33,7 @@ export function Events() {
     else setRows((r) => appendBounded(r, shown, MAX_ROWS));
   });
 
-  if (streamState.value === 'forbidden') return <Forbidden scope="events:read" what="The live event tail" />;
+  if (streamState.value === 'forbidden' || streamState.value === 'tasks-only') return <Forbidden scope="events:read" what="The live event tail" />;
 
   return (
     <section aria-labelledby="events-title">
