@@ -160,6 +160,19 @@ describe('dashboard, auth off', () => {
     expect(p.failures).toEqual([]);
   });
 
+  it('pulls a model with a progress bar that the stream moves to the end', async () => {
+    const p = await open(`${server.url}/ui/#/models`);
+    await p.page.waitForSelector('.stream-open');
+    await p.page.type('input[name="model"]', 'tinyllama');
+    await p.page.click('button[value="pull"]');
+    await p.page.waitForSelector('li[data-pull="tinyllama"][data-status="completed"] progress[value="100"]');
+    await p.page.click('button[value="status"]');
+    await p.page.waitForSelector('[data-testid="model-status"]');
+    await p.screenshot('models');
+    expect(p.errors).toEqual([]);
+    expect(p.failures).toEqual([]);
+  });
+
   it('keeps the events table bounded while a thousand events arrive', async () => {
     expect((await api.post('/api/v1/agents/', { name: 'chatty', model_name: 'llama2' })).status).toBe(201);
     const p = await open(`${server.url}/ui/#/events`);

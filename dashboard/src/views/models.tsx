@@ -1,7 +1,7 @@
-// Models: the ones loaded in the provider (unload), load one, and pull one with a progress bar fed
-// by the stream's model.pull.* events.
+// Models: the ones loaded in the provider (unload), one model's status (installed, loaded, until
+// when), load one, and pull one with a progress bar fed by the stream's model.pull.* events.
 import { useState } from 'preact/hooks';
-import type { PullRecord } from '../../../runtime/protocol/index.js';
+import type { ModelStatus, PullRecord } from '../../../runtime/protocol/index.js';
 import { api, describeError } from '../api.js';
 import { Forbidden } from '../components/forbidden.js';
 import { useLive } from '../live.js';
@@ -12,6 +12,7 @@ export function Models() {
   const loaded = useSnapshot((c) => c.models.list());
   const [pulls, setPulls] = useState<Record<string, PullRecord>>({});
   const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [status, setStatus] = useState<ModelStatus | undefined>(undefined);
   const writable = allows('models:write');
 
   useLive({ types: ['model.*'] }, (events) => {
@@ -61,41 +62,55 @@ export function Models() {
           ))}
         </tbody>
       </table>
-      {writable ? (
-        <form
-          class="filters"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const data = new FormData(e.currentTarget);
-            const name = String(data.get('model') ?? '').trim();
-            const which = (e.submitter as HTMLButtonElement | null)?.value;
-            if (which === 'pull') {
-              void api((c) => c.models.pull({ name })).then(
-                (p) => setPulls((all) => ({ ...all, [p.pull_id]: p })),
-                (err: unknown) => setNotice(describeError(err)),
-              );
-            } else void act(() => api((c) => c.models.load({ name })), `Loaded ${name}.`);
-          }}
-        >
-          <label>
-            Model
-            <input name="model" required placeholder="llama2" autocomplete="off" />
-          </label>
-          <button type="submit" value="load">
-            Load
-          </button>
-          <button type="submit" value="pull">
-            Pull
-          </button>
-        </form>
-      ) : (
-        <p class="muted">Loading, unloading and pulling need the models:write scope.</p>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const data = new FormData(e.currentTarget);
+          const name = String(data.get('model') ?? '').trim();
+          const which = (e.submitter as HTMLButtonElement | null)?.value;
+          if (which === 'status') {
+            void api((c) => c.models.status(name)).then(setStatus, (err: unknown) => setNotice(describeError(err)));
+          } else if (which === 'pull') {
+            void api((c) => c.models.pull({ name })).then(
+              (p) => setPulls((all) => ({ ...all, [p.pull_id]: p })),
+              (err: unknown) => setNotice(describeError(err)),
+            );
+          } else void act(() => api((c) => c.models.load({ name })), `Loaded ${name}.`);
+        }}
+      >
+        <label>
+          Model
+          <input name="model" required placeholder="llama2" autocomplete="off" />
+        </label>
+        <button type="submit" value="status">
+          Status
+        </button>
+        <button type="submit" value="load" disabled={!writable}>
+          Load
+        </button>
+        <button type="submit" value="pull" disabled={!writable}>
+          Pull
+        </button>
+      </form>
+      {!writable && <p class="muted">Loading, unloading and pulling need the models:write scope.</p>}
+      {status !== undefined && (
+        <dl class="facts" data-testid="model-status">
+          <dt>Model</dt>
+          <dd>
+            {status.name} ({status.provider})
+          </dd>
+          <dt>Installed</dt>
+          <dd>{status.installed ? `yes${status.size_bytes === null ? '' : `, ${(status.size_bytes / 1e9).toFixed(1)} GB`}` : 'no'}</dd>
+          <dt>Loaded</dt>
+          <dd>{status.loaded ? `yes${status.expires_at === null ? '' : `, until ${new Date(status.expires_at).toLocaleTimeString()}`}` : 'no'}</dd>
+        </dl>
       )}
       <h2>Pulls</h2>
       {Object.values(pulls).length === 0 && <p class="muted">None since this page opened.</p>}
       <ul class="pulls">
         {Object.values(pulls).map((p) => (
-          <li key={p.pull_id}>
+          <li key={p.pull_id} data-pull={p.name} data-status={p.status}>
             <label>
               {p.name} — {p.status} {p.detail ?? ''}
               <progress max={100} value={p.percent}>
