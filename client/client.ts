@@ -31,6 +31,7 @@ import type {
   TaskRecord,
   TaskResult,
   TaskSubmitted,
+  ThreadPage,
   WorkflowPage,
   WorkflowRecord,
 } from '../runtime/protocol/index.js';
@@ -209,6 +210,9 @@ export function createAuroraClient(options: ClientOptions = {}) {
       delete: (name: string, options: { purge?: boolean } = {}) =>
         call<Static<typeof AgentDeleted>>('DELETE', `/api/v1/agents/${seg(name)}`, { query: { purge: options.purge || undefined } }),
       restart: (name: string) => call<AgentRecord>('POST', `/api/v1/agents/${seg(name)}/restart`),
+      /** The agent's threads, newest first; follow `next_cursor`. */
+      threads: (name: string, query: { limit?: number; cursor?: string } = {}) =>
+        call<ThreadPage>('GET', `/api/v1/agents/${seg(name)}/threads`, { query }),
     },
     tasks: {
       /** Newest first; the next page's cursor comes from the answer's X-Next-Cursor header. */

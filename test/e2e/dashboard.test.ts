@@ -156,6 +156,12 @@ describe('dashboard, auth off', () => {
         ?.textContent.includes('tokens from the fake model'),
     );
     await p.screenshot('run');
+
+    // The agent's detail lists the task it just ran.
+    await p.page.goto(`${server.url}/ui/#/agents`);
+    await (await p.page.waitForSelector('button[aria-label="Show runner"]'))!.click();
+    await p.page.waitForSelector('.detail td.status-completed');
+    await p.screenshot('agent-detail');
     expect(p.errors).toEqual([]);
     expect(p.failures).toEqual([]);
   });

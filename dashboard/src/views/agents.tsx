@@ -1,7 +1,7 @@
 // Agents: the table (status, kind, model, tasks running and queued, last run), a create form
 // checked by the API itself (its 400 names the field), delete with confirmation, and a detail
 // panel with the agent's recent tasks. The table is refetched (at most every REFRESH_MS) when the
-// stream says an agent or its tasks changed.
+// stream says an agent or its tasks changed. The detail shows its threads too (newest 20 of each).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AgentRecord } from '../../../runtime/protocol/index.js';
 import { api, describeError } from '../api.js';
@@ -184,7 +184,9 @@ function CreateAgent({ onCreated }: { onCreated(name: string): void }) {
 
 function AgentDetail({ name, onClose }: { name: string; onClose(): void }) {
   const agent = useSnapshot((c) => c.agents.get(name), [name]);
-  const tasks = useSnapshot((c) => (allows('tasks:read') ? c.tasks.list({ agent: name, limit: 20 }) : Promise.resolve(undefined)), [name]);
+  const mayRead = allows('tasks:read');
+  const tasks = useSnapshot((c) => (mayRead ? c.tasks.list({ agent: name, limit: 20 }) : Promise.resolve(undefined)), [name]);
+  const threads = useSnapshot((c) => (mayRead ? c.agents.threads(name, { limit: 20 }) : Promise.resolve(undefined)), [name]);
   return (
     <section class="card detail" aria-labelledby="detail-title">
       <div class="row">
@@ -210,8 +212,37 @@ function AgentDetail({ name, onClose }: { name: string; onClose(): void }) {
           <dd>{new Date(agent.data.created_at).toLocaleString()}</dd>
         </dl>
       )}
+      <h3>Threads</h3>
+      {!mayRead ? (
+        <p class="muted">Needs tasks:read.</p>
+      ) : threads.data === undefined || threads.data.threads.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Thread</th>
+              <th scope="col">Title</th>
+              <th scope="col">Messages</th>
+              <th scope="col">Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {threads.data.threads.map((t) => (
+              <tr key={t.thread_id}>
+                <td>
+                  <code>{t.thread_id.slice(0, 8)}</code>
+                </td>
+                <td>{t.title ?? '—'}</td>
+                <td>{t.message_count}</td>
+                <td>{new Date(t.updated_at).toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <h3>Recent tasks</h3>
-      {!allows('tasks:read') ? (
+      {!mayRead ? (
         <p class="muted">Needs tasks:read.</p>
       ) : tasks.data === undefined || tasks.data.tasks.length === 0 ? (
         <p class="muted">None.</p>
