@@ -35,6 +35,8 @@ const RETRY_MAX_MS = 15000;
 type Listener = (events: StreamEvent[]) => void;
 const listeners = new Set<Listener>();
 const taskWatchers = new Map<string, (m: ServerMessage) => void>();
+/** Tasks running over the socket: told when it closes before their end (their result is then lost to it). */
+const pendingTasks = new Set<(err: Error) => void>();
 
 let filters: StreamFilters = { types: [] };
 let connection: StreamConnection | undefined;
@@ -88,6 +90,7 @@ function connect(): void {
       streamState.value = readsEvents ? 'open' : 'tasks-only';
       generation.value++;
       void c.closed.then(() => {
+        for (const fail of [...pendingTasks]) fail(new Error('The event stream closed before the task ended; see it under Agents'));
         if (mine !== epoch) return;
         connection = undefined;
         streamState.value = 'closed';
@@ -163,7 +166,13 @@ export function executeTask(task: Static<typeof TaskExecuteRequest>, handlers: E
     const done = () => {
       taskWatchers.delete(reqKey);
       if (taskKey !== undefined) taskWatchers.delete(taskKey);
+      pendingTasks.delete(lost);
     };
+    const lost = (err: Error) => {
+      done();
+      reject(err);
+    };
+    pendingTasks.add(lost);
     taskWatchers.set(reqKey, (m) => {
       if (isStreamEvent(m)) return;
       switch (m.type) {
