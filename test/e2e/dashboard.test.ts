@@ -162,6 +162,13 @@ describe('dashboard, auth off', () => {
     await (await p.page.waitForSelector('button[aria-label="Show runner"]'))!.click();
     await p.page.waitForSelector('.detail td.status-completed');
     await p.screenshot('agent-detail');
+
+    // Its description changes through the edit form, as PATCH answers.
+    const description = await p.page.waitForSelector('form[aria-label="Edit runner"] label:nth-of-type(2) input');
+    await description!.type('answers from the dashboard');
+    await p.page.click('form[aria-label="Edit runner"] button[type="submit"]');
+    await p.page.waitForSelector('.detail dd ::-p-text(answers from the dashboard)');
+    expect((await api.get<{ description: string }>('/api/v1/agents/runner')).body.description).toBe('answers from the dashboard');
     expect(p.errors).toEqual([]);
     expect(p.failures).toEqual([]);
   });

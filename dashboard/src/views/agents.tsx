@@ -1,7 +1,8 @@
 // Agents: the table (status, kind, model, tasks running and queued, last run), a create form
 // checked by the API itself (its 400 names the field), delete with confirmation, and a detail
-// panel with the agent's recent tasks. The table is refetched (at most every REFRESH_MS) when the
-// stream says an agent or its tasks changed. The detail shows its threads too (newest 20 of each).
+// panel (model and description editable) with the agent's threads and recent tasks (newest 20 of
+// each). The table is refetched (at most every REFRESH_MS) when the stream says an agent or its
+// tasks changed.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AgentRecord } from '../../../runtime/protocol/index.js';
 import { api, describeError } from '../api.js';
@@ -196,6 +197,9 @@ function AgentDetail({ name, onClose }: { name: string; onClose(): void }) {
         </button>
       </div>
       {agent.error !== undefined && <p class="error">{agent.error}</p>}
+      {agent.data !== undefined && allows('agents:write') && (
+        <EditAgent key={`${agent.data.name}:${agent.data.model_name}:${agent.data.description}`} record={agent.data} onSaved={agent.reload} />
+      )}
       {agent.data !== undefined && (
         <dl class="facts">
           <dt>Status</dt>
@@ -269,5 +273,46 @@ function AgentDetail({ name, onClose }: { name: string; onClose(): void }) {
         </table>
       )}
     </section>
+  );
+}
+
+/** Changes what PATCH allows (model, description); the API validates and answers with the record. */
+function EditAgent({ record, onSaved }: { record: AgentRecord; onSaved(): void }) {
+  const [model, setModel] = useState(record.model_name);
+  const [description, setDescription] = useState(record.description);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const changed = model !== record.model_name || description !== record.description;
+  return (
+    <form
+      class="filters"
+      aria-label={`Edit ${record.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const body = {
+          ...(model !== record.model_name && { model_name: model }),
+          ...(description !== record.description && { description }),
+        };
+        api((c) => c.agents.update(record.name, body)).then(
+          () => {
+            setMessage('Saved; the next task uses it.');
+            onSaved();
+          },
+          (err: unknown) => setMessage(describeError(err)),
+        );
+      }}
+    >
+      <label>
+        Model
+        <input value={model} onInput={(e) => setModel(e.currentTarget.value)} autocomplete="off" />
+      </label>
+      <label>
+        Description
+        <input value={description} onInput={(e) => setDescription(e.currentTarget.value)} autocomplete="off" />
+      </label>
+      <button type="submit" disabled={!changed}>
+        Save
+      </button>
+      {message !== undefined && <span role="status">{message}</span>}
+    </form>
   );
 }
