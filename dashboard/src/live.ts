@@ -24,6 +24,8 @@ export type StreamState = 'connecting' | 'open' | 'closed' | 'forbidden' | 'task
 export const streamState = signal<StreamState>('connecting');
 /** Bumped on every confirmed subscription: views refetch their snapshot when it moves. */
 export const generation = signal(0);
+/** The server's last refusal of a subscription (a filter that matches no event type), until the next one it accepts. */
+export const subscribeError = signal<string | null>(null);
 /** Events dropped because frames did not come (background tab) while they arrived. */
 export const droppedEvents = signal(0);
 
@@ -60,10 +62,15 @@ function onMessage(m: ServerMessage): void {
     return;
   }
   if (m.type === 'subscribed') {
+    subscribeError.value = null;
     generation.value++;
     return;
   }
-  if ('request_id' in m && m.request_id !== undefined) taskWatchers.get(`req:${m.request_id}`)?.(m);
+  if ('request_id' in m && m.request_id !== undefined) {
+    taskWatchers.get(`req:${m.request_id}`)?.(m);
+    return;
+  }
+  if (m.type === 'error') subscribeError.value = m.detail;
 }
 
 function connect(): void {

@@ -202,6 +202,13 @@ describe('dashboard, auth off', () => {
     const domNodes = await p.page.$$eval('*', (all) => all.length);
     expect(domNodes).toBeLessThan(EVENT_ROWS_MAX * 12 + 500);
     await p.screenshot('events');
+
+    // A filter the server refuses says why.
+    await p.page.click('.filters input', { count: 3 });
+    await p.page.type('.filters input', 'nosuch.kind');
+    await p.page.click('.filters button[type="submit"]');
+    const refusal = await p.page.waitForSelector('.error[role="alert"]');
+    expect(await refusal!.evaluate((e) => e.textContent)).toContain('nosuch.kind');
     expect(p.errors).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import type { StreamEvent } from '../../../client/index.js';
 import { appendBounded } from '../bounded.js';
 import { Forbidden } from '../components/forbidden.js';
-import { droppedEvents, streamState, useLive } from '../live.js';
+import { droppedEvents, streamState, subscribeError, useLive } from '../live.js';
 
 export const MAX_ROWS = 200;
 
@@ -74,6 +74,11 @@ export function Events() {
           Clear
         </button>
       </form>
+      {subscribeError.value !== null && (
+        <p class="error" role="alert">
+          {subscribeError.value}
+        </p>
+      )}
       <p class="muted">
         Newest {MAX_ROWS} kept; stream {streamState.value}
         {droppedEvents.value > 0 ? `; ${droppedEvents.value} dropped while the tab was hidden` : ''}.
