@@ -18,6 +18,7 @@ const LIBRARY_HOMES = [
   { names: ['xstate'], home: 'actors, supervisors' },
   { names: ['ws'], home: 'client' },
   { names: ['commander', 'cli-table3', 'cli-progress'], home: 'cli' },
+  { names: ['preact', 'preact/*', '@preact/*', 'd3-hierarchy', 'esbuild'], home: 'dashboard' },
 ];
 
 /** Our top-level folders each layer must not import. */
@@ -30,9 +31,11 @@ const LAYERS = {
   client: ['actors', 'supervisors', 'gateway', 'bin', 'cli'],
   // The command line reaches Aurora only through the client (bin/cli.ts hands it the token minter).
   cli: ['actors', 'supervisors', 'gateway', 'bin'],
+  // The dashboard is a page: like the command line, it reaches Aurora only through the client.
+  dashboard: ['actors', 'supervisors', 'gateway', 'bin', 'cli'],
 };
 
-const SOURCE_FOLDERS = ['runtime', 'actors', 'supervisors', 'gateway', 'client', 'cli'];
+const SOURCE_FOLDERS = ['runtime', 'actors', 'supervisors', 'gateway', 'client', 'cli', 'dashboard'];
 
 /** Of runtime/, what the outside-facing folders (client/, cli/) may import: the wire shapes and the error table. */
 const OUTSIDE_OF_RUNTIME = {
@@ -58,8 +61,15 @@ function libraryPatterns(place) {
   }));
 }
 
+/** The dashboard's files sit deeper (dashboard/src/views/): the same rule at their depths. */
+const DASHBOARD_OUTSIDE_OF_RUNTIME = {
+  group: ['../../runtime/*', '!../../runtime/protocol', '../../../runtime/*', '!../../../runtime/protocol'],
+  message: 'dashboard/ may import of runtime/ only runtime/protocol/ (it speaks to Aurora through client/).',
+};
+
 function restrictedImports(files, layer, place) {
-  const outside = layer === 'client' || layer === 'cli' ? [OUTSIDE_OF_RUNTIME] : [];
+  const outside =
+    layer === 'client' || layer === 'cli' ? [OUTSIDE_OF_RUNTIME] : layer === 'dashboard' ? [DASHBOARD_OUTSIDE_OF_RUNTIME] : [];
   return {
     files,
     rules: {
@@ -81,15 +91,15 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
-      'import-x/extensions': ['.ts', '.js'],
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/extensions': ['.ts', '.tsx', '.js'],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['./tsconfig.json', './dashboard/tsconfig.json'], noWarnOnMultipleProjects: true })],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -103,7 +113,7 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
-  ...SOURCE_FOLDERS.map((folder) => restrictedImports([`${folder}/**/*.ts`], folder, folder)),
+  ...SOURCE_FOLDERS.map((folder) => restrictedImports([`${folder}/**/*.ts`, `${folder}/**/*.tsx`], folder, folder)),
   // Inside runtime/, each library's own subfolder may use it (later blocks override earlier ones).
   ...LIBRARY_HOMES.filter((lib) => lib.home.startsWith('runtime/')).map((lib) =>
     restrictedImports([`${lib.home}/**/*.ts`, `${lib.home}.ts`], 'runtime', lib.home),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startFakeOllama } from '../test/fixtures/fake-ollama.js';
+import { measureDashboard } from './dashboard.js';
 import { runChild, startChild, type Child } from './lib/child.js';
 import { cpuMicros, rssBytes } from './lib/proc.js';
 import { startFlags } from './lib/start-flags.js';
@@ -843,6 +844,39 @@ const workflowMap: Scenario = () =>
     ];
   });
 
+/** The dashboard's first visit: its gzipped size and the time to its first meaningful render. */
+const dashboard: Scenario = async () => {
+  const ollama = await startFakeOllama();
+  const dir = mkdtempSync(join(tmpdir(), 'aurora-bench-ui-'));
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    OLLAMA_HOST: ollama.url,
+    DATABASE_PATH: join(dir, 'aurora.db'),
+    AURORA_NAMESPACE: namespace('u'),
+    LOG_LEVEL: 'warn',
+  };
+  const proc = spawn(process.execPath, [...START_FLAGS, 'dist/bin/aurora.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await pollUntil200(`${base}/health/ready`, performance.now() + 60_000);
+    const r = await measureDashboard(base, SIZES.coldRounds);
+    const sc = '14 dashboard';
+    return [
+      { scenario: sc, metric: 'first load (page, script, style), gzipped', unit: 'KB', aurora: r.map((x) => x.firstLoadGzipKb), target: { kind: 'max', value: 250 } },
+      { scenario: sc, metric: 'navigation → first meaningful render (readiness on screen), cold cache', unit: 'ms', aurora: r.map((x) => x.firstRenderMs) },
+    ];
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    await ollama.stop();
+  }
+};
+
 const SCENARIOS: Record<string, Scenario> = {
   probe,
   'execute-nats': natsExecute,
@@ -857,6 +891,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'execute-http-ollama': httpOllama,
   'workflow-overhead': workflowOverhead,
   'workflow-map': workflowMap,
+  dashboard,
 };
 const ALIASES: Record<string, string> = {
   '1': 'probe',
@@ -872,6 +907,7 @@ const ALIASES: Record<string, string> = {
   '11': 'async-submit',
   '12': 'workflow-overhead',
   '13': 'workflow-map',
+  '14': 'dashboard',
 };
 
 // ---------------------------------------------------------------- main

@@ -23,6 +23,7 @@ import type {
   RunListQuery,
   RunPage,
   RunRecord,
+  SupervisionTree,
   TaskCancelled,
   TaskExecuteRequest,
   TaskListQuery,
@@ -30,6 +31,7 @@ import type {
   TaskRecord,
   TaskResult,
   TaskSubmitted,
+  ThreadPage,
   WorkflowPage,
   WorkflowRecord,
 } from '../runtime/protocol/index.js';
@@ -79,7 +81,11 @@ export function createAuroraClient(options: ClientOptions = {}) {
   const doFetch = options.fetch ?? fetch;
 
   /** One REST call: JSON in, JSON out; any status but 2xx is an AuroraApiError with its `detail`. */
-  async function request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<RawReply<T>> {
+  async function request<T>(
+    method: string,
+    path: string,
+    init: { query?: Query; body?: unknown; /** Statuses besides 2xx whose body is an answer, not an error. */ answers?: readonly number[] } = {},
+  ): Promise<RawReply<T>> {
     const url = new URL(base + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -102,7 +108,7 @@ export function createAuroraClient(options: ClientOptions = {}) {
         // not JSON: keep the text
       }
     }
-    if (!res.ok) {
+    if (!res.ok && !(init.answers ?? []).includes(res.status)) {
       const detail =
         typeof body === 'object' && body !== null && typeof (body as { detail?: unknown }).detail === 'string'
           ? (body as { detail: string }).detail
@@ -111,7 +117,7 @@ export function createAuroraClient(options: ClientOptions = {}) {
     }
     return { status: res.status, headers: res.headers, body: body as T };
   }
-  const call = async <T>(method: string, path: string, init?: { query?: Query; body?: unknown }): Promise<T> =>
+  const call = async <T>(method: string, path: string, init?: Parameters<typeof request>[2]): Promise<T> =>
     (await request<T>(method, path, init)).body;
   const seg = encodeURIComponent;
 
@@ -121,9 +127,12 @@ export function createAuroraClient(options: ClientOptions = {}) {
   };
 
   const stream = {
-    /** Subscribes with `filters`; resolves once the server confirmed it. Messages go to `onMessage`. */
-    connect: (filters: StreamFilters, onMessage: (message: ServerMessage) => void): Promise<StreamConnection> =>
-      connectStream(socket(), base, token, filters, onMessage),
+    /**
+     * Subscribes with `filters`; resolves once the server confirmed it. Messages go to `onMessage`.
+     * `eventsRequired: false` resolves for a token without events:read too (it may still run tasks).
+     */
+    connect: (filters: StreamFilters, onMessage: (message: ServerMessage) => void, options?: { eventsRequired?: boolean }): Promise<StreamConnection> =>
+      connectStream(socket(), base, token, filters, onMessage, options),
     /** Runs a task over the stream: its events as they happen (tokens included), then its result. */
     execute: (task: Static<typeof TaskExecuteRequest>, handlers?: ExecuteHandlers) =>
       executeOverStream(socket(), base, token, task, handlers),
@@ -182,6 +191,10 @@ export function createAuroraClient(options: ClientOptions = {}) {
     /** Any call the methods below do not cover. */
     request,
     ready: () => request<Static<typeof Ready>>('GET', '/health/ready').then((r) => r.body),
+    /** Readiness as an answer either way: 200 ready, or 503 with the checks that failed. */
+    readiness: () => call<Static<typeof Ready>>('GET', '/health/ready', { answers: [503] }),
+    /** The node's supervision tree; the stream's supervisor.* events say what changes after it. */
+    supervision: () => call<SupervisionTree>('GET', '/api/v1/supervision'),
     agents: {
       /** One page of agents (the first `AGENTS_LIST_MAX` without a query); follow `next_cursor`. */
       async list(query: Partial<AgentListQuery> = {}): Promise<AgentPage> {
@@ -197,6 +210,9 @@ export function createAuroraClient(options: ClientOptions = {}) {
       delete: (name: string, options: { purge?: boolean } = {}) =>
         call<Static<typeof AgentDeleted>>('DELETE', `/api/v1/agents/${seg(name)}`, { query: { purge: options.purge || undefined } }),
       restart: (name: string) => call<AgentRecord>('POST', `/api/v1/agents/${seg(name)}/restart`),
+      /** The agent's threads, newest first; follow `next_cursor`. */
+      threads: (name: string, query: { limit?: number; cursor?: string } = {}) =>
+        call<ThreadPage>('GET', `/api/v1/agents/${seg(name)}/threads`, { query }),
     },
     tasks: {
       /** Newest first; the next page's cursor comes from the answer's X-Next-Cursor header. */

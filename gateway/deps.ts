@@ -33,6 +33,8 @@ export interface GatewayDeps {
   readonly lifecycle?: GatewayLifecycle;
   /** Per-task event feeds for Server-Sent Events; startGateway makes them (absent: those routes answer 503). */
   readonly taskEvents?: TaskEvents;
+  /** Where this gateway serves the dashboard, when it does: `GET /` redirects browsers there. */
+  readonly uiPath?: string;
 }
 
 export interface GatewayLifecycle {

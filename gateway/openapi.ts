@@ -382,6 +382,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'DELETE /api/v1/agents/:name': runtime(['invalid_request', 'agent_not_found']),
   'POST /api/v1/agents/:name/restart': runtime(['agent_not_found', 'timeout']),
   'POST /api/v1/agents/:name/fault': runtime(['agent_not_found', 'fault_injection_disabled', 'agent_failed']),
+  'GET /api/v1/supervision': runtime(),
   'GET /api/v1/models/': runtime(LLM_ERRORS),
   // With "pull": a pull that did not complete answers its own error (a model the registry lacks is
   // model_not_found, a node that stopped is interrupted).
@@ -492,6 +493,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   service: 'Service identity',
   health: 'Kubernetes probes; never rate limited and never behind authentication',
   agents: 'Create, inspect, restart and delete agents',
+  supervision: 'The live supervision tree: supervisors, children, restarts and crashes',
   models: 'Load, unload, pull and inspect LLM models',
   tasks: 'Run tasks on agents and read their history',
   events: 'The event log: supervisor, agent lifecycle and model events, kept up to EVENTS_MAX',

@@ -14,6 +14,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import type { RateLimiter } from '../runtime/rate-limit/rate-limiter.js';
 import { addressBucket, clientAddress } from './client-address.js';
 import type { Headers } from './http.js';
+import { UI_PATH } from './ui-paths.js';
 
 /** "Per minute": the sliding window every limit is counted over. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
@@ -21,9 +22,13 @@ export const FAIL_OPEN_LOG_INTERVAL_MS = 10_000;
 /** Subjects longer than this are hashed so a key stays small whatever the token carries. */
 const MAX_SUBJECT_KEY_CHARS = 128;
 
-/** Probes must answer while a client (or the kubelet's node address) is over its budget. */
+/**
+ * Probes must answer while a client (or the kubelet's node address) is over its budget. The
+ * dashboard's static files cost nothing and are cached; counting them would spend an operator's
+ * budget on loading the page rather than on the API calls it makes.
+ */
 export function isRateLimitExempt(routeLabel: string): boolean {
-  return routeLabel === '/health' || routeLabel.startsWith('/health/');
+  return routeLabel === '/health' || routeLabel.startsWith('/health/') || routeLabel.startsWith(UI_PATH);
 }
 
 /** Who a request is counted against. */

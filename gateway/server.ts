@@ -8,8 +8,11 @@ import { createDocsSite } from './docs-site.js';
 import { isRateLimitExempt } from './rate-limit.js';
 import { docsRoutes } from './routes/docs.js';
 import { API_ROUTES, OPS_ROUTES, servedRoutes } from './routes/index.js';
+import { uiRoutes } from './routes/ui.js';
 import { registerStream } from './stream.js';
 import { createTaskEvents } from './task-events.js';
+import { UI_PATH } from './ui-paths.js';
+import { loadUiSite } from './ui-site.js';
 import { attachHttp, createUwsApp, listen } from './uws.js';
 
 export interface GatewayOptions extends GatewayDeps {
@@ -50,13 +53,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         kinds: rest.kinds,
       })
     : undefined;
+  // Absent when `npm run build` has not built it: the server runs without a dashboard.
+  const ui = api ? loadUiSite() : undefined;
   const taskEvents = api ? (rest.taskEvents ?? createTaskEvents(rest)) : undefined;
-  const deps: GatewayDeps = { ...rest, lifecycle, ...(taskEvents !== undefined && { taskEvents }) };
+  const deps: GatewayDeps = {
+    ...rest,
+    lifecycle,
+    ...(taskEvents !== undefined && { taskEvents }),
+    ...(ui !== undefined && { uiPath: UI_PATH }),
+  };
   const app = createUwsApp();
   // Compiles every schema now, so a bad schema fails startup rather than the first request.
   // One authenticator for REST and the stream, so they share one JWKS cache.
   const auth = createAuthenticator(config, { logger: deps.logger, now: () => clock.now() });
-  const dispatcher = createDispatcher(deps, { auth, routes: api ? servedRoutes(docsRoutes(docs)) : OPS_ROUTES });
+  const dispatcher = createDispatcher(deps, { auth, routes: api ? servedRoutes(docsRoutes(docs), uiRoutes(ui)) : OPS_ROUTES });
   const stream = api ? registerStream(app, deps, { auth }) : undefined;
   attachHttp(app, dispatcher, deps);
   let listening;

@@ -40,7 +40,8 @@ export function createSubjects(namespace: string) {
     /** Events: `<ns>.events.<kind>.<agent token or '_'>.<name>` for the event type `<kind>.<name>`. */
     event: (kind: string, name: string, agent?: string) =>
       `${ns}.events.${kind}.${agent === undefined ? '_' : nameToken(agent)}.${name}`,
-    eventsAll: () => `${ns}.events.>`,
+    // Three tokens at least (kind, agent, name): `events.list`, a service operation, is not an event.
+    eventsAll: () => `${ns}.events.*.*.>`,
     /** Every event of one agent, of any type (a task's events are among its agent's). */
     agentEvents: (agent: string) => `${ns}.events.*.${nameToken(agent)}.>`,
     /** Queue group of a service: its instances on every node share the requests. */

@@ -7,6 +7,7 @@
 //   ├── idempotency     service: Idempotency-Keys and the answers they replay
 //   ├── events          service: the event log (supervisor events, agent lifecycle, models)
 //   ├── health          service: the node's dependencies
+//   ├── supervision     service: this tree, live, with restart counts and last crashes
 //   ├── model-manager   service: models on the bus
 //   └── agents          one child per agent, each with its own restart budget
 import type { AgentKind } from '../actors/kind.js';
@@ -28,6 +29,7 @@ import { createModelFacts } from './model-facts.js';
 import { createIdempotencyService } from './idempotency-service.js';
 import { createEventsService } from './events-service.js';
 import { createRunsService } from './runs-service.js';
+import { createSupervisionService, type WatchedSupervisor } from './supervision-service.js';
 import { createThreadsService } from './threads-service.js';
 import { createWorkflowsService } from './workflows-service.js';
 import { createModelManager } from './model-manager.js';
@@ -97,6 +99,9 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     logger,
   });
 
+  // Filled in once the supervisors exist; the service reads it only when asked.
+  const watched: WatchedSupervisor[] = [];
+  const supervision = createSupervisionService({ bus, subjects, clock, logger, supervisors: watched });
   let registry: AgentRegistry | undefined;
   const onEvent = (event: SupervisorEvent) => {
     const { type, supervisor, child, kind, reason, delayMs, restartLatencyMs, attempt, error } = event;
@@ -109,13 +114,12 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     store.events.append(published);
     events.publish(published.type, { ...(published.agent !== undefined && { agent: child }), payload: published.payload });
     registry?.onSupervisorEvent(event);
+    supervision.record(event);
   };
 
   const supervisorDeps = { clock, rng: deps.rng, logger, metrics, onEvent };
-  const agents = createSupervisor(
-    { id: 'agents', policy: { strategy: 'one_for_one', ...config.supervision }, budget: 'per_child' },
-    supervisorDeps,
-  );
+  const policy = { strategy: 'one_for_one', ...config.supervision } as const;
+  const agents = createSupervisor({ id: 'agents', policy, budget: 'per_child' }, supervisorDeps);
   registry = createAgentRegistry({
     bus,
     subjects,
@@ -162,7 +166,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const root = createSupervisor(
     {
       id: 'root',
-      policy: { strategy: 'one_for_one', ...config.supervision },
+      policy,
       children: [
         serviceChild('registry', registry),
         serviceChild('threads', threads),
@@ -171,6 +175,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
         serviceChild('idempotency', idempotency),
         serviceChild('events', eventLog),
         serviceChild('health', health),
+        serviceChild('supervision', supervision),
         serviceChild('model-manager', models),
         agents.asChild('agents'),
       ],
@@ -179,6 +184,10 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
       ...supervisorDeps,
       parent: (escalation) => deps.onFatal(`root supervisor gave up: ${escalation.child} ${escalation.reason}`),
     },
+  );
+  watched.push(
+    { supervisor: root, parent: null, policy, budget: 'shared' },
+    { supervisor: agents, parent: 'root', policy, budget: 'per_child' },
   );
   await root.start();
   const restored = registry.restore();

@@ -6,7 +6,7 @@ import { isoNow, type Clock } from '../../runtime/clock.js';
 import { isAuroraError } from '../../runtime/errors.js';
 import type { GatewayDeps } from '../deps.js';
 import { statusOf } from '../error-response.js';
-import type { HandlerResponse } from '../http.js';
+import type { HandlerRequest, HandlerResponse } from '../http.js';
 import { constantRoute, route, type Route } from '../router.js';
 import { ask } from '../service-client.js';
 
@@ -90,10 +90,16 @@ export async function readiness(deps: GatewayDeps): Promise<Readiness> {
   return { checks: { database: runtime.database, bus: true, cache, llm: runtime.llm } };
 }
 
-const root = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => ({
-  status: 200,
-  body: { name: 'Aurora Pro AI', version: deps.version, status: 'running' },
-});
+/** A browser's navigation asks for HTML first; API clients ask for JSON or anything. */
+const wantsHtml = (accept: string | undefined): boolean => accept !== undefined && /(^|,)\s*text\/html/i.test(accept);
+
+// The answer depends on Accept, so caches keep the two apart (Vary).
+const root = async (req: HandlerRequest, deps: GatewayDeps): Promise<HandlerResponse> => {
+  if (deps.uiPath !== undefined && wantsHtml(req.headers.accept)) {
+    return { status: 302, body: '', headers: { location: deps.uiPath, vary: 'accept' } };
+  }
+  return { status: 200, body: { name: 'Aurora Pro AI', version: deps.version, status: 'running' }, headers: { vary: 'accept' } };
+};
 
 const health = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse> => ({
   status: 200,
@@ -127,7 +133,13 @@ const ready = async (_req: unknown, deps: GatewayDeps): Promise<HandlerResponse>
 };
 
 export const healthRoutes: readonly Route[] = [
-  route({ method: 'GET', path: '/', handler: root, responses: { 200: 'Root' }, summary: 'Service name and version' }),
+  route({
+    method: 'GET',
+    path: '/',
+    handler: root,
+    responses: { 200: 'Root', 302: 'Text' },
+    summary: 'Service name and version; a browser (Accept: text/html) is redirected to the dashboard',
+  }),
   route({ method: 'GET', path: '/health/', handler: health, responses: { 200: 'Health' }, summary: 'Basic health' }),
   constantRoute({
     method: 'GET',

@@ -9,6 +9,7 @@ import { modelRoutes } from './models.js';
 import { pullRoutes } from './pulls.js';
 import { runRoutes } from './runs.js';
 import { streamRoutes } from './stream.js';
+import { supervisionRoutes } from './supervision.js';
 import { taskRoutes } from './tasks.js';
 import { threadRoutes } from './threads.js';
 import { workflowRoutes } from './workflows.js';
@@ -17,6 +18,7 @@ import { workflowRoutes } from './workflows.js';
 export const API_ROUTES: readonly Route[] = [
   ...healthRoutes,
   ...agentRoutes,
+  ...supervisionRoutes,
   ...threadRoutes,
   ...modelRoutes,
   ...pullRoutes,
@@ -27,10 +29,13 @@ export const API_ROUTES: readonly Route[] = [
   ...metricsRoutes,
 ];
 
-/** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */
-export function servedRoutes(docs: readonly Route[]): readonly Route[] {
+/**
+ * Everything the router serves: the API, the documentation of it (`docs`) and the dashboard
+ * (`ui`, gateway/routes/ui.ts: open by design, its files hold no data), which the document leaves out.
+ */
+export function servedRoutes(docs: readonly Route[], ui: readonly Route[] = []): readonly Route[] {
   // The stream's plain-GET answer (426) is described with the stream, not as an operation.
-  return [...API_ROUTES, ...streamRoutes, ...docs];
+  return [...API_ROUTES, ...streamRoutes, ...docs, ...ui];
 }
 
 /**

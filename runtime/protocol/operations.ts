@@ -20,6 +20,7 @@ import {
   WorkflowRecord,
   WorkflowUpdateCommand,
 } from './workflows.js';
+import { SupervisionTree } from './supervision.js';
 import { TaskCancelled, TaskListQuery, TaskPage, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -99,6 +100,8 @@ export const SERVICE_OPERATIONS = {
   'idempotency.release': op(IdempotencyRelease, Empty),
   'events.list': op(EventListQuery, EventPage),
   'health.check': op(Empty, HealthReport),
+  /** The node's supervisors and children, with restart counts and last crashes. */
+  'supervision.tree': op(Empty, SupervisionTree),
   // null: `if_missing` and the provider already has the model.
   'models.pull': op(PullCommand, NullableObject(PullRecord)),
   'models.pull_get': op(PullRef, PullRecord),

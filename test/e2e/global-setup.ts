@@ -21,6 +21,8 @@ export default function setup(project: TestProject): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    // The dashboard, which the gateway serves from dist/ui (as `npm run build` does).
+    execFileSync(process.execPath, ['dashboard/build.mjs'], { cwd: ROOT, stdio: 'pipe' });
   } catch (err) {
     const out = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`building dist/ for the end-to-end tests failed:\n${String(out.stdout ?? '')}${String(out.stderr ?? '')}`);

@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument, openApiPath, type OpenApiDocument, type OpenApiOptions } from '../../gateway/openapi.js';
 import { docsRoutes } from '../../gateway/routes/docs.js';
+import { uiRoutes } from '../../gateway/routes/ui.js';
 import { API_ROUTES, servedRoutes } from '../../gateway/routes/index.js';
 import { REQUEST_SCHEMAS, type RequestSchemaName } from '../../gateway/schemas.js';
 import type { AccessSettings } from '../../gateway/scopes.js';
@@ -103,8 +104,8 @@ describe(PAGE, () => {
     const operations = operationKeys(withAuth);
     expect(operations.length).toBeGreaterThan(40);
     for (const op of operations) expect(keys, `${PAGE} documents ${op}`).toContain(op);
-    // The docs pages and the stream are served by the router without being operations of the document.
-    const servedKeys = new Set(servedRoutes(docsRoutes(undefined)).map((r) => `${r.method} ${openApiPath(r.path)}`));
+    // The docs pages, the dashboard and the stream are served by the router without being operations of the document.
+    const servedKeys = new Set(servedRoutes(docsRoutes(undefined), uiRoutes(undefined)).map((r) => `${r.method} ${openApiPath(r.path)}`));
     for (const key of keys) {
       expect(operations.includes(key) || servedKeys.has(key), `${key} (${PAGE}) is served by Aurora`).toBe(true);
     }
