@@ -40,6 +40,7 @@ import {
   TaskResult,
   TaskSubmitted,
   Text,
+  Binary,
   EventStream,
   ThreadCreateRequest,
   ThreadDetail,
@@ -136,6 +137,7 @@ export const RESPONSE_SCHEMAS = plain({
   WorkflowRecord,
   WorkflowPage,
   Text,
+  Binary,
   EventStream,
 } as const satisfies Record<string, TSchema>);
 
@@ -169,7 +171,7 @@ export function compileCodecs(): Codecs {
   }
   const serializers = new Map<ResponseSchemaName, (data: unknown) => string>();
   for (const name of Object.keys(RESPONSE_SCHEMAS) as ResponseSchemaName[]) {
-    if (name === 'Text' || name === 'EventStream') {
+    if (name === 'Text' || name === 'Binary' || name === 'EventStream') {
       serializers.set(name, (data) => String(data));
       continue;
     }

@@ -31,6 +31,9 @@ export const Ready = Type.Object({
 /** A body sent as it is (Prometheus exposition, files). */
 export const Text = Type.String();
 
+/** An artifact's bytes, sent as they are with the artifact's own Content-Type (image/png). */
+export const Binary = Type.String({ description: "The artifact's bytes, with its content type (image/png for screenshots)" });
+
 /**
  * A body of Server-Sent Events (text/event-stream): one `id:`, `event:` and `data:` (JSON) per
  * event, a blank line after each.

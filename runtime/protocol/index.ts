@@ -15,3 +15,4 @@ export * from './threads.js';
 export * from './idempotency.js';
 export * from './workflows.js';
 export * from './runs.js';
+export * from './browser.js';

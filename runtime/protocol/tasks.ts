@@ -1,6 +1,7 @@
 // Tasks: what a client asks an agent to do, what it gets back, and what Aurora remembers.
 import { Type, type Static } from '@sinclair/typebox';
 import { AgentName, IsoTime, LIMITS, Nullable, NullableObject, OpenObject } from './common.js';
+import { BrowserActions } from './browser.js';
 import { KeepAlive, modelOptionFields, OutputSchema } from './llm.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -20,6 +21,7 @@ const parameterFields = {
   retries: Type.Optional(
     Type.Integer({ minimum: 0, maximum: LIMITS.retriesMax, description: 'Runs again when the agent crashes under it' }),
   ),
+  actions: Type.Optional(BrowserActions),
 };
 
 export const TaskParameters = Type.Object(parameterFields, { additionalProperties: false });

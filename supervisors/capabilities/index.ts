@@ -11,7 +11,9 @@ import type { Metrics } from '../../runtime/metrics.js';
 import type { LlmProvider } from '../../runtime/providers/llm.js';
 import type { Store } from '../../runtime/store/index.js';
 import type { Subjects } from '../../runtime/subjects.js';
+import type { BrowserPool } from '../browser/pool.js';
 import { agentCallFamily } from './agent-call.js';
+import { browserCapabilities } from './browser.js';
 import { llmChat } from './llm-chat.js';
 import { threadRead } from './thread-read.js';
 import { toolCall } from './tool-call.js';
@@ -28,6 +30,8 @@ export interface CapabilityResources {
   readonly logger: Logger;
   readonly events: EventPublisher;
   readonly metrics: Metrics;
+  /** The node's Chromium workers; browser agents need them. */
+  readonly browsers: BrowserPool;
 }
 
 export interface NodeCapabilities {
@@ -45,6 +49,7 @@ export function createCapabilities(resources: CapabilityResources): NodeCapabili
       [THREAD_READ]: threadRead(store),
       [TOOL_CALL]: toolCall(tools, clock),
       ...workflowCapabilities(resources),
+      ...browserCapabilities({ ...resources, pool: resources.browsers }),
     },
   };
 }

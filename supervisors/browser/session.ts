@@ -1,0 +1,74 @@
+// One task's browser session: its leased context and page, the guard every request of the page
+// goes through, and what the guard refused (so a failed navigation says why).
+import type { HTTPRequest } from 'puppeteer-core';
+import type { Logger } from '../../runtime/logger.js';
+import type { BrowserLease } from './lease.js';
+import type { OriginGuard } from './origin-guard.js';
+
+/** Refusals remembered per session (the newest). */
+const REFUSALS_MAX = 32;
+
+export interface Refusal {
+  readonly seq: number;
+  readonly url: string;
+  readonly reason: string;
+  readonly navigation: boolean;
+}
+
+export class BrowserSession {
+  private readonly refusals: Refusal[] = [];
+  /** Refusals so far; an action compares it before and after. */
+  refused = 0;
+  /** Main-frame navigations requested so far; an interaction compares it before and after. */
+  navigations = 0;
+  /** Main-frame loads finished so far. */
+  loads = 0;
+
+  constructor(
+    readonly lease: BrowserLease,
+    readonly guard: OriginGuard,
+    private readonly logger: Logger,
+  ) {}
+
+  get page(): BrowserLease['page'] {
+    return this.lease.page;
+  }
+
+  /** Turns request interception on: nothing leaves the page unchecked from here on. */
+  async guardRequests(): Promise<void> {
+    const { page } = this;
+    page.on('request', (req) => void this.onRequest(req));
+    page.on('load', () => {
+      this.loads++;
+    });
+    await page.setRequestInterception(true);
+  }
+
+  /** Refusals recorded since `from` (an earlier value of `refused`), the newest REFUSALS_MAX at most. */
+  since(from: number): Refusal[] {
+    return this.refusals.filter((r) => r.seq >= from);
+  }
+
+  private async onRequest(req: HTTPRequest): Promise<void> {
+    const navigation = req.isNavigationRequest() && req.frame() === this.page.mainFrame();
+    if (navigation) this.navigations++;
+    let verdict;
+    try {
+      verdict = await this.guard.check(req.url(), req.isNavigationRequest());
+    } catch (err) {
+      verdict = { ok: false as const, reason: `${req.url()}: the check failed (${String(err)})` };
+    }
+    try {
+      if (verdict.ok) {
+        await req.continue();
+        return;
+      }
+      if (this.refusals.length >= REFUSALS_MAX) this.refusals.shift();
+      this.refusals.push({ seq: this.refused++, url: req.url(), reason: verdict.reason, navigation });
+      this.logger.info('browser request refused', { url: req.url().slice(0, 256), reason: verdict.reason, navigation });
+      await req.abort('blockedbyclient');
+    } catch {
+      // The page closed or the request was cancelled meanwhile: nothing left to answer.
+    }
+  }
+}
