@@ -96,6 +96,8 @@ export class BrowserWorker {
       }
       return this.track(chromium, context, page);
     } catch (err) {
+      // The slot it held is free again: whoever waits may try (a launch that failed fails them too).
+      queueMicrotask(this.deps.onFree);
       if (err instanceof AuroraError) throw err;
       throw new AuroraError('browser_crashed', `${this.id} could not open a page: ${describe(err)}`, { cause: err });
     } finally {
