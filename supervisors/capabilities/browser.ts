@@ -12,6 +12,7 @@ import { newId } from '../../runtime/ids.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Resolver } from '../../runtime/net/index.js';
+import type { BrowserAction } from '../../runtime/protocol/index.js';
 import type { Store } from '../../runtime/store/index.js';
 import { runAction, type ActionSettings } from '../browser/actions.js';
 import { createOriginGuard, parseOriginPolicy } from '../browser/origin-guard.js';
@@ -34,9 +35,12 @@ interface Entry {
   readonly expiry: Timer;
 }
 
+/** Where the pages of a task may go and how much its actions may take (a browser agent's config, an llm agent's config.browser). */
+export type BrowserSettings = Omit<BrowserConfig, 'max_concurrency'>;
+
 export interface BrowserSessions {
-  /** The task's session, opened on first use. */
-  open(ctx: EffectContext): Promise<BrowserSession>;
+  /** The task's session, opened on first use with `settings` (`field` names them in messages). */
+  open(ctx: EffectContext, settings: BrowserSettings, field: string): Promise<BrowserSession>;
   close(taskId: string): void;
 }
 
@@ -56,9 +60,8 @@ export function createBrowserSessions(deps: BrowserCapabilityDeps): BrowserSessi
     );
   };
 
-  const openSession = async (ctx: EffectContext, config: BrowserConfig): Promise<BrowserSession> => {
-    const field = 'config.allowed_origins';
-    const policy = parseOriginPolicy(config.allowed_origins, field);
+  const openSession = async (ctx: EffectContext, settings: BrowserSettings, field: string): Promise<BrowserSession> => {
+    const policy = parseOriginPolicy(settings.allowed_origins, field);
     if (typeof policy === 'string') throw new AuroraError('invalid_request', policy);
     const lease = await pool.lease(ctx.signal);
     const session = new BrowserSession(lease, createOriginGuard(policy, field, deps.resolve), logger.child({ agent: ctx.agent.name, task_id: ctx.taskId }));
@@ -72,11 +75,10 @@ export function createBrowserSessions(deps: BrowserCapabilityDeps): BrowserSessi
   };
 
   return {
-    open(ctx) {
+    open(ctx, settings, field) {
       const known = sessions.get(ctx.taskId);
       if (known) return known.session;
-      const config = ctx.agent.config as BrowserConfig;
-      const session = openSession(ctx, config);
+      const session = openSession(ctx, settings, `${field}.allowed_origins`);
       const expiry = clock.setTimeout(() => close(ctx.taskId), Math.max(0, ctx.deadlineAt - clock.now()));
       sessions.set(ctx.taskId, { session, expiry });
       session.catch(() => {
@@ -91,13 +93,34 @@ export function createBrowserSessions(deps: BrowserCapabilityDeps): BrowserSessi
   };
 }
 
-export function browserCapabilities(deps: BrowserCapabilityDeps): Record<string, Capability> {
+export interface BrowserActor {
+  /** Runs one action in the task's session (opened on first use); rejects with an AuroraError. */
+  act(action: BrowserAction, ctx: EffectContext, settings: BrowserSettings, field: string): Promise<ActOutput>;
+  readonly sessions: BrowserSessions;
+}
+
+export function createBrowserActor(deps: BrowserCapabilityDeps): BrowserActor {
   const sessions = createBrowserSessions(deps);
   const { store, clock, metrics, pool } = deps;
 
-  const act: Capability = async (input, ctx): Promise<ActOutput> => {
-    const { action } = input as ActInput;
-    const config = ctx.agent.config as BrowserConfig;
+  // One page does one thing at a time: a model's parallel tool calls of one turn run in call order.
+  // At most one entry per running task, like the sessions.
+  const tails = new Map<string, Promise<unknown>>();
+  const inTurn = (taskId: string, perform: () => Promise<ActOutput>): Promise<ActOutput> => {
+    const previous = tails.get(taskId) ?? Promise.resolve();
+    const mine = previous.then(perform, perform);
+    tails.set(taskId, mine);
+    const forget = (): void => {
+      if (tails.get(taskId) === mine) tails.delete(taskId);
+    };
+    mine.then(forget, forget);
+    return mine;
+  };
+
+  const act = (action: BrowserAction, ctx: EffectContext, config: BrowserSettings, field: string): Promise<ActOutput> =>
+    inTurn(ctx.taskId, () => actNow(action, ctx, config, field));
+
+  const actNow = async (action: BrowserAction, ctx: EffectContext, config: BrowserSettings, field: string): Promise<ActOutput> => {
     const settings: ActionSettings = {
       timeoutMs: config.action_timeout_ms ?? BROWSER_DEFAULTS.actionTimeoutMs,
       maxChars: config.max_snapshot_chars ?? BROWSER_DEFAULTS.maxSnapshotChars,
@@ -108,7 +131,7 @@ export function browserCapabilities(deps: BrowserCapabilityDeps): Record<string,
     const started = clock.monotonic();
     let outcome = 'failed';
     try {
-      const session = await sessions.open(ctx);
+      const session = await sessions.open(ctx, config, field);
       const done = await runAction(session, action, settings, {
         clock,
         signal: ctx.signal,
@@ -137,11 +160,15 @@ export function browserCapabilities(deps: BrowserCapabilityDeps): Record<string,
       metrics.browserActionDuration.observe({ action: action.action, outcome }, (clock.monotonic() - started) / 1000);
     }
   };
+  return { act, sessions };
+}
 
+/** browser.act and browser.release, for browser agents (their config is the settings). */
+export function browserCapabilities(actor: BrowserActor): Record<string, Capability> {
+  const act: Capability = (input, ctx) => actor.act((input as ActInput).action, ctx, ctx.agent.config as BrowserConfig, 'config');
   const release: Capability = async (_input, ctx) => {
-    sessions.close(ctx.taskId);
+    actor.sessions.close(ctx.taskId);
     return {};
   };
-
   return { [BROWSER_ACT]: act, [BROWSER_RELEASE]: release };
 }

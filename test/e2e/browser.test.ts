@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserSite, SITE_LOGIN, type BrowserSite } from '../fixtures/browser-site.js';
+import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
 import { client, metricSum, startAurora, StreamClient, tempDir, type Api, type AuroraProcess, type TempDir } from '../helpers/e2e.js';
 
 const CHROMIUM = process.env.BROWSER_EXECUTABLE ?? '/usr/bin/chromium';
@@ -64,6 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
   let dir: TempDir;
   let server: AuroraProcess;
   let api: Api;
+  let fake: FakeOllama;
   const sockets: StreamClient[] = [];
 
   beforeAll(async () => {
@@ -71,8 +73,10 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
     other = await startBrowserSite();
     site.foreignOrigin = other.origin;
     dir = tempDir();
+    fake = await startFakeOllama();
     server = await startAurora({
       DATABASE_PATH: dir.file('aurora.db'),
+      OLLAMA_HOST: fake.url,
       FAULT_INJECTION_ENABLED: 'true',
       BROWSER_MAX: '1',
       BROWSER_PAGES_MAX: '2',
@@ -101,6 +105,7 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
     if (pid !== undefined) expect(chromiumProcesses(pid)).toEqual([]);
     await site?.close();
     await other?.close();
+    await fake?.close();
     dir?.remove();
   });
 
@@ -299,5 +304,53 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
     const metrics = (await api.get<string>('/metrics')).text;
     expect(metricSum(metrics, 'aurora_browser_restarts_total', { reason: 'disconnected' })).toBeGreaterThanOrEqual(1);
     expect(metricSum(metrics, 'aurora_browsers_alive')).toBe(1);
+  });
+
+  it('gives an llm agent browser tools: it navigates, reads a snapshot and clicks a ref over two turns, in one session', async () => {
+    const created = await api.post('/api/v1/agents/', {
+      name: 'surfer',
+      agent_type: 'llm',
+      provider: 'ollama',
+      model_name: 'llama3.1',
+      config: {
+        tools: ['browser.navigate', 'browser.snapshot', 'browser.click', 'browser.extract'],
+        browser: { allowed_origins: [site.origin] },
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const toolTurns = (c: { messages: { role: string }[] }) => c.messages.filter((m) => m.role === 'tool').length;
+    fake.script({
+      match: (c) => toolTurns(c) === 0,
+      reply: { tool_calls: [{ name: 'browser.navigate', arguments: { url: site.url('/') } }, { name: 'browser.snapshot', arguments: {} }] },
+    });
+    // The second turn clicks the ref the snapshot gave "Items" and reads the list it leads to.
+    fake.script({
+      match: (c) => toolTurns(c) === 2,
+      reply: { tool_calls: [{ name: 'browser.click', arguments: { ref: 'e2' } }, { name: 'browser.extract', arguments: { selector: 'li.item' } }] },
+    });
+    fake.script({ match: (c) => toolTurns(c) === 4, reply: { content: 'The items are One, Two and Three.' } });
+
+    const res = await api.post<{ task_id: string; result: string }>('/api/v1/tasks/execute', { agent: 'surfer', prompt: 'What items does the site list?' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.result).toBe('The items are One, Two and Three.');
+    const record = await api.get<{ details: { steps: { name: string; ok: boolean; result: string }[] } }>(`/api/v1/tasks/${res.body.task_id}`);
+    const steps = record.body.details.steps;
+    expect(steps.map((s) => [s.name, s.ok])).toEqual([
+      ['browser.navigate', true],
+      ['browser.snapshot', true],
+      ['browser.click', true],
+      ['browser.extract', true],
+    ]);
+    expect(steps[1]!.result).toContain('[e2] link "Items" href=/items');
+    expect(JSON.parse(steps[2]!.result)).toMatchObject({ url: site.url('/items'), title: 'Items' });
+    expect(JSON.parse(steps[3]!.result)).toMatchObject({ values: ['One', 'Two', 'Three'] });
+
+    // A tool call outside the allowed origins is refused, and the model is told why.
+    fake.script({ match: (c) => toolTurns(c) === 0, reply: { tool_calls: [{ name: 'browser.navigate', arguments: { url: other.url('/') } }] } });
+    fake.script({ match: (c) => toolTurns(c) === 1, reply: { content: 'I may not go there.' } });
+    const refused = await api.post<{ task_id: string; result: string }>('/api/v1/tasks/execute', { agent: 'surfer', prompt: 'Open the other site' });
+    expect(refused.status, refused.text).toBe(200);
+    const refusedSteps = (await api.get<{ details: { steps: { ok: boolean; result: string }[] } }>(`/api/v1/tasks/${refused.body.task_id}`)).body.details.steps;
+    expect(refusedSteps[0]).toMatchObject({ ok: false, result: expect.stringContaining(`origin ${other.origin} is not allowed`) });
   });
 });
