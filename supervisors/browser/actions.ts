@@ -213,12 +213,16 @@ async function interact(session: BrowserSession, clock: Clock, timeout: number, 
   await input();
   await new Promise<void>((resolve) => clock.setTimeout(resolve, NAVIGATION_SETTLE_MS));
   if (session.navigations === navigationsBefore) return { result: { url: session.page.url() } };
-  if (session.loads === loadsBefore) {
-    await session.page.waitForNavigation({ waitUntil: 'load', timeout }).catch((err: unknown) => {
-      // It may have loaded between the check and the wait; a refused one is reported below.
-      if (!(err instanceof TimeoutError)) throw err;
-      if (session.loads === loadsBefore && session.since(refusedBefore).length === 0) throw err;
-    });
+  let timer: Timer | undefined;
+  try {
+    await Promise.race([
+      session.settled(loadsBefore, refusedBefore),
+      new Promise<never>((_, reject) => {
+        timer = clock.setTimeout(() => reject(new TimeoutError(`the navigation it started did not load within ${timeout} ms`)), timeout);
+      }),
+    ]);
+  } finally {
+    timer?.cancel();
   }
   const refused = session.since(refusedBefore).find((r) => r.navigation);
   if (refused) throw new AuroraError('navigation_refused', `navigation refused: ${refused.reason}`);

@@ -23,6 +23,8 @@ export class BrowserSession {
   navigations = 0;
   /** Main-frame loads finished so far. */
   loads = 0;
+  /** Woken on every load and every refused navigation; one per interaction at most, gone with the session. */
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     readonly lease: BrowserLease,
@@ -40,6 +42,7 @@ export class BrowserSession {
     page.on('request', (req) => void this.onRequest(req));
     page.on('load', () => {
       this.loads++;
+      this.wake();
     });
     await page.setRequestInterception(true);
   }
@@ -47,6 +50,28 @@ export class BrowserSession {
   /** Refusals recorded since `from` (an earlier value of `refused`), the newest REFUSALS_MAX at most. */
   since(from: number): Refusal[] {
     return this.refusals.filter((r) => r.seq >= from);
+  }
+
+  /**
+   * Resolves once the main frame loaded after `loadsBefore` loads, or a navigation was refused after
+   * `refusedBefore` refusals: what an input that started a navigation waits for. Counting loads
+   * instead of waiting for "the next navigation" cannot miss one that committed before the wait.
+   */
+  settled(loadsBefore: number, refusedBefore: number): Promise<void> {
+    const done = (): boolean => this.loads > loadsBefore || this.since(refusedBefore).some((r) => r.navigation);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!done()) return;
+        this.watchers.delete(check);
+        resolve();
+      };
+      this.watchers.add(check);
+    });
+  }
+
+  private wake(): void {
+    for (const check of [...this.watchers]) check();
   }
 
   private async onRequest(req: HTTPRequest): Promise<void> {
@@ -65,6 +90,7 @@ export class BrowserSession {
       }
       if (this.refusals.length >= REFUSALS_MAX) this.refusals.shift();
       this.refusals.push({ seq: this.refused++, url: req.url(), reason: verdict.reason, navigation });
+      this.wake();
       this.logger.info('browser request refused', { url: req.url().slice(0, 256), reason: verdict.reason, navigation });
       await req.abort('blockedbyclient');
     } catch {
