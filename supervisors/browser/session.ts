@@ -5,6 +5,23 @@ import type { Logger } from '../../runtime/logger.js';
 import type { BrowserLease } from './lease.js';
 import type { OriginGuard } from './origin-guard.js';
 
+// New windows (window.open, target=_blank links and forms) would load in pages whose requests
+// nothing guards, and request interception cannot be set on them before their first request. So
+// every document of the task's page is kept from opening one; a popup that appears anyway is
+// closed at once. A hostile page of an allowed origin could still find a way around this script
+// (the allowed origins are trusted to that extent).
+const NO_NEW_WINDOWS = `(() => {
+  const none = () => null;
+  Object.defineProperty(window, 'open', { value: none, writable: false, configurable: false });
+  const untarget = (e) => {
+    const el = e.target && e.target.closest ? e.target.closest('a[target],area[target],form[target]') : null;
+    if (el) el.removeAttribute('target');
+  };
+  document.addEventListener('click', untarget, true);
+  document.addEventListener('auxclick', (e) => e.preventDefault(), true);
+  document.addEventListener('submit', untarget, true);
+})();`;
+
 /** Refusals remembered per session (the newest). */
 const REFUSALS_MAX = 32;
 
@@ -44,7 +61,21 @@ export class BrowserSession {
       this.loads++;
       this.wake();
     });
+    await page.evaluateOnNewDocument(NO_NEW_WINDOWS);
     await page.setRequestInterception(true);
+    this.lease.context.on('targetcreated', (target) => {
+      if (target.type() !== 'page') return;
+      target.page().then(
+        (popup) => {
+          if (popup !== null && popup !== page) {
+            this.logger.info('browser popup closed', { url: target.url().slice(0, 256) });
+            return popup.close();
+          }
+          return undefined;
+        },
+        () => {},
+      ).catch(() => {});
+    });
   }
 
   /** Refusals recorded since `from` (an earlier value of `refused`), the newest REFUSALS_MAX at most. */

@@ -234,6 +234,22 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
       blocked: [{ url: other.url('/pixel.png'), reason: expect.stringContaining('is not allowed') }],
     });
 
+    // New windows would escape the guard of the task's page: window.open opens none, and a
+    // target=_blank link opens in the page itself, where the guard refuses it.
+    const popups = await run([
+      { action: 'navigate', url: site.url('/popup') },
+      { action: 'click', selector: '#open' },
+      { action: 'extract', selector: 'h1' },
+    ]);
+    expect(popups.status, popups.text).toBe(200);
+    expect(popups.body.output.actions[2]).toMatchObject({ values: ['Popups'] });
+    const blank = await run([
+      { action: 'navigate', url: site.url('/popup') },
+      { action: 'click', selector: '#blank' },
+    ]);
+    expect(blank.status, blank.text).toBe(403);
+    expect(blank.text).toContain(`navigation refused: ${other.url('/blank-target')}`);
+
     for (const url of ['file:///etc/passwd', 'data:text/html,<h1>hi</h1>', 'chrome://version', 'http://169.254.169.254/latest/meta-data/']) {
       const res = await run([{ action: 'navigate', url }]);
       expect(res.status, `${url}: ${res.text}`).toBe(403);
