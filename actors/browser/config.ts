@@ -7,6 +7,7 @@ export const BROWSER_DEFAULTS = {
   maxSnapshotChars: 20_000,
   // An artifact reaches the gateway base64-encoded in one bus message, and NATS carries 1 MB at most.
   maxScreenshotBytes: 700 * 1024,
+  maxPageBytes: 10 * 1024 * 1024,
   maxConcurrency: 2,
 } as const;
 
@@ -40,6 +41,13 @@ export const BrowserConfig = Type.Object(
         minimum: 1024,
         maximum: 700 * 1024,
         description: `Largest screenshot kept (default ${BROWSER_DEFAULTS.maxScreenshotBytes}); a larger one fails the action`,
+      }),
+    ),
+    max_page_bytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: 1024 * 1024 * 1024,
+        description: `Largest page: its document and everything it loaded, in bytes (default ${BROWSER_DEFAULTS.maxPageBytes}); a larger one fails the navigation and is left`,
       }),
     ),
     max_concurrency: Type.Optional(

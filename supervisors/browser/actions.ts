@@ -19,6 +19,7 @@ export interface ActionSettings {
   readonly timeoutMs: number;
   readonly maxChars: number;
   readonly maxScreenshotBytes: number;
+  readonly maxPageBytes: number;
   readonly allowEvaluate: boolean;
   readonly faultInjection: boolean;
 }
@@ -77,11 +78,13 @@ async function perform(session: BrowserSession, action: BrowserAction, settings:
       if (!verdict.ok) throw new AuroraError('navigation_refused', `navigation refused: ${verdict.reason}`);
       const refusedBefore = session.refused;
       const response = await page.goto(url, { waitUntil: 'load', timeout });
+      await checkPageSize(page, settings.maxPageBytes);
       return navigated(session, response, refusedBefore);
     }
     case 'back': {
       const refusedBefore = session.refused;
       const response = await page.goBack({ waitUntil: 'load', timeout });
+      await checkPageSize(page, settings.maxPageBytes);
       return navigated(session, response, refusedBefore);
     }
     case 'snapshot': {
@@ -89,12 +92,12 @@ async function perform(session: BrowserSession, action: BrowserAction, settings:
       return { result: { url: snap.url, title: snap.title, snapshot: snap.text, elements: snap.elements, truncated: snap.truncated } };
     }
     case 'click':
-      return interact(session, env.clock, timeout, async () => {
+      return interact(session, env.clock, settings, async () => {
         const el = await element(page, action, timeout);
         await el.click();
       });
     case 'type':
-      return interact(session, env.clock, timeout, async () => {
+      return interact(session, env.clock, settings, async () => {
         const el = await element(page, action, timeout);
         // Typing replaces what the field held, as a user selecting it all first would.
         await el.evaluate((e) => {
@@ -104,7 +107,7 @@ async function perform(session: BrowserSession, action: BrowserAction, settings:
         if (action.submit === true) await page.keyboard.press('Enter');
       });
     case 'press':
-      return interact(session, env.clock, timeout, async () => {
+      return interact(session, env.clock, settings, async () => {
         try {
           await page.keyboard.press(need(action.key, 'key') as Parameters<Page['keyboard']['press']>[0]);
         } catch (err) {
@@ -206,7 +209,12 @@ async function navigated(session: BrowserSession, response: HTTPResponse | null,
 }
 
 /** Performs an input; when it started a navigation, waits for the new document to load. */
-async function interact(session: BrowserSession, clock: Clock, timeout: number, input: () => Promise<void>): Promise<ActionOutcome> {
+async function interact(
+  session: BrowserSession,
+  clock: Clock,
+  { timeoutMs: timeout, maxPageBytes }: ActionSettings,
+  input: () => Promise<void>,
+): Promise<ActionOutcome> {
   const navigationsBefore = session.navigations;
   const loadsBefore = session.loads;
   const refusedBefore = session.refused;
@@ -226,7 +234,25 @@ async function interact(session: BrowserSession, clock: Clock, timeout: number, 
   }
   const refused = session.since(refusedBefore).find((r) => r.navigation);
   if (refused) throw new AuroraError('navigation_refused', `navigation refused: ${refused.reason}`);
+  await checkPageSize(session.page, maxPageBytes);
   return navigated(session, null, refusedBefore);
+}
+
+// What a page weighs once loaded: the bytes it transferred (document and subresources), or its
+// DOM's size when that is larger (a page that builds itself from a small script).
+const PAGE_SIZE_SCRIPT = `(() => {
+  let transferred = 0;
+  for (const e of performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))) transferred += e.transferSize || 0;
+  const dom = document.documentElement ? document.documentElement.outerHTML.length : 0;
+  return Math.max(transferred, dom);
+})()`;
+
+/** A page over the bound is left (about:blank), so it holds no memory, and the action fails. */
+async function checkPageSize(page: Page, maxBytes: number): Promise<void> {
+  const size = (await page.evaluate(PAGE_SIZE_SCRIPT)) as number;
+  if (size <= maxBytes) return;
+  await page.goto('about:blank').catch(() => {});
+  throw new AuroraError('browser_action_failed', `the page weighs ${size} bytes, over max_page_bytes (${maxBytes}); it was left`);
 }
 
 /** A page that navigates while it is read destroys the reading's context: read the new document instead. */

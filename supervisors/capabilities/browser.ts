@@ -125,6 +125,7 @@ export function createBrowserActor(deps: BrowserCapabilityDeps): BrowserActor {
       timeoutMs: config.action_timeout_ms ?? BROWSER_DEFAULTS.actionTimeoutMs,
       maxChars: config.max_snapshot_chars ?? BROWSER_DEFAULTS.maxSnapshotChars,
       maxScreenshotBytes: config.max_screenshot_bytes ?? BROWSER_DEFAULTS.maxScreenshotBytes,
+      maxPageBytes: config.max_page_bytes ?? BROWSER_DEFAULTS.maxPageBytes,
       allowEvaluate: config.allow_evaluate === true,
       faultInjection: deps.config.faultInjection,
     };

@@ -259,6 +259,22 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
     expect(other.requests.slice(before)).toEqual([]);
   });
 
+  it('leaves a page heavier than max_page_bytes, failing the navigation', async () => {
+    const created = await api.post('/api/v1/agents/', {
+      name: 'light',
+      agent_type: 'browser',
+      provider: 'none',
+      model_name: 'chromium',
+      config: { allowed_origins: [site.origin], max_page_bytes: 16 * 1024 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const small = await api.post('/api/v1/tasks/execute', { agent: 'light', prompt: 'browse', parameters: { actions: [{ action: 'navigate', url: site.url('/items') }] } });
+    expect(small.status, small.text).toBe(200);
+    const big = await api.post('/api/v1/tasks/execute', { agent: 'light', prompt: 'browse', parameters: { actions: [{ action: 'navigate', url: site.url('/big') }] } });
+    expect(big.status, big.text).toBe(422);
+    expect(big.text).toContain('over max_page_bytes (16384)');
+  });
+
   it('runs no script in the page unless the agent allows it', async () => {
     const res = await run([
       { action: 'navigate', url: site.url('/') },
