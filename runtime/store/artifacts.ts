@@ -26,8 +26,8 @@ export function createArtifactRepository(db: Database, limits: ArtifactLimits): 
   );
   const get = db.prepare<[string], StoredArtifact>(`SELECT ${COLUMNS}, data FROM artifacts WHERE artifact_id = ?`);
   const totals = db.prepare<[], { count: number; bytes: number | null }>('SELECT count(*) AS count, sum(bytes) AS bytes FROM artifacts');
-  // Ids are time-ordered (UUIDv7): the smallest is the oldest.
-  const oldest = db.prepare<[], { artifact_id: string; bytes: number }>('SELECT artifact_id, bytes FROM artifacts ORDER BY artifact_id LIMIT 1');
+  // Rows are numbered in insertion order (rowid, never reused while larger ones live): the smallest is the oldest.
+  const oldest = db.prepare<[], { artifact_id: string; bytes: number }>('SELECT artifact_id, bytes FROM artifacts ORDER BY rowid LIMIT 1');
   const remove = db.prepare<[string]>('DELETE FROM artifacts WHERE artifact_id = ?');
 
   return {

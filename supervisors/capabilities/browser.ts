@@ -8,7 +8,7 @@ import { BROWSER_ACT, BROWSER_RELEASE, type ActInput, type ActOutput } from '../
 import { isoNow, type Clock, type Timer } from '../../runtime/clock.js';
 import type { Config } from '../../runtime/config.js';
 import { AuroraError } from '../../runtime/errors.js';
-import { newId } from '../../runtime/ids.js';
+import { newTaskId } from '../../runtime/ids.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import type { Resolver } from '../../runtime/net/index.js';
@@ -138,7 +138,7 @@ export function createBrowserActor(deps: BrowserCapabilityDeps): BrowserActor {
         signal: ctx.signal,
         browserPid: () => pool.pidOf(session.lease.worker),
         storeScreenshot: (data) => {
-          const artifactId = newId();
+          const artifactId = newTaskId(clock);
           store.artifacts.put({
             artifact_id: artifactId,
             task_id: ctx.taskId,
