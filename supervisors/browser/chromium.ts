@@ -45,6 +45,9 @@ export async function launchChromium(options: ChromiumOptions): Promise<Chromium
     headless: true,
     args,
     timeout: options.launchTimeoutMs,
+    // Over a pipe, Chromium exits by itself when its parent dies (even by SIGKILL), which a
+    // WebSocket connection would not make it do: a killed node leaves no browser behind.
+    pipe: true,
     // Signals are ours to handle: puppeteer's handlers would close browsers behind the supervisor.
     handleSIGINT: false,
     handleSIGTERM: false,

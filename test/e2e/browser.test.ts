@@ -385,4 +385,16 @@ describe.skipIf(!existsSync(CHROMIUM))('browser agents (real Chromium)', () => {
     const refusedSteps = (await api.get<{ details: { steps: { ok: boolean; result: string }[] } }>(`/api/v1/tasks/${refused.body.task_id}`)).body.details.steps;
     expect(refusedSteps[0]).toMatchObject({ ok: false, result: expect.stringContaining(`origin ${other.origin} is not allowed`) });
   });
+
+  // Last: it ends the server.
+  it('leaves no Chromium behind when the node itself is killed with SIGKILL', async () => {
+    const res = await run([{ action: 'navigate', url: site.url('/') }]);
+    expect(res.status, res.text).toBe(200);
+    const pid = server.pid;
+    expect(chromiumProcesses(pid).length).toBeGreaterThan(0);
+    await server.kill('SIGKILL');
+    // Chromium talks to the node over a pipe and exits when it closes; nothing else reaps it.
+    while (chromiumProcesses(pid).length > 0) await new Promise((r) => setTimeout(r, 50));
+    expect(chromiumProcesses(pid)).toEqual([]);
+  });
 });
