@@ -12,7 +12,9 @@ const LIBRARY_HOMES = [
   { names: ['@nats-io/*'], home: 'runtime/bus' },
   { names: ['better-sqlite3'], home: 'runtime/store' },
   { names: ['ioredis'], home: 'runtime/cache' },
-  { names: ['ollama', 'puppeteer-core'], home: 'runtime/providers' },
+  { names: ['ollama'], home: 'runtime/providers' },
+  // Chromium is a supervised resource: the pool that owns its processes is puppeteer's one home.
+  { names: ['puppeteer-core'], home: 'supervisors/browser' },
   { names: ['prom-client'], home: 'runtime/metrics' },
   { names: ['uWebSockets.js', 'jose'], home: 'gateway' },
   { names: ['xstate'], home: 'actors, supervisors' },
@@ -114,9 +116,9 @@ export default tseslint.config(
     },
   },
   ...SOURCE_FOLDERS.map((folder) => restrictedImports([`${folder}/**/*.ts`, `${folder}/**/*.tsx`], folder, folder)),
-  // Inside runtime/, each library's own subfolder may use it (later blocks override earlier ones).
-  ...LIBRARY_HOMES.filter((lib) => lib.home.startsWith('runtime/')).map((lib) =>
-    restrictedImports([`${lib.home}/**/*.ts`, `${lib.home}.ts`], 'runtime', lib.home),
+  // Inside a layer, each library's own subfolder may use it (later blocks override earlier ones).
+  ...LIBRARY_HOMES.filter((lib) => /^(runtime|supervisors)\//.test(lib.home)).map((lib) =>
+    restrictedImports([`${lib.home}/**/*.ts`, `${lib.home}.ts`], lib.home.split('/')[0], lib.home),
   ),
   // The protocol is the bottom of the house: it imports nothing of ours outside itself.
   {

@@ -71,7 +71,13 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
     const store = runsActors
-      ? openStore({ path: config.databasePath, clock, maxEvents: config.eventsMax, maxIdempotencyKeys: config.idempotencyMaxKeys })
+      ? openStore({
+          path: config.databasePath,
+          clock,
+          maxEvents: config.eventsMax,
+          maxIdempotencyKeys: config.idempotencyMaxKeys,
+          artifacts: { maxCount: config.artifactsMax, maxBytes: config.artifactsMaxBytes },
+        })
       : undefined;
     if (store !== undefined) lifecycle.onShutdown('store', () => store.close());
     const cache = await connectWithRetry('Redis', () => createCache(config, logger), retry, logger, clock);

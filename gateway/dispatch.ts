@@ -274,8 +274,9 @@ export function createDispatcher(deps: GatewayDeps, options: DispatcherOptions =
         const schema = declared === undefined ? undefined : (res.schema ?? declared);
         try {
           if (schema === undefined) throw new Error(`Route ${route.method} ${route.path} declares no schema for status ${res.status}`);
-          // Bytes declared as 'Text' (files served as they are) go out untouched, not re-encoded.
-          const out = schema === 'Text' && res.body instanceof Uint8Array ? res.body : codecs.serialize(schema, res.body);
+          // Bytes declared as 'Text' or 'Binary' (files, artifacts) go out untouched, not re-encoded.
+          const raw = (schema === 'Text' || schema === 'Binary') && res.body instanceof Uint8Array;
+          const out = raw ? (res.body as Uint8Array) : codecs.serialize(schema, res.body);
           return done(res.status, out, res.headers);
         } catch (err) {
           const e = answerableError(err, log, req, route.path);

@@ -65,6 +65,10 @@ export const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   workflow_exists: `Workflow ${workflow} already exists; PUT /api/v1/workflows/${workflow} adds a version`,
   pull_finished: `Pull ${pullId} already completed`,
   pull_cancelled: `Pull ${pullId} of ${model} cancelled: Pull cancelled`,
+  artifact_not_found: `Artifact ${EXAMPLE.artifactId} not found (unknown, or dropped by ARTIFACTS_MAX / ARTIFACTS_MAX_BYTES)`,
+  browser_action_failed: 'actions[1] (click) failed: click: no visible element matches #sign-in within 10000 ms',
+  browser_crashed: 'navigate: the browser went away (Target closed)',
+  navigation_refused: 'navigation refused: http://127.0.0.1:9000/: origin http://127.0.0.1:9000 is not allowed (see config.allowed_origins)',
 };
 
 /** What a body that fails its schema is answered with, per request schema: a mistake people make. */

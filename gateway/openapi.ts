@@ -48,6 +48,8 @@ export const BEARER_SCHEME = 'bearerAuth';
 const JSON_TYPE = 'application/json';
 /** Media type of responses serialised with the 'Text' schema (Prometheus exposition). */
 const TEXT_TYPE = 'text/plain';
+/** Media type of artifacts ('Binary'): screenshots are PNG. */
+const IMAGE_TYPE = 'image/png';
 /** Media type of Server-Sent Events. */
 const EVENT_STREAM_TYPE = 'text/event-stream';
 
@@ -67,7 +69,7 @@ function mediaType(name: ResponseSchemaName | RequestSchemaName): MediaType {
 
 /** A success answer's media types: its schema's, and an event stream where the route offers one. */
 function contentOf(route: Route, status: string, schema: ResponseSchemaName): Record<string, MediaType> {
-  const type = schema === 'Text' ? TEXT_TYPE : schema === 'EventStream' ? EVENT_STREAM_TYPE : JSON_TYPE;
+  const type = schema === 'Text' ? TEXT_TYPE : schema === 'Binary' ? IMAGE_TYPE : schema === 'EventStream' ? EVENT_STREAM_TYPE : JSON_TYPE;
   const content: Record<string, MediaType> = { [type]: mediaType(schema) };
   if (route.eventStream === true && status === '200') content[EVENT_STREAM_TYPE] = mediaType('EventStream');
   return content;
@@ -416,6 +418,9 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
     'context_overflow',
     'idempotency_mismatch',
     'idempotency_in_progress',
+    'browser_action_failed',
+    'browser_crashed',
+    'navigation_refused',
     ...LLM_ERRORS,
   ]),
   'POST /api/v1/tasks/': runtime(['agent_not_found', 'agent_failed', 'agent_stopped', 'queue_full', 'thread_not_found', 'idempotency_mismatch', 'idempotency_in_progress']),
@@ -423,6 +428,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /api/v1/tasks/execute/batch': runtime(['invalid_request', 'idempotency_mismatch', 'idempotency_in_progress']),
   'GET /api/v1/tasks/': runtime(['invalid_request']),
   'GET /api/v1/tasks/:id': runtime(['task_not_found']),
+  'GET /api/v1/artifacts/:id': runtime(['artifact_not_found']),
   'GET /api/v1/tasks/:id/events': runtime(['task_not_found']),
   'POST /api/v1/tasks/:id/cancel': runtime(['task_not_found', 'task_finished']),
   'GET /api/v1/events': runtime(['invalid_request']),
@@ -472,6 +478,7 @@ export const PATH_PARAMETERS: Readonly<Record<string, { readonly description: st
   threads: { description: 'Thread id: thread_id of the answer that started the thread', example: EXAMPLE.threadId },
   pulls: { description: 'Pull id: pull_id of the pull answer', example: EXAMPLE.pullId },
   runs: { description: 'Run id: run_id of the run answer', example: EXAMPLE.runId },
+  artifacts: { description: "Artifact id: artifact_id of a screenshot action's result or its browser.screenshot event", example: EXAMPLE.artifactId },
 };
 
 /** The collection segment before each `:param` of a template: '/api/v1/agents/:name/threads' → ['agents']. */

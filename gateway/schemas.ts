@@ -44,6 +44,7 @@ import {
   TaskResult,
   TaskSubmitted,
   Text,
+  Binary,
   EventStream,
   ThreadCreateRequest,
   ThreadDetail,
@@ -144,6 +145,7 @@ export const RESPONSE_SCHEMAS = plain({
   WorkflowRecord,
   WorkflowPage,
   Text,
+  Binary,
   EventStream,
 } as const satisfies Record<string, TSchema>);
 
@@ -177,7 +179,7 @@ export function compileCodecs(): Codecs {
   }
   const serializers = new Map<ResponseSchemaName, (data: unknown) => string>();
   for (const name of Object.keys(RESPONSE_SCHEMAS) as ResponseSchemaName[]) {
-    if (name === 'Text' || name === 'EventStream') {
+    if (name === 'Text' || name === 'Binary' || name === 'EventStream') {
       serializers.set(name, (data) => String(data));
       continue;
     }

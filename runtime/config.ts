@@ -108,6 +108,20 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Serve /openapi.json, /docs and /redoc; off, they answer 404 and nothing of them is loaded. */
   readonly docsEnabled: boolean;
+  /** The Chromium binary browser agents drive (puppeteer-core brings none). */
+  readonly browserExecutable: string;
+  /** Chromium processes a node runs at once (one supervised worker each). */
+  readonly browserMax: number;
+  /** Browser contexts (one per task) open at once in one Chromium. */
+  readonly browserPagesMax: number;
+  /** A Chromium is closed and replaced after serving this many contexts (leaks and fragmentation stay bounded). */
+  readonly browserRetireAfterPages: number;
+  /** A Chromium with nothing open is closed after this long. */
+  readonly browserIdleMs: number;
+  /** Screenshots kept at most; the oldest go first. */
+  readonly artifactsMax: number;
+  /** Bytes of screenshots kept at most; the oldest go first. */
+  readonly artifactsMaxBytes: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -587,6 +601,48 @@ export const CONFIG_FIELDS = {
     fallback: true,
     doc: 'Serve the API docs from local files: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (404 when false)',
   },
+  browserExecutable: {
+    env: 'BROWSER_EXECUTABLE',
+    parse: str,
+    fallback: '/usr/bin/chromium',
+    doc: 'The Chromium binary `browser` agents drive through puppeteer-core (Debian\'s `chromium` package)',
+  },
+  browserMax: {
+    env: 'BROWSER_MAX',
+    parse: int(1, 64),
+    fallback: 2,
+    doc: 'Chromium processes a node runs at once, one supervised worker each; launched on demand',
+  },
+  browserPagesMax: {
+    env: 'BROWSER_PAGES_MAX',
+    parse: int(1, 256),
+    fallback: 4,
+    doc: 'Browser contexts (one per task) open at once in one Chromium; more tasks wait for a free one',
+  },
+  browserRetireAfterPages: {
+    env: 'BROWSER_RETIRE_AFTER_PAGES',
+    parse: int(1, 1_000_000),
+    fallback: 100,
+    doc: 'A Chromium is closed and a fresh one launched after it served this many contexts',
+  },
+  browserIdleMs: {
+    env: 'BROWSER_IDLE_MS',
+    parse: int(0, 86_400_000),
+    fallback: 60_000,
+    doc: 'A Chromium with no open context is closed after this long (0: at once)',
+  },
+  artifactsMax: {
+    env: 'ARTIFACTS_MAX',
+    parse: int(1, 10_000_000),
+    fallback: 1000,
+    doc: 'Artifacts (screenshots) kept; the oldest are deleted first',
+  },
+  artifactsMaxBytes: {
+    env: 'ARTIFACTS_MAX_BYTES',
+    parse: int(1024, Number.MAX_SAFE_INTEGER),
+    fallback: 256 * 1024 * 1024,
+    doc: 'Bytes of artifacts kept; the oldest are deleted first',
+  },
 } as const satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -678,6 +734,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     trustProxyHops: f.trustProxyHops,
     corsOrigins: f.corsOrigins ?? [],
     docsEnabled: f.docsEnabled,
+    browserExecutable: f.browserExecutable,
+    browserMax: f.browserMax,
+    browserPagesMax: f.browserPagesMax,
+    browserRetireAfterPages: f.browserRetireAfterPages,
+    browserIdleMs: f.browserIdleMs,
+    artifactsMax: f.artifactsMax,
+    artifactsMaxBytes: f.artifactsMaxBytes,
     ...rest,
     supervision: Object.freeze({
       maxRestarts: f.maxRestarts,

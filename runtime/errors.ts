@@ -64,6 +64,13 @@ export const ERROR_CODES = {
   pull_finished: { status: 409, retryable: false, expose: true },
   // The pull a request waited for was cancelled.
   pull_cancelled: { status: 409, retryable: false, expose: true },
+  artifact_not_found: { status: 404, retryable: false, expose: true },
+  // A browser action could not be done (no such element, a wait that never came true, a bad selector).
+  browser_action_failed: { status: 422, retryable: false, expose: true },
+  // Chromium or the page's renderer crashed or hung under the action; a fresh one serves a retry.
+  browser_crashed: { status: 503, retryable: true, expose: true },
+  // A browser agent's navigation or request went where its allowed_origins do not let it.
+  navigation_refused: { status: 403, retryable: false, expose: true },
 } as const satisfies Record<string, { status: number; retryable: boolean; expose: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

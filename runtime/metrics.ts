@@ -20,6 +20,10 @@ export const METRIC_NAMES = {
   workflowRuns: 'aurora_workflow_runs_total',
   workflowStepDuration: 'aurora_workflow_step_duration_seconds',
   workflowStepsInFlight: 'aurora_workflow_steps_in_flight',
+  browsersAlive: 'aurora_browsers_alive',
+  browserPagesOpen: 'aurora_browser_pages_open',
+  browserRestarts: 'aurora_browser_restarts_total',
+  browserActionDuration: 'aurora_browser_action_duration_seconds',
 } as const;
 
 /** prom-client defaults left out: gauges whose names end in _total, as only counters' may. */
@@ -136,6 +140,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     workflowStepsInFlight: new Gauge({
       name: METRIC_NAMES.workflowStepsInFlight,
       help: 'Workflow agent steps running now',
+      registers,
+    }),
+    browsersAlive: new Gauge({ name: METRIC_NAMES.browsersAlive, help: 'Chromium processes running now', registers }),
+    browserPagesOpen: new Gauge({
+      name: METRIC_NAMES.browserPagesOpen,
+      help: 'Browser contexts (one per task) open now, over every Chromium',
+      registers,
+    }),
+    browserRestarts: new Counter({
+      name: METRIC_NAMES.browserRestarts,
+      help: 'Chromium processes ended and replaced, by reason (disconnected, renderer_crash, hung, retired)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    browserActionDuration: new Histogram({
+      name: METRIC_NAMES.browserActionDuration,
+      help: 'Browser actions from start to end, by action and outcome',
+      labelNames: ['action', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
   };

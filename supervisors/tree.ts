@@ -9,6 +9,8 @@
 //   ├── health          service: the node's dependencies
 //   ├── supervision     service: this tree, live, with restart counts and last crashes
 //   ├── model-manager   service: models on the bus
+//   ├── artifacts       service: what browser agents leave behind (screenshots)
+//   ├── browsers        one worker per Chromium process (supervisors/browser/pool.ts)
 //   └── agents          one child per agent, each with its own restart budget
 import type { AgentKind } from '../actors/kind.js';
 import type { Bus, Subscription } from '../runtime/bus/bus.js';
@@ -24,6 +26,8 @@ import { serveOperation } from '../runtime/rpc.js';
 import type { Store } from '../runtime/store/index.js';
 import { createSubjects, type Subjects } from '../runtime/subjects.js';
 import { createAgentRegistry, type AgentRegistry } from './agent-registry.js';
+import { createArtifactsService } from './artifacts-service.js';
+import { createBrowserPool } from './browser/pool.js';
 import { createCapabilities } from './capabilities/index.js';
 import { createModelFacts } from './model-facts.js';
 import { createIdempotencyService } from './idempotency-service.js';
@@ -90,15 +94,6 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
   const orphanPulls = store.pulls.failOrphans('Aurora stopped while the pull was running; pull again to resume', isoNow(clock));
   if (orphanPulls > 0) logger.warn('model pulls left running by a previous process were marked failed', { count: orphanPulls });
 
-  const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger, events, metrics });
-  const modelFacts = createModelFacts({
-    cache: deps.cache,
-    clock,
-    providers: deps.providers,
-    cacheTtlMs: config.modelCacheTtlMs,
-    logger,
-  });
-
   // Filled in once the supervisors exist; the service reads it only when asked.
   const watched: WatchedSupervisor[] = [];
   const supervision = createSupervisionService({ bus, subjects, clock, logger, supervisors: watched });
@@ -108,16 +103,27 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     const published = {
       type: `supervisor.${type}`,
       time: isoAt(event.at),
-      ...(kind !== 'service' && kind !== 'supervisor' && { agent: child }),
+      ...(supervisor === 'agents' && { agent: child }),
       payload: { supervisor, child, kind, reason, delay_ms: delayMs, restart_latency_ms: restartLatencyMs, attempt, error },
     };
     store.events.append(published);
     events.publish(published.type, { ...(published.agent !== undefined && { agent: child }), payload: published.payload });
-    registry?.onSupervisorEvent(event);
+    // Only the agents supervisor's children are agents (a browser worker may share a name with one).
+    if (supervisor === 'agents') registry?.onSupervisorEvent(event);
     supervision.record(event);
   };
-
   const supervisorDeps = { clock, rng: deps.rng, logger, metrics, onEvent };
+
+  const browsers = createBrowserPool({ config, clock, logger: logger.child({ component: 'browsers' }), metrics, supervisor: supervisorDeps });
+  const capabilities = createCapabilities({ providers: deps.providers, store, bus, subjects, config, clock, logger, events, metrics, browsers });
+  const modelFacts = createModelFacts({
+    cache: deps.cache,
+    clock,
+    providers: deps.providers,
+    cacheTtlMs: config.modelCacheTtlMs,
+    logger,
+  });
+
   const policy = { strategy: 'one_for_one', ...config.supervision } as const;
   const agents = createSupervisor({ id: 'agents', policy, budget: 'per_child' }, supervisorDeps);
   registry = createAgentRegistry({
@@ -162,6 +168,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
     pullMaxConcurrent: config.modelPullMaxConcurrent,
   });
   const health = healthService(bus, subjects, store, deps.providers, logger);
+  const artifacts = createArtifactsService({ bus, subjects, store, logger });
 
   const root = createSupervisor(
     {
@@ -177,6 +184,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<Runtime> {
         serviceChild('health', health),
         serviceChild('supervision', supervision),
         serviceChild('model-manager', models),
+        serviceChild('artifacts', artifacts),
+        browsers.supervisor.asChild('browsers'),
         agents.asChild('agents'),
       ],
     },

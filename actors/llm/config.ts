@@ -2,6 +2,7 @@
 // is refused by name instead of silently doing nothing.
 import { Type, type Static } from '@sinclair/typebox';
 import { AGENT_NAME_PATTERN, KeepAlive, LIMITS, ModelOptions, OutputSchema } from '../../runtime/protocol/index.js';
+import { BrowserConfig } from '../browser/config.js';
 
 /** Tool names: a built-in tool (`current_time`, `http_fetch`, `browser.*`…) or another agent (`agent:<name>`). */
 export const TOOL_NAME_PATTERN = `^([a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*|agent:${AGENT_NAME_PATTERN.slice(1, -1)})$`;
@@ -27,7 +28,7 @@ export const LlmConfig = Type.Object(
       Type.Array(Type.String({ pattern: TOOL_NAME_PATTERN }), {
         maxItems: 32,
         uniqueItems: true,
-        description: 'Tools the model may call: current_time, http_fetch, agent:<name>',
+        description: 'Tools the model may call: current_time, http_fetch, browser.navigate, browser.snapshot, browser.click, browser.type, browser.extract, agent:<name>',
       }),
     ),
     output_schema: Type.Optional(OutputSchema),
@@ -68,6 +69,12 @@ export const LlmConfig = Type.Object(
         },
         { additionalProperties: false },
       ),
+    ),
+    browser: Type.Optional(
+      Type.Omit(BrowserConfig, ['max_concurrency'], {
+        additionalProperties: false,
+        description: 'Settings of the browser.* tools: where their pages may go (allowed_origins) and their bounds',
+      }),
     ),
   },
   { additionalProperties: false, description: 'Settings of an llm agent' },

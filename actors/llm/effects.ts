@@ -9,6 +9,8 @@ export const LLM_CHAT = 'llm.chat';
 export const THREAD_READ = 'thread.read';
 /** Runs one tool call. */
 export const TOOL_CALL = 'tool.call';
+/** The task is over: tools drop what they hold for it (a browser context). Sent only by tasks that called tools. */
+export const TOOL_RELEASE = 'tool.release';
 
 export interface ChatInput {
   provider: string;

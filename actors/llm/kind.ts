@@ -3,7 +3,7 @@
 // max_concurrency tasks at once.
 import type { AgentKind } from '../kind.js';
 import { LlmConfig } from './config.js';
-import { LLM_CHAT, THREAD_READ, TOOL_CALL } from './effects.js';
+import { LLM_CHAT, THREAD_READ, TOOL_CALL, TOOL_RELEASE } from './effects.js';
 import { llmMachine } from './machine.js';
 import { compileUserSchema } from '../../runtime/validation.js';
 
@@ -14,7 +14,7 @@ export const llmKind: AgentKind = {
   configSchema: LlmConfig,
   events: ['task.tool_call', 'task.tool_result'],
   machine: llmMachine,
-  capabilities: [LLM_CHAT, THREAD_READ, TOOL_CALL],
+  capabilities: [LLM_CHAT, THREAD_READ, TOOL_CALL, TOOL_RELEASE],
   slots: (definition) => (definition.config as LlmConfig).max_concurrency,
   check(definition, node) {
     const config = definition.config as LlmConfig;

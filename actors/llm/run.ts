@@ -22,6 +22,7 @@ import {
   LLM_CHAT,
   THREAD_READ,
   TOOL_CALL,
+  TOOL_RELEASE,
   type ChatInput,
   type ChatOutput,
   type ThreadReadOutput,
@@ -135,7 +136,7 @@ export function effectFailed(run: Run, effectId: string, error: unknown): Step |
 
 /** The task was dropped (cancelled or timed out): the host aborts what is in flight. */
 export function cancelRun(run: Run): MachineEmitted[] {
-  return [{ type: 'task.cancelled', taskId: run.task.task_id }];
+  return [...releaseTools(run), { type: 'task.cancelled', taskId: run.task.task_id }];
 }
 
 // ---------------------------------------------------------------- the loop
@@ -304,11 +305,17 @@ function finish(run: Run, answer: ChatOutput, output: unknown): Step {
     ...(output !== undefined && { output }),
     ...(run.task.thread_id !== undefined && { messages: thread }),
   };
-  return { run: null, emits: [details(run, false), { type: 'task.done', taskId: run.task.task_id, output: outcome }] };
+  return { run: null, emits: [...releaseTools(run), details(run, false), { type: 'task.done', taskId: run.task.task_id, output: outcome }] };
 }
 
 function fail(run: Run, error: AuroraError, emits: MachineEmitted[] = []): Step {
-  return { run: null, emits: [...emits, details(run, false), { type: 'task.error', taskId: run.task.task_id, error }] };
+  return { run: null, emits: [...emits, ...releaseTools(run), details(run, false), { type: 'task.error', taskId: run.task.task_id, error }] };
+}
+
+/** A task that called tools lets them drop what they hold for it; its answer is not awaited. */
+function releaseTools(run: Run): MachineEmitted[] {
+  if (run.steps.length === 0) return [];
+  return [{ type: 'effect', effectId: `${run.task.task_id}:release`, taskId: run.task.task_id, capability: TOOL_RELEASE, input: {} }];
 }
 
 // ---------------------------------------------------------------- helpers

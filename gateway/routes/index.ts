@@ -1,6 +1,7 @@
 // The gateway's whole REST surface, in one table.
 import type { Route } from '../router.js';
 import { agentRoutes } from './agents.js';
+import { artifactRoutes } from './artifacts.js';
 import { docsRoutes } from './docs.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
@@ -23,6 +24,7 @@ export const API_ROUTES: readonly Route[] = [
   ...modelRoutes,
   ...pullRoutes,
   ...taskRoutes,
+  ...artifactRoutes,
   ...runRoutes,
   ...workflowRoutes,
   ...eventRoutes,

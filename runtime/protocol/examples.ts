@@ -21,6 +21,7 @@ export const EXAMPLE = {
   workflow: 'product-blurb',
   workflowDescription: 'Drafts a product blurb with writer, then tightens it',
   runId: '01936f50-1c2d-7e3f-8a4b-5c6d7e8f9a0b',
+  artifactId: '01936f51-4a5b-7c6d-8e9f-0a1b2c3d4e5f',
   stepTaskId: '01936f50-1d00-7a1b-9c2d-3e4f5a6b7c8d',
   product: 'solar-powered desk lamp',
   time: '2025-01-31T12:00:00.000Z',

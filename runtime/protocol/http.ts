@@ -85,6 +85,12 @@ export const Text = Type.String({
   ],
 });
 
+/** An artifact's bytes, sent as they are with the artifact's own Content-Type (image/png). */
+export const Binary = Type.String({
+  description: "The artifact's bytes, with its content type (image/png for screenshots)",
+  examples: ['<PNG bytes: 89 50 4E 47 0D 0A 1A 0A …>'],
+});
+
 /**
  * A body of Server-Sent Events (text/event-stream): one `id:`, `event:` and `data:` (JSON) per
  * event, a blank line after each.

@@ -17,3 +17,4 @@ export * from './workflows.js';
 export * from './runs.js';
 export * from './examples.js';
 export * from './supervision.js';
+export * from './browser.js';

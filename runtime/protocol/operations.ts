@@ -21,6 +21,7 @@ import {
   WorkflowUpdateCommand,
 } from './workflows.js';
 import { SupervisionTree } from './supervision.js';
+import { ArtifactContent } from './browser.js';
 import { TaskCancelled, TaskListQuery, TaskPage, TaskRecord, TaskRequest, TaskResult } from './tasks.js';
 
 const Empty = Type.Object({});
@@ -111,6 +112,7 @@ export const SERVICE_OPERATIONS = {
   'runs.get': op(RunRef, RunRecord),
   'runs.list': op(RunListQuery, RunPage),
   'runs.cancel': op(RunRef, RunRecord),
+  'artifacts.get': op(Type.Object({ artifact_id: Type.String() }), ArtifactContent),
 } as const;
 
 /** Served by the node hosting the agent, on the agent's own subject. */

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AgentName, IsoTime, LIMITS, Nullable, NullableObject, OpenObject } from './common.js';
 import { EXAMPLE } from './examples.js';
+import { BrowserActions } from './browser.js';
 import { KeepAlive, modelOptionFields, OutputSchema } from './llm.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -26,6 +27,7 @@ const parameterFields = {
   retries: Type.Optional(
     Type.Integer({ minimum: 0, maximum: LIMITS.retriesMax, description: 'Runs again when the agent crashes under it' }),
   ),
+  actions: Type.Optional(BrowserActions),
 };
 
 export const TaskParameters = Type.Object(parameterFields, { additionalProperties: false });

@@ -276,6 +276,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN trace TEXT CHECK (trace IS NULL OR json_valid(trace));
     `,
   },
+  {
+    name: 'artifacts',
+    sql: `
+      -- Screenshots of browser agents; bounded by count and bytes (ARTIFACTS_MAX, ARTIFACTS_MAX_BYTES).
+      CREATE TABLE artifacts (
+        artifact_id  TEXT PRIMARY KEY,
+        task_id      TEXT NOT NULL,
+        agent        TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        bytes        INTEGER NOT NULL,
+        created_at   TEXT NOT NULL,
+        data         BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

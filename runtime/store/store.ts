@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock.js';
 import { createAgentRepository, type AgentRepository } from './agents.js';
+import { createArtifactRepository, type ArtifactLimits, type ArtifactRepository } from './artifacts.js';
 import { createEventRepository, DEFAULT_MAX_EVENTS, type EventRepository } from './events.js';
 import { startCheckpointer } from './checkpointer.js';
 import { assertKnownVersion, migrate } from './migrations.js';
@@ -27,6 +28,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Told when a group commit fails (its writes are lost); default: a process warning. */
   onCommitError?: (err: unknown) => void;
+  /** Artifacts kept at most; default 1000 and 256 MiB. */
+  artifacts?: ArtifactLimits;
 }
 
 export interface Store {
@@ -39,6 +42,7 @@ export interface Store {
   readonly idempotency: IdempotencyRepository;
   readonly runs: RunRepository;
   readonly pulls: PullRepository;
+  readonly artifacts: ArtifactRepository;
   /**
    * Runs `fn` once every write made so far is committed: at once when none is pending, else right
    * after this turn's group commit, with `committed` false if that commit failed. Acknowledge
@@ -69,6 +73,7 @@ const WRITES = {
   idempotency: ['claim', 'put', 'release'],
   runs: ['insert', 'started', 'finished', 'stepStarted', 'stepFinished'],
   pulls: ['save', 'failOrphans'],
+  artifacts: ['put'],
 } as const;
 
 /** Stores with a group commit open, committed if the process exits before their turn ends. */
@@ -207,6 +212,11 @@ export function openStore(options: StoreOptions): Store {
       idempotency: batched(createIdempotencyRepository(db, options.maxIdempotencyKeys ?? 100_000), WRITES.idempotency, group.enter),
       runs: batched(createRunRepository(db), WRITES.runs, group.enter),
       pulls: batched(createPullRepository(db), WRITES.pulls, group.enter),
+      artifacts: batched(
+        createArtifactRepository(db, options.artifacts ?? { maxCount: 1000, maxBytes: 256 * 1024 * 1024 }),
+        WRITES.artifacts,
+        group.enter,
+      ),
       afterCommit: group.afterCommit,
       ping() {
         try {

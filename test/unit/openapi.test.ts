@@ -141,7 +141,9 @@ describe.each(Object.entries(VARIANTS))('OpenAPI document (%s)', (_name, options
           expect(content).toHaveLength(1);
         }
         const [mediaType, media] = content[0]!;
-        expect(mediaType).toBe(schemaName === 'Text' ? 'text/plain' : schemaName === 'EventStream' ? 'text/event-stream' : 'application/json');
+        expect(mediaType).toBe(
+          schemaName === 'Text' ? 'text/plain' : schemaName === 'Binary' ? 'image/png' : schemaName === 'EventStream' ? 'text/event-stream' : 'application/json',
+        );
         const { name, schema } = resolve(doc, media.schema);
         expect(name).toBe(schemaName);
         expect(schema, `${routeKey(route)} ${status}`).toEqual(RESPONSE_SCHEMAS[schemaName as ResponseSchemaName]);

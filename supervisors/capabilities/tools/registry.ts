@@ -94,6 +94,10 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
 
     names: () => [...tools.keys()],
     prefixes: () => families.map((f) => f.prefix),
+    release(taskId) {
+      for (const tool of deps.tools ?? []) tool.release?.(taskId);
+      for (const family of families) family.release?.(taskId);
+    },
   };
 }
 

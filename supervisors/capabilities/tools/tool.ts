@@ -26,6 +26,8 @@ export interface Tool {
    * for expected failures (the loop shows it to the model); anything else is a defect.
    */
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+  /** The task ended: drop whatever the tool holds for it. */
+  release?(taskId: string): void;
 }
 
 export interface ToolFamily {
@@ -36,6 +38,8 @@ export interface ToolFamily {
   /** The spec of `name` (which starts with the prefix), or undefined when the family has no such tool. */
   spec(name: string): ToolSpec | undefined;
   run(name: string, args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+  /** The task ended: drop whatever the family holds for it. */
+  release?(taskId: string): void;
 }
 
 export interface ToolRegistry {
@@ -48,4 +52,6 @@ export interface ToolRegistry {
   names(): string[];
   /** The families' prefixes. */
   prefixes(): string[];
+  /** Tells every tool and family that the task ended. */
+  release(taskId: string): void;
 }
