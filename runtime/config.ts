@@ -108,6 +108,10 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Serve /openapi.json, /docs and /redoc; off, they answer 404 and nothing of them is loaded. */
   readonly docsEnabled: boolean;
+  /** How often a node renews its membership and its lease in NATS. */
+  readonly nodeHeartbeatMs: number;
+  /** A node (and its lease) not renewed for longer than this counts as dead. */
+  readonly nodeDeadAfterMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -587,6 +591,18 @@ export const CONFIG_FIELDS = {
     fallback: true,
     doc: 'Serve the API docs from local files: /openapi.json, Swagger UI at /docs, ReDoc at /redoc (404 when false)',
   },
+  nodeHeartbeatMs: {
+    env: 'NODE_HEARTBEAT_MS',
+    parse: int(50, 600_000),
+    fallback: 2_000,
+    doc: 'How often a node (role `node` or `all`, with NATS_URL) renews its entry and its ownership lease in the namespace\'s KV bucket',
+  },
+  nodeDeadAfterMs: {
+    env: 'NODE_DEAD_AFTER_MS',
+    parse: int(100, 3_600_000),
+    fallback: 10_000,
+    doc: 'A node whose last heartbeat is older than this counts as dead, and its lease may be taken over by the next node to start; at least twice NODE_HEARTBEAT_MS',
+  },
 } as const satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -678,6 +694,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     trustProxyHops: f.trustProxyHops,
     corsOrigins: f.corsOrigins ?? [],
     docsEnabled: f.docsEnabled,
+    nodeHeartbeatMs: f.nodeHeartbeatMs,
+    nodeDeadAfterMs: f.nodeDeadAfterMs,
     ...rest,
     supervision: Object.freeze({
       maxRestarts: f.maxRestarts,
@@ -705,6 +723,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (config.role !== 'all' && config.natsUrl === undefined && (env.NATS_URL ?? '') === '') {
     problems.push(`AURORA_ROLE=${config.role} needs NATS_URL: the in-process bus cannot reach the other role's process`);
+  }
+  // One missed heartbeat must not make a live node dead.
+  if (config.nodeDeadAfterMs < 2 * config.nodeHeartbeatMs) {
+    problems.push(`NODE_DEAD_AFTER_MS (${config.nodeDeadAfterMs}) must be at least twice NODE_HEARTBEAT_MS (${config.nodeHeartbeatMs})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
