@@ -2,6 +2,7 @@
 // The gateway holds no agent state: everything it knows about agents, tasks and models it asks
 // the runtime for over `bus`.
 import type { Bus } from '../runtime/bus/bus.js';
+import type { ClusterReader } from '../runtime/cluster/cluster-reader.js';
 import type { Cache } from '../runtime/cache/cache.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   readonly lifecycle?: GatewayLifecycle;
   /** Per-task event feeds for Server-Sent Events; startGateway makes them (absent: those routes answer 503). */
   readonly taskEvents?: TaskEvents;
+  /** GET /api/v1/cluster reads it (the namespace's KV bucket, or this process alone when embedded). */
+  readonly cluster?: ClusterReader;
 }
 
 export interface GatewayLifecycle {

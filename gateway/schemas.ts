@@ -17,6 +17,7 @@ import {
   AgentPage,
   AgentUpdateRequest,
   AgentRecord,
+  ClusterStatus,
   ErrorBody,
   EventPage,
   FaultAccepted,
@@ -143,6 +144,7 @@ export const RESPONSE_SCHEMAS = plain({
   WorkflowPage,
   Text,
   EventStream,
+  ClusterStatus,
 } as const satisfies Record<string, TSchema>);
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;

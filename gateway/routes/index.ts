@@ -1,6 +1,7 @@
 // The gateway's whole REST surface, in one table.
 import type { Route } from '../router.js';
 import { agentRoutes } from './agents.js';
+import { clusterRoutes } from './cluster.js';
 import { docsRoutes } from './docs.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
@@ -25,6 +26,7 @@ export const API_ROUTES: readonly Route[] = [
   ...workflowRoutes,
   ...eventRoutes,
   ...metricsRoutes,
+  ...clusterRoutes,
 ];
 
 /** Everything the router serves: the API and the documentation of it (`docs`), which the document leaves out. */

@@ -16,3 +16,4 @@ export * from './idempotency.js';
 export * from './workflows.js';
 export * from './runs.js';
 export * from './examples.js';
+export * from './cluster.js';
