@@ -30,7 +30,14 @@ export type LeaseDecision =
   | { readonly action: 'create' }
   | { readonly action: 'refuse'; readonly holder: LeaseHolder; readonly ageMs: number; readonly epoch: number }
   /** Compare-and-set on `revision`: of two newcomers seeing the same dead holder, one wins. */
-  | { readonly action: 'take_over'; readonly holder: LeaseHolder; readonly ageMs: number; readonly revision: number };
+  | {
+      readonly action: 'take_over';
+      readonly holder: LeaseHolder;
+      readonly ageMs: number;
+      readonly revision: number;
+      /** `lapsed`: not renewed in time; `process_gone`: its process is known to be gone (same host). */
+      readonly why: 'lapsed' | 'process_gone';
+    };
 
 /** How long ago the server stored `storedAt`, never negative (a reader's clock behind the server's). */
 export function ageOf(storedAt: number, now: number): number {
@@ -41,12 +48,27 @@ export function isAlive(storedAt: number, now: number, thresholds: LeaseThreshol
   return ageOf(storedAt, now) <= thresholds.deadAfterMs;
 }
 
-/** What a starting node does about the lease it found (undefined: no lease key). */
-export function decideLease(seen: SeenLease | undefined, now: number, thresholds: LeaseThresholds): LeaseDecision {
+/**
+ * What a starting node does about the lease it found (undefined: no lease key). `holderGone`: the
+ * holder ran on this very host and its process is not there any more (a node restarted after a
+ * crash), so waiting for the lease to lapse would only delay the restart.
+ */
+export function decideLease(seen: SeenLease | undefined, now: number, thresholds: LeaseThresholds, holderGone = false): LeaseDecision {
   if (seen === undefined) return { action: 'create' };
   const ageMs = ageOf(seen.storedAt, now);
+  if (holderGone) return { action: 'take_over', holder: seen.holder, ageMs, revision: seen.revision, why: 'process_gone' };
   if (ageMs <= thresholds.deadAfterMs) return { action: 'refuse', holder: seen.holder, ageMs, epoch: seen.revision };
-  return { action: 'take_over', holder: seen.holder, ageMs, revision: seen.revision };
+  return { action: 'take_over', holder: seen.holder, ageMs, revision: seen.revision, why: 'lapsed' };
+}
+
+/**
+ * True when `holder` ran on `host` (this machine) and its process is gone: another pid is not
+ * running, or its pid is ours (a container restarted keeps its host name and pid 1). On another
+ * host nothing can be known locally: false.
+ */
+export function holderProcessGone(holder: LeaseHolder, host: string, ownPid: number, pidRunning: (pid: number) => boolean): boolean {
+  if (holder.host !== host || holder.pid <= 0) return false;
+  return holder.pid === ownPid || !pidRunning(holder.pid);
 }
 
 /** The start-up error of a node refused because another one owns the namespace. */

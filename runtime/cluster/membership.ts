@@ -9,8 +9,8 @@ import type { Config } from '../config.js';
 import { describe } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LEASE_KEY, NODE_KEY_PREFIX, openClusterBucket } from './bucket.js';
-import { decideLease, refusalMessage, toHolder, type LeaseHolder } from './lease-decision.js';
-import { nodeRecord, thisHost, type NodeIdentity, type NodeStats } from './node-record.js';
+import { decideLease, holderProcessGone, refusalMessage, toHolder, type LeaseHolder } from './lease-decision.js';
+import { nodeRecord, pidRunning, thisHost, type NodeIdentity, type NodeStats } from './node-record.js';
 
 /** Start-up refused: another live node owns the namespace. */
 export class LeaseHeldError extends Error {
@@ -136,7 +136,8 @@ async function acquire(bucket: KvBucket, holder: LeaseHolder, deps: MembershipDe
   for (let attempt = 1; ; attempt++) {
     const entry = await bucket.get(LEASE_KEY);
     const seen = entry === undefined ? undefined : { holder: toHolder(entry.value), revision: entry.revision, storedAt: entry.storedAt };
-    const decision = decideLease(seen, clock.now(), thresholds);
+    const gone = seen !== undefined && holderProcessGone(seen.holder, holder.host, holder.pid, pidRunning);
+    const decision = decideLease(seen, clock.now(), thresholds, gone);
     try {
       switch (decision.action) {
         case 'create':
@@ -147,6 +148,7 @@ async function acquire(bucket: KvBucket, holder: LeaseHolder, deps: MembershipDe
           const revision = await bucket.update(LEASE_KEY, holder, decision.revision);
           log.warn('took over the lease of a dead node', {
             namespace: config.namespace,
+            why: decision.why,
             previous: decision.holder,
             silent_for_ms: decision.ageMs,
             epoch: revision,

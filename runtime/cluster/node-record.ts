@@ -37,3 +37,13 @@ export function nodeRecord(identity: NodeIdentity, stats: NodeStats, heartbeatAt
 export function thisHost(): string {
   return hostname();
 }
+
+/** Signal 0 checks a process exists without touching it; EPERM means it exists under another user. */
+export function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,7 +1,7 @@
 // The ownership lease's decisions, as pure functions of what a node read, the time and the
 // threshold: no NATS, no timers.
 import { describe, expect, it } from 'vitest';
-import { decideLease, isAlive, refusalMessage, toHolder, type SeenLease } from '../../runtime/cluster/lease-decision.js';
+import { decideLease, holderProcessGone, isAlive, refusalMessage, toHolder, type SeenLease } from '../../runtime/cluster/lease-decision.js';
 
 const holder = { node_id: 'node-a1b2c3d4', host: 'worker-1', pid: 4121, started_at: '2025-01-31T12:00:00.000Z' };
 const thresholds = { deadAfterMs: 10_000 };
@@ -19,7 +19,7 @@ describe('decideLease', () => {
   });
 
   it('takes over a lease not renewed for longer than the threshold, on the revision it saw', () => {
-    expect(decideLease(seen(100_000, 42), 110_001, thresholds)).toEqual({ action: 'take_over', holder, ageMs: 10_001, revision: 42 });
+    expect(decideLease(seen(100_000, 42), 110_001, thresholds)).toEqual({ action: 'take_over', holder, ageMs: 10_001, revision: 42, why: 'lapsed' });
   });
 
   it('treats a server clock ahead of the reader as a fresh renewal, never a negative age', () => {
@@ -30,6 +30,27 @@ describe('decideLease', () => {
     const a = decideLease(seen(0, 9), 60_000, thresholds);
     const b = decideLease(seen(0, 9), 61_000, thresholds);
     expect([a, b].map((d) => (d.action === 'take_over' ? d.revision : null))).toEqual([9, 9]);
+  });
+});
+
+describe('a holder whose process is gone from this host', () => {
+  it('is taken over at once, fresh renewal or not', () => {
+    expect(decideLease(seen(100_000, 5), 100_500, thresholds, true)).toEqual({
+      action: 'take_over',
+      holder,
+      ageMs: 500,
+      revision: 5,
+      why: 'process_gone',
+    });
+  });
+
+  it('is known only on its own host: a pid not running, or our own pid (a restarted container)', () => {
+    const running = (pid: number) => pid === 4121;
+    expect(holderProcessGone(holder, 'worker-1', 999, running)).toBe(false);
+    expect(holderProcessGone(holder, 'worker-1', 999, () => false)).toBe(true);
+    expect(holderProcessGone(holder, 'worker-1', 4121, running)).toBe(true);
+    expect(holderProcessGone(holder, 'worker-2', 999, () => false)).toBe(false);
+    expect(holderProcessGone({ ...holder, pid: 0 }, 'worker-1', 999, () => false)).toBe(false);
   });
 });
 
