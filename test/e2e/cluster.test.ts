@@ -122,4 +122,20 @@ await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace'
     const after = await until('the lease released', (s) => s.lease === null && !s.nodes.some((n) => n.node_id === idC));
     expect(after.nodes.map((n) => n.node_id)).toEqual([idA]);
   });
+
+  it('makes an owner whose lease another writer took stop and exit 70 rather than run split', async () => {
+    const nodeD = await startNode('d.db');
+    const idD = await joined(nodeD);
+    // Someone else writes the lease behind its back (what a take-over after a partition looks like to it).
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const intruder = { node_id: 'node-intruder', host: 'elsewhere', pid: 1, started_at: new Date().toISOString() };
+      await nc.request(`$KV.aurora_${namespace}_nodes.owner`, JSON.stringify(intruder), { timeout: 3_000 });
+    } finally {
+      await nc.close();
+    }
+    const lost = await nodeD.waitForLog((l) => l.msg === 'lost the ownership lease; stopping so two nodes never own the same agents', 'lease lost');
+    expect(lost).toMatchObject({ level: 'error', node_id: idD, holder: { node_id: 'node-intruder' } });
+    expect((await nodeD.exited).code).toBe(70);
+  });
 });
