@@ -7,7 +7,9 @@ import { KvConflictError, type KvBucket } from '../bus/kv.js';
 import { isoAt, type Clock, type Timer } from '../clock.js';
 import type { Config } from '../config.js';
 import { describe } from '../errors.js';
+import { createEventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
+import { createSubjects } from '../subjects.js';
 import { LEASE_KEY, NODE_KEY_PREFIX, openClusterBucket } from './bucket.js';
 import { decideLease, holderProcessGone, refusalMessage, toHolder, type LeaseHolder } from './lease-decision.js';
 import { nodeRecord, pidRunning, thisHost, type NodeIdentity, type NodeStats } from './node-record.js';
@@ -64,11 +66,15 @@ export async function joinCluster(deps: MembershipDeps): Promise<Membership | un
   };
   const holder: LeaseHolder = { node_id: identity.node_id, host: identity.host, pid: identity.pid, started_at: identity.started_at };
   const log = logger.child({ component: 'cluster', node_id: identity.node_id });
-  let revision = await acquire(bucket, holder, deps, log);
+  const events = createEventPublisher(deps.bus, createSubjects(config.namespace), clock);
+  const { revision: acquired, previous } = await acquire(bucket, holder, deps, log);
+  let revision = acquired;
+  if (previous !== undefined) events.publish('node.left', { payload: { node_id: previous.node_id, host: previous.host, pid: previous.pid, reason: 'dead' } });
   let stats: () => NodeStats = () => ({ agents: 0 });
   const nodeKey = NODE_KEY_PREFIX + identity.node_id;
   await bucket.put(nodeKey, nodeRecord(identity, stats(), isoAt(clock.now())));
   log.info('node joined the namespace', { namespace: config.namespace, bucket: bucket.name, epoch: revision });
+  events.publish('node.joined', { payload: { node_id: identity.node_id, host: identity.host, pid: identity.pid, role: identity.role, epoch: revision } });
 
   let timer: Timer | undefined;
   let stopped = false;
@@ -125,12 +131,19 @@ export async function joinCluster(deps: MembershipDeps): Promise<Membership | un
       await bucket
         .delete(LEASE_KEY, revision)
         .catch((err: unknown) => log.warn('could not release the lease', { error: describe(err) }));
+      events.publish('node.left', { payload: { node_id: identity.node_id, host: identity.host, pid: identity.pid, reason: 'stopped' } });
       log.info('node left the namespace', { namespace: config.namespace, epoch: revision });
     },
   };
 }
 
-async function acquire(bucket: KvBucket, holder: LeaseHolder, deps: MembershipDeps, log: Logger): Promise<number> {
+/** The lease's revision, and the dead holder it was taken from (none when it was free). */
+async function acquire(
+  bucket: KvBucket,
+  holder: LeaseHolder,
+  deps: MembershipDeps,
+  log: Logger,
+): Promise<{ revision: number; previous?: LeaseHolder }> {
   const { config, clock } = deps;
   const thresholds = { deadAfterMs: config.nodeDeadAfterMs };
   for (let attempt = 1; ; attempt++) {
@@ -141,7 +154,7 @@ async function acquire(bucket: KvBucket, holder: LeaseHolder, deps: MembershipDe
     try {
       switch (decision.action) {
         case 'create':
-          return await bucket.create(LEASE_KEY, holder);
+          return { revision: await bucket.create(LEASE_KEY, holder) };
         case 'refuse':
           throw new LeaseHeldError(refusalMessage(config.namespace, decision, config.nodeDeadAfterMs), decision.holder);
         case 'take_over': {
@@ -153,7 +166,7 @@ async function acquire(bucket: KvBucket, holder: LeaseHolder, deps: MembershipDe
             silent_for_ms: decision.ageMs,
             epoch: revision,
           });
-          return revision;
+          return { revision, previous: decision.holder };
         }
       }
     } catch (err) {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../fixtures/fake-ollama.js';
-import { AuroraExitedError, client, startAurora, tempDir, type AuroraProcess, type TempDir } from '../helpers/e2e.js';
+import { AuroraExitedError, client, startAurora, StreamClient, tempDir, type AuroraProcess, type TempDir } from '../helpers/e2e.js';
 import type { ClusterBody, TaskResultBody } from '../helpers/http-bodies.js';
 import { describeWithService, NATS_URL, uniqueNamespace } from '../helpers/services.js';
 
@@ -103,6 +103,7 @@ await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace'
   it('lets a new node take over once the SIGKILLed owner’s lease lapsed, with a larger epoch and the agents made before', async () => {
     await ownerA.kill('SIGKILL');
     await until('the dead owner’s lease lapsing', (c) => c.lease !== null && !c.lease.alive);
+    const stream = await StreamClient.connect(`${gateway.wsUrl}?types=node.*`);
     // Shared history is the next slice: the new owner is pointed at the dead one's database.
     const nodeC = await startNode('a.db');
     const idC = await joined(nodeC);
@@ -121,6 +122,16 @@ await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace'
     expect((await nodeC.stop()).code).toBe(0);
     const after = await until('the lease released', (s) => s.lease === null && !s.nodes.some((n) => n.node_id === idC));
     expect(after.nodes.map((n) => n.node_id)).toEqual([idA]);
+    try {
+      await stream.next((m) => m.type === 'node.left' && m.payload?.node_id === idC, 'node.left of the stopped node');
+      expect(stream.events.map((e) => [e.type, e.payload.node_id, e.payload.reason])).toEqual([
+        ['node.left', idA, 'dead'],
+        ['node.joined', idC, undefined],
+        ['node.left', idC, 'stopped'],
+      ]);
+    } finally {
+      await stream.close();
+    }
   });
 
   it('makes an owner whose lease another writer took stop and exit 70 rather than run split', async () => {
