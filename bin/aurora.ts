@@ -8,7 +8,10 @@ import { assertPortFree } from '../gateway/port-check.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { createBus } from '../runtime/bus/index.js';
 import { createCache } from '../runtime/cache/index.js';
-import { systemClock } from '../runtime/clock.js';
+import { createClusterReader } from '../runtime/cluster/cluster-reader.js';
+import { joinCluster } from '../runtime/cluster/membership.js';
+import { thisHost } from '../runtime/cluster/node-record.js';
+import { isoAt, systemClock } from '../runtime/clock.js';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
 import { connectWithRetry } from '../runtime/connect-retry.js';
 import { describe } from '../runtime/errors.js';
@@ -70,6 +73,24 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     lifecycle.onShutdown('bus', () => bus.drain());
     const runsActors = config.role !== 'gateway';
     const runsApi = config.role !== 'node';
+    const started: { gateway?: Gateway; agents?: () => number } = {};
+    // Before the store opens: a node refused here (another owns the namespace) touches nothing.
+    const membership = runsActors
+      ? await joinCluster({
+          bus,
+          config,
+          clock,
+          logger,
+          version: VERSION,
+          kinds: kinds.map((k) => k.name),
+          onLeaseLost: (reason) => {
+            logger.error('another node owns this namespace now; stopping and exiting', { reason });
+            started.gateway?.drain();
+            void lifecycle.shutdown().finally(() => process.exit(70));
+          },
+        })
+      : undefined;
+    if (membership !== undefined) lifecycle.onShutdown('cluster', () => membership.leave());
     const store = runsActors
       ? openStore({
           path: config.databasePath,
@@ -86,7 +107,6 @@ export async function startAurora(config: Config, logger: Logger, options: Start
     if (rateLimiter !== undefined) lifecycle.onShutdown('rate-limit', () => rateLimiter.close());
     // Registered before the runtime so it runs after it: answers of tasks that finish during the
     // grace period still reach their clients, then the sockets close. The gateway starts last.
-    const started: { gateway?: Gateway } = {};
     lifecycle.onShutdown('gateway', () => started.gateway?.close(), 10_000);
 
     let describeProviders: (() => void) | undefined;
@@ -123,9 +143,32 @@ export async function startAurora(config: Config, logger: Logger, options: Start
         },
       });
       lifecycle.onShutdown('runtime', () => runtime.stop(config.shutdownGraceMs), config.shutdownGraceMs + 5_000);
+      started.agents = () => runtime.registry.hosts.size;
+      membership?.report(() => ({ agents: started.agents?.() ?? 0 }));
     }
 
+    const startedAt = clock.now();
+    const cluster = runsApi
+      ? createClusterReader({
+          bus,
+          config,
+          clock,
+          self: () => ({
+            identity: {
+              node_id: membership?.nodeId ?? 'embedded',
+              role: config.role,
+              version: VERSION,
+              host: thisHost(),
+              pid: process.pid,
+              started_at: isoAt(startedAt),
+              kinds: kinds.map((k) => k.name),
+            },
+            stats: { agents: started.agents?.() ?? 0 },
+          }),
+        })
+      : undefined;
     const gateway = await startGateway({
+      cluster,
       bus,
       subjects: createSubjects(config.namespace),
       config,

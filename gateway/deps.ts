@@ -2,6 +2,7 @@
 // The gateway holds no agent state: everything it knows about agents, tasks and models it asks
 // the runtime for over `bus`.
 import type { Bus } from '../runtime/bus/bus.js';
+import type { ClusterReader } from '../runtime/cluster/cluster-reader.js';
 import type { Cache } from '../runtime/cache/cache.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Config } from '../runtime/config.js';
@@ -35,6 +36,8 @@ export interface GatewayDeps {
   readonly taskEvents?: TaskEvents;
   /** Where this gateway serves the dashboard, when it does: `GET /` redirects browsers there. */
   readonly uiPath?: string;
+  /** GET /api/v1/cluster reads it (the namespace's KV bucket, or this process alone when embedded). */
+  readonly cluster?: ClusterReader;
 }
 
 export interface GatewayLifecycle {

@@ -451,6 +451,8 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /api/v1/workflows/:name': runtime(['invalid_request', 'workflow_not_found']),
   'PUT /api/v1/workflows/:name': runtime(['invalid_request', 'workflow_not_found']),
   'DELETE /api/v1/workflows/:name': runtime(['workflow_not_found']),
+  // Read from the KV bucket, not asked of a node.
+  'GET /api/v1/cluster': local(['unavailable', 'internal']),
 };
 
 /** Routes whose 200 announces a next page in Link and X-Next-Cursor (gateway/routes/paging.ts). */
@@ -505,6 +507,7 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   tasks: 'Run tasks on agents and read their history',
   events: 'The event log: supervisor, agent lifecycle and model events, kept up to EVENTS_MAX',
   metrics: 'Prometheus exposition',
+  cluster: 'The nodes of this namespace and the ownership lease, read from NATS',
 };
 
 function operationId(method: string, template: string): string {

@@ -17,6 +17,7 @@ import {
   AgentPage,
   AgentUpdateRequest,
   AgentRecord,
+  ClusterStatus,
   ErrorBody,
   EventPage,
   FaultAccepted,
@@ -147,6 +148,7 @@ export const RESPONSE_SCHEMAS = plain({
   Text,
   Binary,
   EventStream,
+  ClusterStatus,
 } as const satisfies Record<string, TSchema>);
 
 export type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;

@@ -122,6 +122,10 @@ export interface Config {
   readonly artifactsMax: number;
   /** Bytes of screenshots kept at most; the oldest go first. */
   readonly artifactsMaxBytes: number;
+  /** How often a node renews its membership and its lease in NATS. */
+  readonly nodeHeartbeatMs: number;
+  /** A node (and its lease) not renewed for longer than this counts as dead. */
+  readonly nodeDeadAfterMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -643,6 +647,18 @@ export const CONFIG_FIELDS = {
     fallback: 256 * 1024 * 1024,
     doc: 'Bytes of artifacts kept; the oldest are deleted first',
   },
+  nodeHeartbeatMs: {
+    env: 'NODE_HEARTBEAT_MS',
+    parse: int(50, 600_000),
+    fallback: 2_000,
+    doc: 'How often a node (role `node` or `all`, with NATS_URL) renews its entry and its ownership lease in the namespace\'s KV bucket',
+  },
+  nodeDeadAfterMs: {
+    env: 'NODE_DEAD_AFTER_MS',
+    parse: int(100, 3_600_000),
+    fallback: 10_000,
+    doc: 'A node whose last heartbeat is older than this counts as dead, and its lease may be taken over by the next node to start; at least twice NODE_HEARTBEAT_MS',
+  },
 } as const satisfies Record<string, Field<unknown>>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -741,6 +757,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     browserIdleMs: f.browserIdleMs,
     artifactsMax: f.artifactsMax,
     artifactsMaxBytes: f.artifactsMaxBytes,
+    nodeHeartbeatMs: f.nodeHeartbeatMs,
+    nodeDeadAfterMs: f.nodeDeadAfterMs,
     ...rest,
     supervision: Object.freeze({
       maxRestarts: f.maxRestarts,
@@ -768,6 +786,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (config.role !== 'all' && config.natsUrl === undefined && (env.NATS_URL ?? '') === '') {
     problems.push(`AURORA_ROLE=${config.role} needs NATS_URL: the in-process bus cannot reach the other role's process`);
+  }
+  // One missed heartbeat must not make a live node dead.
+  if (config.nodeDeadAfterMs < 2 * config.nodeHeartbeatMs) {
+    problems.push(`NODE_DEAD_AFTER_MS (${config.nodeDeadAfterMs}) must be at least twice NODE_HEARTBEAT_MS (${config.nodeHeartbeatMs})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -2,6 +2,7 @@
 import type { Route } from '../router.js';
 import { agentRoutes } from './agents.js';
 import { artifactRoutes } from './artifacts.js';
+import { clusterRoutes } from './cluster.js';
 import { docsRoutes } from './docs.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly Route[] = [
   ...workflowRoutes,
   ...eventRoutes,
   ...metricsRoutes,
+  ...clusterRoutes,
 ];
 
 /**

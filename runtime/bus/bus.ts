@@ -1,6 +1,7 @@
 // The Bus port. Both implementations (NATS and in-process) encode every message to bytes and
 // decode it on delivery, so what works in one process also works across machines.
 import type { Logger } from '../logger.js';
+import type { KvBucket, KvBucketOptions } from './kv.js';
 
 export interface BusMessage<T = unknown> {
   readonly subject: string;
@@ -113,6 +114,11 @@ export interface Bus {
    * in-process bus never drops). Returns the function that stops the calls.
    */
   onConnectionChange(listener: ConnectionListener): () => void;
+  /**
+   * Opens (creating when missing) a JetStream key-value bucket. Only the NATS bus has one; the
+   * in-process bus leaves it out (an embedded process is alone by construction).
+   */
+  keyValue?(bucket: string, options: KvBucketOptions): Promise<KvBucket>;
 }
 
 export type ConnectionListener = (connected: boolean) => void;

@@ -6,6 +6,7 @@ import type { Bus } from './bus.js';
 import { createMemoryBus } from './memory.js';
 import { createNatsBus } from './nats.js';
 
+export { JetStreamUnavailableError, KvConflictError, type KvBucket, type KvBucketOptions, type KvEntry } from './kv.js';
 export type { Bus, BusHandler, BusMessage, RequestOptions, SubscribeOptions, Subscription } from './bus.js';
 
 export async function createBus(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Bus> {

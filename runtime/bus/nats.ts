@@ -61,6 +61,8 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';
+import type { KvBucket, KvBucketOptions } from './kv.js';
+import { openNatsKvBucket } from './nats-kv.js';
 import { RequestTimeouts, type Timed, type TimeoutLane } from './request-timeouts.js';
 import { assertQueueName, assertSubject } from './subject-index.js';
 
@@ -264,6 +266,11 @@ class NatsBus implements Bus {
         if (!sub.isClosed() && !this.nc.isClosed()) sub.unsubscribe();
       },
     };
+  }
+
+  keyValue(bucket: string, options: KvBucketOptions): Promise<KvBucket> {
+    if (this.state === 'closed') return Promise.reject(closedError());
+    return openNatsKvBucket(this.nc, bucket, options, KV_REQUEST_TIMEOUT_MS);
   }
 
   async flush(): Promise<void> {
@@ -499,6 +506,9 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, clock: Clo
     timer?.cancel();
   }
 }
+
+/** JetStream API calls (KV reads and writes): a file-store write on a busy server takes milliseconds, a second is generous. */
+const KV_REQUEST_TIMEOUT_MS = 3_000;
 
 /** Retry-After of a request refused while disconnected: a reconnect takes a couple of seconds. */
 const DISCONNECTED_RETRY_AFTER_S = 2;

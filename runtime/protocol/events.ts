@@ -25,6 +25,8 @@ export const CORE_EVENT_TYPES = [
   'model.pull.completed',
   'model.pull.failed',
   'model.pull.cancelled',
+  'node.joined',
+  'node.left',
 ] as const;
 export type CoreEventType = (typeof CORE_EVENT_TYPES)[number];
 

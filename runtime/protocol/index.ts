@@ -18,3 +18,4 @@ export * from './runs.js';
 export * from './examples.js';
 export * from './supervision.js';
 export * from './browser.js';
+export * from './cluster.js';

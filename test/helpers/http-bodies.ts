@@ -155,3 +155,28 @@ export interface EventPageBody {
   events: StoredEventBody[];
   next_cursor: string | null;
 }
+
+/** GET /api/v1/cluster */
+export interface ClusterBody {
+  mode: 'nats' | 'embedded';
+  namespace: string;
+  dead_after_ms: number;
+  lease: { node_id: string; epoch: number; renewed_at: string; age_ms: number; alive: boolean } | null;
+  nodes: {
+    node_id: string;
+    role: string;
+    version: string;
+    host: string;
+    pid: number;
+    started_at: string;
+    heartbeat_at: string;
+    heartbeat_age_ms: number;
+    alive: boolean;
+    agents: number;
+    kinds: string[];
+    cpus: number;
+    load_avg_1m: number;
+    rss_bytes: number;
+    holds_lease: boolean;
+  }[];
+}

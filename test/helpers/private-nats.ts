@@ -22,7 +22,8 @@ export async function privateNats(binary = 'nats-server', { startNow = true } = 
   const storeDir = mkdtempSync(join(tmpdir(), 'aurora-nats-'));
   const { start, kill } = privateProcess({
     binary,
-    args: ['-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    // JetStream on, as in nats.conf: nodes keep their membership and lease in a KV bucket.
+    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
     readyOn: 'stderr',
     readyLine: 'Server is ready',
   });
