@@ -16,14 +16,17 @@ export interface NatsProcess {
   close(): Promise<void>;
 }
 
-/** `startNow: false` reserves the port and leaves it closed until start(): a service that comes up late. */
-export async function privateNats(binary = 'nats-server', { startNow = true } = {}): Promise<NatsProcess> {
+/**
+ * `startNow: false` reserves the port and leaves it closed until start(): a service that comes up late.
+ * `jetstream: false`: a server without JetStream, which a node must refuse.
+ */
+export async function privateNats(binary = 'nats-server', { startNow = true, jetstream = true } = {}): Promise<NatsProcess> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'aurora-nats-'));
   const { start, kill } = privateProcess({
     binary,
     // JetStream on, as in nats.conf: nodes keep their membership and lease in a KV bucket.
-    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+    args: ['-a', '127.0.0.1', '-p', String(port), ...(jetstream ? ['-js'] : []), '-sd', storeDir],
     readyOn: 'stderr',
     readyLine: 'Server is ready',
   });

@@ -3,8 +3,9 @@
 // created again, and entries() lists the live keys only.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Bus } from '../../runtime/bus/bus.js';
-import { KvConflictError, type KvBucket } from '../../runtime/bus/kv.js';
+import { JetStreamUnavailableError, KvConflictError, type KvBucket } from '../../runtime/bus/kv.js';
 import { createNatsBus } from '../../runtime/bus/nats.js';
+import { privateNats } from '../helpers/private-nats.js';
 import { describeWithService, NATS_URL, uniqueNamespace } from '../helpers/services.js';
 
 await describeWithService('NATS', NATS_URL, 'JetStream KV bucket over the NATS bus', () => {
@@ -58,5 +59,18 @@ await describeWithService('NATS', NATS_URL, 'JetStream KV bucket over the NATS b
     const entries = await kv.entries();
     expect(entries.map((e) => e.key).sort()).toEqual(['node.x', 'owner']);
     for (const e of entries) expect(Number.isFinite(e.storedAt)).toBe(true);
+  });
+
+  it('refuses a server without JetStream with a JetStreamUnavailableError that says how to enable it', async () => {
+    const plain = await privateNats('nats-server', { jetstream: false });
+    const other = await createNatsBus({ url: plain.url });
+    try {
+      const opened = other.keyValue!(uniqueNamespace('kv'), { maxAgeMs: 60_000 });
+      await expect(opened).rejects.toBeInstanceOf(JetStreamUnavailableError);
+      await expect(opened).rejects.toThrow(/-js/);
+    } finally {
+      await other.drain();
+      await plain.close();
+    }
   });
 });
