@@ -5,7 +5,7 @@ import type { StreamEvent } from '../../client/index.js';
 import { TASK_STATUSES, type StepRecord, type TaskRecord } from '../../runtime/protocol/index.js';
 import { applyStepEvents, layoutSteps, MAX_STEP_NODES, summarise, toStepTree } from '../../dashboard/src/step-layout.js';
 import { applyTaskEvents, buildTimeline, currentStatus, EMPTY_LIVE, MAX_TOOL_EVENTS } from '../../dashboard/src/task-timeline.js';
-import { TASK_STATUSES as PAGE_STATUSES } from '../../dashboard/src/views/task-list.js';
+import { TASK_STATUSES as PAGE_STATUSES } from '../../dashboard/src/task-statuses.js';
 
 let seq = 0;
 const event = (type: string, taskId: string, payload: Record<string, unknown> = {}, time = '2026-01-01T00:00:01.000Z'): StreamEvent => ({

@@ -99,7 +99,8 @@ export function RunDetail({ runId, onBack }: { runId: string; onBack(): void }) 
                     data-step={d.key}
                     data-status={d.status}
                     {...(d.step !== null && {
-                      tabIndex: 0,
+                      // Lower case: on SVG elements the attribute is case-sensitive, and `tabIndex` makes nothing focusable.
+                      tabindex: 0,
                       role: 'button',
                       'aria-label': `Step ${d.key}: ${d.status}`,
                       onClick: pick,

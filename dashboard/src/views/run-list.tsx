@@ -5,8 +5,9 @@ import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
-import { PAGE_SIZE, TASK_STATUSES } from './task-list.js';
+import { PAGE_SIZE } from './task-list.js';
 
 const REFRESH_MS = 2000;
 

@@ -6,11 +6,10 @@ import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
 
 export const PAGE_SIZE = 25;
-/** runtime/protocol's TASK_STATUSES, spelled out: importing the value would bundle the schemas (typebox) into the page. */
-export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 const REFRESH_MS = 2000;
 const TASK_LIFECYCLE = ['task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'];
 
