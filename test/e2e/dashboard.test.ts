@@ -365,6 +365,30 @@ describe('dashboard, auth on', () => {
     await p.page.waitForSelector('.stream-open');
   });
 
+  it('explains why a running task cannot be cancelled with a token without tasks:execute', async () => {
+    const admin = { authorization: `Bearer ${mint('admin')}`, 'content-type': 'application/json' };
+    const post = (path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: admin, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    expect((await post('/api/v1/agents/', { name: 'authed-staller', model_name: 'llama2' })).status).toBe(201);
+    fake.script({ match: (c) => c.messages.some((m) => m.content === 'stall under auth'), reply: { stall: true } });
+    const submitted = await post('/api/v1/tasks/', { agent: 'authed-staller', prompt: 'stall under auth' });
+    expect(submitted.status).toBe(202);
+    const { task_id: id } = (await submitted.json()) as { task_id: string };
+    try {
+      const p = await open(`${server.url}/ui/#/tasks`);
+      await p.page.waitForSelector('.token-form.prominent');
+      await p.page.type('#token-input', mint('tasks:read events:read'));
+      await p.page.click('.token-form button[type="submit"]');
+      await (await p.page.waitForSelector(`button[aria-label="Show task ${id}"]`))!.click();
+      await p.page.waitForSelector('[data-testid="task-detail"][data-status="running"]');
+      const why = await p.page.waitForSelector('[data-testid="cancel-disabled"]');
+      expect(await why!.evaluate((e) => e.textContent)).toContain('tasks:execute');
+      expect(await p.page.$eval('[data-testid="cancel-button"]', (b) => b.hasAttribute('disabled'))).toBe(true);
+    } finally {
+      expect((await post(`/api/v1/tasks/${id}/cancel`)).status).toBe(200);
+    }
+  });
+
   it('runs a task over the stream with a token that may execute tasks but not read events', async () => {
     const admin = mint('admin');
     const created = await fetch(`${server.url}/api/v1/agents/`, {

@@ -5,6 +5,7 @@ import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { allows } from '../session.js';
 import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
 import { PAGE_SIZE } from './task-list.js';
@@ -26,7 +27,10 @@ export function RunList({ onOpen }: { onOpen(runId: string): void }) {
       }),
     [workflow, status, pages.cursor],
   );
-  const workflows = useSnapshot((c) => c.workflows.list({ limit: 100 }).catch(() => undefined));
+  // Only suggestions for the filter: without workflows:read the field stays free text.
+  const workflows = useSnapshot((c) =>
+    allows('workflows:read') ? c.workflows.list({ limit: 100 }).catch(() => undefined) : Promise.resolve(undefined),
+  );
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useLive({ agents: ['wf.*'], types: ['task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'] }, () => {
     if (pending.current !== undefined) return;

@@ -6,6 +6,7 @@ import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { allows } from '../session.js';
 import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
 
@@ -28,7 +29,8 @@ export function TaskList({ onOpen }: { onOpen(taskId: string): void }) {
       }),
     [agent, status, pages.cursor],
   );
-  const agents = useSnapshot((c) => c.agents.list({ limit: 200 }).catch(() => undefined));
+  // Only suggestions for the filter: without agents:read the field stays free text.
+  const agents = useSnapshot((c) => (allows('agents:read') ? c.agents.list({ limit: 200 }).catch(() => undefined) : Promise.resolve(undefined)));
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useLive({ types: TASK_LIFECYCLE, ...(agent !== '' && { agents: [agent] }) }, () => {
     if (pending.current !== undefined) return;
