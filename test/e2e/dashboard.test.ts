@@ -229,6 +229,7 @@ describe('dashboard, tasks and runs', () => {
 
   afterAll(async () => {
     fake.clearScripts();
+    fake.setLatency(0);
     await server?.stop();
     dir?.remove();
   });
@@ -295,16 +296,17 @@ describe('dashboard, tasks and runs', () => {
     const p = await open(`${server.url}/ui/#/tasks`);
     await p.page.click('[data-testid="tab-runs"]');
     await p.page.waitForSelector('[data-testid="runs-table"]');
-    // Slow replies, so that the page sees the steps run before they complete.
-    fake.setLatency(300);
+    // Slow replies (3 s a step), so that the page is open while the second step runs: its status moves by run.step events alone.
+    fake.setLatency(3000);
     const started = await api.post<{ run_id: string }>('/api/v1/workflows/ui-flow/runs', { input: { topic: 'herons' }, mode: 'background' });
     expect(started.status, started.text).toBe(202);
     const runId = started.body.run_id;
     await (await p.page.waitForSelector(`button[aria-label="Show run ${runId}"]`))!.click();
+    await p.page.waitForSelector('g[data-step="main/review"][data-status="running"]', { timeout: 10_000 });
     await p.page.waitForSelector('g[data-step="main/draft"][data-status="completed"]');
     await p.page.waitForSelector('g[data-step="main/review"][data-status="completed"]');
-    await p.page.waitForSelector('[data-testid="run-detail"][data-status="completed"]');
     fake.setLatency(0);
+    await p.page.waitForSelector('[data-testid="run-detail"][data-status="completed"]');
     // Keyboard, not the mouse: a step node is focusable and Enter opens it (SVG elements are not HTMLElements to page.focus).
     await p.page.$eval('g[data-step="main/review"]', (g) => (g as unknown as { focus(): void }).focus());
     await p.page.keyboard.press('Enter');
