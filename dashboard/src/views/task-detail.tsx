@@ -80,7 +80,9 @@ export function TaskDetail({ taskId, onBack }: { taskId: string; onBack(): void 
       <ol class="timeline" data-testid="task-timeline">
         {timeline.map((e) => (
           <li key={e.key} data-kind={e.kind} class={`status-${e.kind}`}>
-            <time dateTime={e.time ?? undefined}>{e.time === null ? '' : new Date(e.time).toLocaleTimeString()}</time>
+            <time dateTime={e.time ?? undefined} title={e.time ?? undefined}>
+              {e.time === null ? '' : `+${Math.max(0, Date.parse(e.time) - Date.parse(t.created_at))} ms`}
+            </time>
             <span>{e.label}</span>
             {e.detail !== undefined && <code class="payload">{e.detail.slice(0, 500)}</code>}
           </li>
