@@ -10,6 +10,7 @@ import { Events } from './views/events.js';
 import { Models } from './views/models.js';
 import { Overview } from './views/overview.js';
 import { Run } from './views/run.js';
+import { Tasks } from './views/tasks.js';
 import { Tree } from './views/tree.js';
 
 const SCREENS: Record<ViewId, () => preact.JSX.Element> = {
@@ -18,6 +19,7 @@ const SCREENS: Record<ViewId, () => preact.JSX.Element> = {
   agents: Agents,
   events: Events,
   run: Run,
+  tasks: Tasks,
   models: Models,
 };
 

@@ -8,6 +8,7 @@ export const VIEWS = [
   { id: 'agents', label: 'Agents', scope: 'agents:read' },
   { id: 'events', label: 'Events', scope: 'events:read' },
   { id: 'run', label: 'Run a task', scope: 'tasks:execute' },
+  { id: 'tasks', label: 'Tasks and runs', scope: 'tasks:read' },
   { id: 'models', label: 'Models', scope: 'models:read' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];

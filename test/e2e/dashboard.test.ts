@@ -213,6 +213,115 @@ describe('dashboard, auth off', () => {
   });
 });
 
+describe('dashboard, tasks and runs', () => {
+  let dir: TempDir;
+  let server: AuroraProcess;
+  let api: Api;
+  const taskIdsOf = async (agent: string) =>
+    (await api.get<{ task_id: string }[]>(`/api/v1/tasks/?agent=${agent}&limit=10`)).body.map((t) => t.task_id);
+
+  beforeAll(async () => {
+    dir = tempDir();
+    server = await startAurora({ DATABASE_PATH: dir.file('aurora.db'), OLLAMA_HOST: fake.url, AURORA_NAMESPACE: uniqueNamespace('e2e_ui_tasks') });
+    api = client(server.url);
+    for (const name of ['lister-a', 'lister-b']) expect((await api.post('/api/v1/agents/', { name, model_name: 'llama2' })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    fake.clearScripts();
+    fake.setLatency(0);
+    await server?.stop();
+    dir?.remove();
+  });
+
+  it('lists tasks, filters them by agent, and shows a task\'s timeline', async () => {
+    for (const agent of ['lister-a', 'lister-b']) {
+      const res = await api.post('/api/v1/tasks/execute', { agent, prompt: `hello from ${agent}` });
+      expect(res.status, res.text).toBe(200);
+    }
+    const [taskA] = await taskIdsOf('lister-a');
+    const p = await open(`${server.url}/ui/#/tasks`);
+    await p.page.waitForSelector('tr[data-agent="lister-a"]');
+    await p.page.waitForSelector('tr[data-agent="lister-b"]');
+    await p.page.type('input[name="agent"]', 'lister-a');
+    await p.page.click('form[aria-label="Filter tasks"] button[type="submit"]');
+    await p.page.waitForFunction(
+      () => {
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
+        return doc.querySelectorAll('tr[data-agent="lister-b"]').length === 0 && doc.querySelectorAll('tr[data-agent="lister-a"]').length === 1;
+      },
+    );
+    await p.screenshot('tasks');
+    await p.page.click(`button[aria-label="Show task ${taskA}"]`);
+    await p.page.waitForSelector('[data-testid="task-detail"][data-status="completed"]');
+    const kinds = await p.page.$$eval('[data-testid="task-timeline"] li', (lis) => lis.map((li) => li.getAttribute('data-kind')));
+    expect(kinds).toEqual(['queued', 'started', 'tokens', 'completed']);
+    await p.screenshot('task-detail');
+    expect(p.errors).toEqual([]);
+    expect(p.failures).toEqual([]);
+  });
+
+  it('cancels a long task from its detail, after a confirmation', async () => {
+    fake.script({ match: (c) => c.messages.some((m) => m.content === 'a very long job'), reply: { stall: true } });
+    const submitted = await api.post<{ task_id: string }>('/api/v1/tasks/', { agent: 'lister-a', prompt: 'a very long job' });
+    expect(submitted.status, submitted.text).toBe(202);
+    const id = submitted.body.task_id;
+    const p = await open(`${server.url}/ui/#/tasks`);
+    await (await p.page.waitForSelector(`button[aria-label="Show task ${id}"]`))!.click();
+    await p.page.waitForSelector('[data-testid="task-detail"][data-status="running"]');
+    await p.page.click('[data-testid="cancel-button"]');
+    await p.page.waitForSelector('dialog.confirm[open]');
+    await p.page.click('dialog.confirm button.danger');
+    await p.page.waitForSelector('[data-testid="task-detail"][data-status="cancelled"]');
+    await p.page.waitForSelector('[data-testid="task-timeline"] li[data-kind="cancelled"]');
+    expect((await api.get<{ status: string }>(`/api/v1/tasks/${id}`)).body.status).toBe('cancelled');
+    expect(p.errors).toEqual([]);
+    expect(p.failures).toEqual([]);
+  });
+
+  it('shows a background workflow run as a graph whose two steps reach completed, and drills into one', async () => {
+    const defined = await api.post('/api/v1/workflows', {
+      name: 'ui-flow',
+      description: 'two steps',
+      graph: {
+        type: 'sequence',
+        id: 'main',
+        steps: [
+          { type: 'agent', id: 'draft', agent: 'lister-a', input: 'draft about {{ input.topic }}' },
+          { type: 'agent', id: 'review', agent: 'lister-b', input: 'review: {{ steps.draft.output }}' },
+        ],
+      },
+    });
+    expect(defined.status, defined.text).toBe(201);
+    const p = await open(`${server.url}/ui/#/tasks`);
+    await p.page.click('[data-testid="tab-runs"]');
+    await p.page.waitForSelector('[data-testid="runs-table"]');
+    // Slow replies (3 s a step), so that the page is open while the second step runs: its status moves by run.step events alone.
+    fake.setLatency(3000);
+    const started = await api.post<{ run_id: string }>('/api/v1/workflows/ui-flow/runs', { input: { topic: 'herons' }, mode: 'background' });
+    expect(started.status, started.text).toBe(202);
+    const runId = started.body.run_id;
+    await (await p.page.waitForSelector(`button[aria-label="Show run ${runId}"]`))!.click();
+    await p.page.waitForSelector('g[data-step="main/review"][data-status="running"]', { timeout: 10_000 });
+    await p.page.waitForSelector('g[data-step="main/draft"][data-status="completed"]');
+    await p.page.waitForSelector('g[data-step="main/review"][data-status="completed"]');
+    fake.setLatency(0);
+    await p.page.waitForSelector('[data-testid="run-detail"][data-status="completed"]');
+    // Keyboard, not the mouse: a step node is focusable and Enter opens it (SVG elements are not HTMLElements to page.focus).
+    await p.page.$eval('g[data-step="main/review"]', (g) => (g as unknown as { focus(): void }).focus());
+    await p.page.keyboard.press('Enter');
+    await p.page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document
+        .querySelector('[data-testid="step-output"]')
+        ?.textContent.includes('review: draft about herons'),
+    );
+    expect(await p.page.$eval('[data-testid="step-input"]', (e) => e.textContent)).toContain('review: draft about herons');
+    await p.screenshot('run-graph');
+    expect(p.errors).toEqual([]);
+    expect(p.failures).toEqual([]);
+  });
+});
+
 describe('dashboard, auth on', () => {
   let dir: TempDir;
   let server: AuroraProcess;
@@ -256,6 +365,30 @@ describe('dashboard, auth on', () => {
     expect(await p.page.$eval('.create-agent fieldset', (f) => f.hasAttribute('disabled'))).toBe(true);
     await p.page.waitForSelector('[data-testid="agents-table"]');
     await p.page.waitForSelector('.stream-open');
+  });
+
+  it('explains why a running task cannot be cancelled with a token without tasks:execute', async () => {
+    const admin = { authorization: `Bearer ${mint('admin')}`, 'content-type': 'application/json' };
+    const post = (path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: admin, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    expect((await post('/api/v1/agents/', { name: 'authed-staller', model_name: 'llama2' })).status).toBe(201);
+    fake.script({ match: (c) => c.messages.some((m) => m.content === 'stall under auth'), reply: { stall: true } });
+    const submitted = await post('/api/v1/tasks/', { agent: 'authed-staller', prompt: 'stall under auth' });
+    expect(submitted.status).toBe(202);
+    const { task_id: id } = (await submitted.json()) as { task_id: string };
+    try {
+      const p = await open(`${server.url}/ui/#/tasks`);
+      await p.page.waitForSelector('.token-form.prominent');
+      await p.page.type('#token-input', mint('tasks:read events:read'));
+      await p.page.click('.token-form button[type="submit"]');
+      await (await p.page.waitForSelector(`button[aria-label="Show task ${id}"]`))!.click();
+      await p.page.waitForSelector('[data-testid="task-detail"][data-status="running"]');
+      const why = await p.page.waitForSelector('[data-testid="cancel-disabled"]');
+      expect(await why!.evaluate((e) => e.textContent)).toContain('tasks:execute');
+      expect(await p.page.$eval('[data-testid="cancel-button"]', (b) => b.hasAttribute('disabled'))).toBe(true);
+    } finally {
+      expect((await post(`/api/v1/tasks/${id}/cancel`)).status).toBe(200);
+    }
   });
 
   it('runs a task over the stream with a token that may execute tasks but not read events', async () => {
