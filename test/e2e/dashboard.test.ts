@@ -128,6 +128,12 @@ describe('dashboard, auth off', () => {
     await p.page.waitForSelector('g[data-child="crashy"][data-restarts="0"]');
     expect((await api.post('/api/v1/agents/crashy/fault')).status).toBe(202);
     await p.page.waitForSelector('g[data-child="crashy"][data-restarts="1"][data-status="running"]');
+    // Reachable by keyboard: the node takes focus.
+    const focused = await p.page.$eval('g[data-child="crashy"]', (g) => {
+      (g as unknown as { focus(): void }).focus();
+      return g.ownerDocument.activeElement === g;
+    });
+    expect(focused).toBe(true);
     await p.page.click('g[data-child="crashy"]');
     await p.page.waitForSelector('[data-testid="detail-restarts"]');
     await p.screenshot('tree');

@@ -102,7 +102,8 @@ function Node(props: { datum: TreeDatum; x: number; y: number; selected: boolean
     <g
       class={`node status-${status} ${props.selected ? 'selected' : ''}`}
       transform={`translate(${x},${y})`}
-      tabIndex={datum.more === undefined ? 0 : -1}
+      // Lower case: on SVG elements the attribute is case-sensitive, and `tabIndex` makes nothing focusable.
+      {...{ tabindex: datum.more === undefined ? 0 : -1 }}
       role="treeitem"
       aria-selected={props.selected}
       aria-label={c === null ? datum.label : `${datum.label}, ${c.kind}, ${status}, ${c.restarts} restarts`}
