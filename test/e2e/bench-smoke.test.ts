@@ -43,7 +43,7 @@ await describeWithService('NATS', NATS_URL, 'benchmark smoke pass', () => {
     expect(report.smoke).toBe(true);
     expect(report.failures).toEqual([]);
     const scenarios = new Set(report.results.map((r) => r.scenario.split(' ')[0]));
-    expect([...scenarios].sort()).toEqual(['1', '10', '11', '12', '13', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect([...scenarios].sort()).toEqual(['1', '10', '11', '12', '13', '14', '2', '3', '4', '5', '6', '7', '8', '9']);
     for (const row of report.results) {
       expect(row.aurora.length, `${row.scenario}: ${row.metric}`).toBeGreaterThan(0);
       for (const v of [...row.aurora, ...(row.yardstick ?? [])]) expect(Number.isFinite(v), `${row.scenario}: ${row.metric}`).toBe(true);
