@@ -12,6 +12,8 @@ import { describeWithService, NATS_URL, uniqueNamespace } from '../helpers/servi
 
 /** Safety net of the polls below: far beyond NODE_DEAD_AFTER_MS, never what a test measures. */
 const POLL_TIMEOUT_MS = 20_000;
+/** Safety net of a whole take-over story: a kill, a lapse, a node start and a stop on a loaded machine. */
+const STORY_TIMEOUT_MS = 120_000;
 
 await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace', () => {
   let fake: FakeOllama;
@@ -132,7 +134,7 @@ await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace'
     } finally {
       await stream.close();
     }
-  });
+  }, STORY_TIMEOUT_MS);
 
   it('makes an owner whose lease another writer took stop and exit 70 rather than run split', async () => {
     const nodeD = await startNode('d.db');
@@ -148,5 +150,5 @@ await describeWithService('NATS', NATS_URL, 'Cluster: one node owns a namespace'
     const lost = await nodeD.waitForLog((l) => l.msg === 'lost the ownership lease; stopping so two nodes never own the same agents', 'lease lost');
     expect(lost).toMatchObject({ level: 'error', node_id: idD, holder: { node_id: 'node-intruder' } });
     expect((await nodeD.exited).code).toBe(70);
-  });
+  }, STORY_TIMEOUT_MS);
 });
