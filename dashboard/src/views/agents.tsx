@@ -3,12 +3,13 @@
 // panel (model and description editable) with the agent's threads and recent tasks (newest 20 of
 // each). The table is refetched (at most every REFRESH_MS) when the stream says an agent or its
 // tasks changed.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { AgentRecord } from '../../../runtime/protocol/index.js';
 import { api, describeError } from '../api.js';
 import { Confirm } from '../components/confirm.js';
 import { Forbidden } from '../components/forbidden.js';
 import { useLive } from '../live.js';
+import { useThrottle } from '../use-throttle.js';
 import { allows } from '../session.js';
 import { useSnapshot } from '../use-snapshot.js';
 
@@ -22,16 +23,9 @@ export function Agents() {
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [deleting, setDeleting] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  useLive({ types: ['agent.*', 'task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'] }, () => {
-    if (pending.current !== undefined) return;
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      list.reload();
-    }, REFRESH_MS);
-  });
-  useEffect(() => () => clearTimeout(pending.current), []);
+  const reload = useThrottle(() => list.reload(), REFRESH_MS);
+  useLive({ types: ['agent.*', 'task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'] }, reload);
 
   if (list.forbidden) return <Forbidden scope="agents:read" what="The agents list" />;
   const agents = list.data?.agents ?? [];

@@ -2,11 +2,12 @@
 // events move as they happen, a step's drill-down (input, output, error, attempts, tokens,
 // timings), and cancel with confirmation. The run is refetched when a step ends, for what events
 // do not carry (outputs, tokens).
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { StepRecord } from '../../../runtime/protocol/index.js';
 import { CancelAction } from '../components/cancel-action.js';
 import { Forbidden } from '../components/forbidden.js';
 import { useLive } from '../live.js';
+import { useThrottle } from '../use-throttle.js';
 import { applyStepEvents, layoutSteps, pathKey } from '../step-layout.js';
 import { useSnapshot } from '../use-snapshot.js';
 
@@ -18,21 +19,15 @@ export function RunDetail({ runId, onBack }: { runId: string; onBack(): void }) 
   const run = useSnapshot((c) => c.runs.get(runId), [runId]);
   const [steps, setSteps] = useState<StepRecord[]>([]);
   const [selected, setSelected] = useState<string | undefined>(undefined);
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reload = useThrottle(() => run.reload(), REFRESH_MS);
   useEffect(() => {
     if (run.data !== undefined) setSteps(run.data.steps);
   }, [run.data]);
-  useEffect(() => () => clearTimeout(pending.current), []);
 
   useLive({ runs: [runId], types: ['run.step', 'task.completed', 'task.failed', 'task.cancelled'] }, (events) => {
     setSteps((s) => applyStepEvents(s, runId, events));
     const ends = events.some((e) => (e.type === 'run.step' && e.task_id === runId && e.payload.status !== 'running') || (RUN_ENDS.has(e.type) && e.task_id === runId));
-    if (ends && pending.current === undefined) {
-      pending.current = setTimeout(() => {
-        pending.current = undefined;
-        run.reload();
-      }, REFRESH_MS);
-    }
+    if (ends) reload();
   });
 
   const r = run.data;

@@ -1,10 +1,11 @@
 // Workflow runs: newest first, filtered by workflow and status, one page at a time. Runs are tasks
 // of their workflow agents (wf.<name>), so the page refetches when those agents' tasks end.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { useThrottle } from '../use-throttle.js';
 import { allows } from '../session.js';
 import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
@@ -31,15 +32,8 @@ export function RunList({ onOpen }: { onOpen(runId: string): void }) {
   const workflows = useSnapshot((c) =>
     allows('workflows:read') ? c.workflows.list({ limit: 100 }).catch(() => undefined) : Promise.resolve(undefined),
   );
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useLive({ agents: ['wf.*'], types: ['task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'] }, () => {
-    if (pending.current !== undefined) return;
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      list.reload();
-    }, REFRESH_MS);
-  });
-  useEffect(() => () => clearTimeout(pending.current), []);
+  const reload = useThrottle(() => list.reload(), REFRESH_MS);
+  useLive({ agents: ['wf.*'], types: ['task.queued', 'task.started', 'task.completed', 'task.failed', 'task.cancelled'] }, reload);
 
   if (list.forbidden) return <Forbidden scope="tasks:read" what="The runs list" />;
   const runs = list.data?.runs ?? [];

@@ -1,11 +1,12 @@
 // The tasks list: newest first, filtered by agent and status (applied by the API), one page at a
 // time (keyset paging). The page on screen is refetched (at most every REFRESH_MS) while the
 // stream says tasks start and end.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { TaskStatus } from '../../../runtime/protocol/index.js';
 import { Forbidden } from '../components/forbidden.js';
 import { Pager, useKeysetPages } from '../components/pager.js';
 import { useLive } from '../live.js';
+import { useThrottle } from '../use-throttle.js';
 import { allows } from '../session.js';
 import { TASK_STATUSES } from '../task-statuses.js';
 import { useSnapshot } from '../use-snapshot.js';
@@ -31,15 +32,8 @@ export function TaskList({ onOpen }: { onOpen(taskId: string): void }) {
   );
   // Only suggestions for the filter: without agents:read the field stays free text.
   const agents = useSnapshot((c) => (allows('agents:read') ? c.agents.list({ limit: 200 }).catch(() => undefined) : Promise.resolve(undefined)));
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useLive({ types: TASK_LIFECYCLE, ...(agent !== '' && { agents: [agent] }) }, () => {
-    if (pending.current !== undefined) return;
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      list.reload();
-    }, REFRESH_MS);
-  });
-  useEffect(() => () => clearTimeout(pending.current), []);
+  const reload = useThrottle(() => list.reload(), REFRESH_MS);
+  useLive({ types: TASK_LIFECYCLE, ...(agent !== '' && { agents: [agent] }) }, reload);
 
   if (list.forbidden) return <Forbidden scope="tasks:read" what="The tasks list" />;
   const tasks = list.data?.tasks ?? [];
